@@ -1,0 +1,116 @@
+/**
+ * mlpipe benchmarks. Every figure is a ratio against a baseline measured in the same run on the
+ * same machine, so results compare across machines. Run with `npm run bench` (after a build).
+ *
+ *   startup   `mlpipe --help` and `mlpipe upload-raw --help` vs `node -e 0` (median of N runs)
+ *   upload    100 MB file uploaded to the local stack (as upload-raw does it) vs fs.copyFile
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { S3Client, CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { startLocalStack, stopLocalStack } from '../src/lib/local-stack.js';
+import { readIdentity } from '../src/local/credentials.js';
+import { PART_SIZE } from '../src/lib/upload.js';
+
+const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
+const only = process.argv.slice(2);
+const want = (name: string): boolean => only.length === 0 || only.includes(name);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function timeCommand(args: string[], runs: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs + 1; i++) {
+    const started = process.hrtime.bigint();
+    const result = spawnSync(process.execPath, args, { stdio: 'ignore' });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}`);
+    if (i > 0) times.push(ms); // the first run warms the disk cache
+  }
+  return median(times);
+}
+
+function report(name: string, fields: Record<string, string | number>): void {
+  const parts = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v}`);
+  console.log(`${name.padEnd(22)} ${parts.join('  ')}`);
+}
+
+async function benchStartup(): Promise<void> {
+  const runs = 15;
+  const baseline = timeCommand(['-e', '0'], runs);
+  const help = timeCommand([BIN, '--help'], runs);
+  const commandHelp = timeCommand([BIN, 'upload-raw', '--help'], runs);
+  report('startup: node -e 0', { median_ms: baseline });
+  report('startup: --help', { median_ms: help, ratio: help / baseline, aim: '< 3' });
+  report('startup: cmd --help', { median_ms: commandHelp, ratio: commandHelp / baseline, aim: '< 3' });
+}
+
+async function benchUpload(): Promise<void> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mlpipe-bench-'));
+  const dataDir = path.join(dir, 'local');
+  const file = path.join(dir, 'payload.bin');
+  const size = 100 * 1024 * 1024;
+  const block = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < block.length; i++) block[i] = (i * 2654435761) >>> 24;
+  const handle = await fs.open(file, 'w');
+  for (let written = 0; written < size; written += block.length) await handle.write(block);
+  await handle.close();
+  try {
+    const copyTimes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = process.hrtime.bigint();
+      await fs.copyFile(file, path.join(dir, `copy-${i}.bin`));
+      copyTimes.push(Number(process.hrtime.bigint() - started) / 1e6);
+      await fs.rm(path.join(dir, `copy-${i}.bin`));
+    }
+    const { info } = await startLocalStack({ dataDir, port: 0, portFallback: false, region: 'us-east-1' });
+    const identity = readIdentity(dataDir)!;
+    const s3 = new S3Client({
+      endpoint: info.endpoint,
+      region: 'us-east-1',
+      credentials: identity,
+      forcePathStyle: true,
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    const uploadTimes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = process.hrtime.bigint();
+      const upload = new Upload({
+        client: s3,
+        params: { Bucket: 'bench', Key: `payload-${i}.bin`, Body: createReadStream(file) },
+        partSize: PART_SIZE,
+        queueSize: 4,
+      });
+      await upload.done();
+      uploadTimes.push(Number(process.hrtime.bigint() - started) / 1e6);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: 'bench', Key: `payload-${i}.bin` }));
+      if (head.ContentLength !== size)
+        throw new Error(`uploaded ${head.ContentLength} bytes, expected ${size}`);
+    }
+    s3.destroy();
+    await stopLocalStack(dataDir);
+    const copy = median(copyTimes);
+    const upload = median(uploadTimes);
+    report('upload 100MB: copyFile', { median_ms: copy, MB_s: size / 1048576 / (copy / 1000) });
+    report('upload 100MB: local S3', {
+      median_ms: upload,
+      MB_s: size / 1048576 / (upload / 1000),
+      ratio: upload / copy,
+    });
+  } finally {
+    await stopLocalStack(dataDir).catch(() => undefined);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+console.log(`mlpipe bench on node ${process.version}, ${os.cpus().length} cores`);
+if (want('startup')) await benchStartup();
+if (want('upload')) await benchUpload();

@@ -1,0 +1,43 @@
+import { Flags } from '@oclif/core';
+import { MlpipeCommand } from '../../lib/base-command.js';
+import { usageError } from '../../lib/errors.js';
+import { resetLocalStack, startOptionsFor, type ResetResult } from '../../lib/local-stack.js';
+import { canPrompt, confirm, formatBytes } from '../../lib/ui.js';
+
+export interface LocalResetResult extends ResetResult {
+  reset: boolean;
+}
+
+export default class LocalReset extends MlpipeCommand<typeof LocalReset> {
+  static override summary = 'Delete everything the local stack holds (buckets, objects, jobs).';
+  static override description = `Stops the local stack if it runs, deletes all service state in its data dir, and starts it
+again if it was running. The stack's credentials are kept, so \`mlpipe local env\` settings stay valid.
+Asks for confirmation; --yes skips it (required when no one is at the keyboard).`;
+  static override examples = ['<%= config.bin %> local reset', '<%= config.bin %> local reset --yes'];
+  static override flags = {
+    yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.' }),
+  };
+
+  async run(): Promise<LocalResetResult> {
+    const options = startOptionsFor(this.settings);
+    if (!this.flags.yes) {
+      if (!canPrompt(this.jsonEnabled())) {
+        throw usageError(
+          `Refusing to reset ${options.dataDir} without confirmation.`,
+          ['Pass --yes to confirm.'],
+          'CONFIRMATION_REQUIRED',
+        );
+      }
+      const ok = await confirm(`Delete all local stack data in ${options.dataDir}?`, false);
+      if (!ok) {
+        this.log('Nothing was deleted.');
+        return { dataDir: options.dataDir, removedBytes: 0, restarted: false, reset: false };
+      }
+    }
+    const result = await resetLocalStack(options);
+    this.log(
+      `Reset the local stack in ${result.dataDir}: removed ${formatBytes(result.removedBytes)}${result.restarted ? ', restarted it' : ''}.`,
+    );
+    return { ...result, reset: true };
+  }
+}

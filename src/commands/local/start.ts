@@ -1,0 +1,50 @@
+import { Flags } from '@oclif/core';
+import { MlpipeCommand } from '../../lib/base-command.js';
+import { runLocalStackForeground, startLocalStack, startOptionsFor } from '../../lib/local-stack.js';
+
+export interface LocalStartResult {
+  endpoint: string;
+  pid: number;
+  port: number;
+  dataDir: string;
+  alreadyRunning: boolean;
+}
+
+export default class LocalStart extends MlpipeCommand<typeof LocalStart> {
+  static override summary = 'Start the embedded AWS-compatible local stack.';
+  static override description = `Starts the local stack for this project's data dir, detached, and returns once it answers.
+A second start reports the server already running. With --foreground the server runs in this
+terminal and logs requests until Ctrl-C. Other commands start it on demand, so this is optional.`;
+  static override examples = [
+    '<%= config.bin %> local start',
+    '<%= config.bin %> local start --port 4599',
+    '<%= config.bin %> local start --foreground',
+  ];
+  static override flags = {
+    port: Flags.integer({
+      description: 'Port to listen on (127.0.0.1 only); 0 picks a free one.',
+      min: 0,
+      max: 65535,
+    }),
+    foreground: Flags.boolean({ description: 'Run in this terminal instead of detached; Ctrl-C stops it.' }),
+  };
+
+  async run(): Promise<LocalStartResult | undefined> {
+    const options = startOptionsFor(this.settings, this.flags.port);
+    if (this.flags.foreground) {
+      const code = await runLocalStackForeground(options);
+      if (code !== 0) this.exit(code);
+      return undefined;
+    }
+    const { info, alreadyRunning } = await startLocalStack(options);
+    if (alreadyRunning) {
+      this.log(
+        `The local stack is already running at ${info.endpoint} (pid ${info.pid}, data dir ${info.dataDir}).`,
+      );
+    } else {
+      this.log(`Local stack started at ${info.endpoint} (pid ${info.pid}, data dir ${info.dataDir}).`);
+      this.log('Run `mlpipe local env` for the settings that point the AWS CLI at it.');
+    }
+    return { endpoint: info.endpoint, pid: info.pid, port: info.port, dataDir: info.dataDir, alreadyRunning };
+  }
+}

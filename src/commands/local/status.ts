@@ -1,0 +1,32 @@
+import { MlpipeCommand } from '../../lib/base-command.js';
+import { localStackStatus, type LocalStackStatus } from '../../lib/local-stack.js';
+import { formatBytes, formatCount, formatDuration } from '../../lib/ui.js';
+
+export default class LocalStatus extends MlpipeCommand<typeof LocalStatus> {
+  static override summary = 'Show whether the local stack runs, where, and what it holds.';
+  static override examples = [
+    '<%= config.bin %> local status',
+    '<%= config.bin %> local status --json | jq .services',
+  ];
+
+  async run(): Promise<LocalStackStatus> {
+    const status = await localStackStatus(this.settings.local.dataDir.value);
+    if (!status.running) {
+      this.log(`Local stack: not running`);
+      this.log(`Data dir:    ${status.dataDir} (${formatBytes(status.diskBytes)} on disk)`);
+      this.log('Start it with `mlpipe local start` (commands that need it start it on their own).');
+      return status;
+    }
+    this.log(`Local stack: running (pid ${status.pid}, version ${status.version})`);
+    this.log(`Endpoint:    ${status.endpoint}`);
+    this.log(`Data dir:    ${status.dataDir} (${formatBytes(status.diskBytes)} on disk)`);
+    this.log(`Up for:      ${formatDuration((status.uptimeSeconds ?? 0) * 1000)}`);
+    const s3 = status.services?.s3;
+    if (s3 !== undefined) {
+      this.log(
+        `S3:          ${formatCount(s3.buckets ?? 0)} bucket(s), ${formatCount(s3.objects ?? 0)} object(s), ${formatBytes(s3.bytes ?? 0)}`,
+      );
+    }
+    return status;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The base of every mlpipe command: the global target flags, lazily resolved settings, the
+ * connection to the target (starting the local stack when needed), the one-line target notice on
+ * stderr, and the translation of MlpipeErrors into oclif errors with exit codes and suggestions.
+ */
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { Clients, type Connection } from './clients.js';
+import { resolveSettings, type Settings } from './config.js';
+import { MlpipeError } from './errors.js';
+import { connectLocalStack } from './local-stack.js';
+import { uiMode, type UiOptions } from './ui.js';
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof MlpipeCommand)['baseFlags'] & T['flags']
+>;
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+export abstract class MlpipeCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    target: Flags.string({
+      description: 'Where to run: the embedded local stack or AWS. [env: MLPIPE_TARGET]',
+      options: ['local', 'aws'],
+      helpGroup: 'TARGET',
+    }),
+    profile: Flags.string({
+      description: 'AWS shared-config profile (aws target). [env: AWS_PROFILE]',
+      helpGroup: 'TARGET',
+    }),
+    region: Flags.string({ description: 'AWS region. [env: AWS_REGION]', helpGroup: 'TARGET' }),
+    'endpoint-url': Flags.string({
+      description: 'Send AWS requests to this endpoint instead (aws target). [env: AWS_ENDPOINT_URL]',
+      helpGroup: 'TARGET',
+    }),
+    'data-dir': Flags.string({
+      description:
+        "The local stack's data dir (default .mlpipe/local next to the project config). [env: MLPIPE_LOCAL_DIR]",
+      helpGroup: 'TARGET',
+    }),
+  };
+
+  protected flags!: CommandFlags<T>;
+  protected args!: CommandArgs<T>;
+  private resolvedSettings: Settings | undefined;
+  private clientsCache: Clients | undefined;
+  private targetAnnounced = false;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof MlpipeCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as CommandFlags<T>;
+    this.args = args as CommandArgs<T>;
+  }
+
+  /** Settings from flags, environment, config file and defaults (resolved on first use). */
+  protected get settings(): Settings {
+    if (this.resolvedSettings === undefined) {
+      const flags = this.flags as CommandFlags<typeof MlpipeCommand>;
+      this.resolvedSettings = resolveSettings({
+        target: flags.target,
+        profile: flags.profile,
+        region: flags.region,
+        endpointUrl: flags['endpoint-url'],
+        dataDir: flags['data-dir'],
+      });
+    }
+    return this.resolvedSettings;
+  }
+
+  protected get uiOptions(): UiOptions {
+    return { json: this.jsonEnabled() };
+  }
+
+  /** Writes one line to stderr unless --json is on (stdout carries results only). */
+  protected note(line: string): void {
+    if (uiMode(this.uiOptions) !== 'silent') process.stderr.write(`${line}\n`);
+  }
+
+  /** States once, on stderr, which target this command talks to. */
+  protected announceTarget(connection: Connection): void {
+    if (this.targetAnnounced) return;
+    this.targetAnnounced = true;
+    if (connection.target === 'local') {
+      this.note(
+        `target: local stack at ${connection.endpoint} (data dir ${this.settings.local.dataDir.value})`,
+      );
+    } else {
+      const parts = [
+        `region ${connection.region ?? '(SDK default)'}`,
+        connection.profile === undefined ? undefined : `profile ${connection.profile}`,
+        connection.endpoint === undefined ? undefined : `endpoint ${connection.endpoint}`,
+      ].filter((p) => p !== undefined);
+      this.note(`target: aws (${parts.join(', ')})`);
+    }
+  }
+
+  /** SDK clients for the resolved target; on the local target starts the stack if needed. */
+  protected async clients(): Promise<Clients> {
+    if (this.clientsCache !== undefined) return this.clientsCache;
+    const settings = this.settings;
+    let connection: Connection;
+    if (settings.target.value === 'local') {
+      const local = await connectLocalStack(settings, () =>
+        this.note(`Starting the local stack (data dir ${settings.local.dataDir.value})…`),
+      );
+      connection = local.connection;
+    } else {
+      connection = {
+        target: 'aws',
+        region: settings.region.value,
+        endpoint: settings.endpointUrl.value,
+        credentials: undefined,
+        profile: settings.profile.value,
+      };
+    }
+    this.announceTarget(connection);
+    this.clientsCache = new Clients(connection);
+    return this.clientsCache;
+  }
+
+  protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    if (error instanceof MlpipeError) {
+      process.exitCode = error.exit;
+      const cliError = new Errors.CLIError(error.message, {
+        exit: error.exit,
+        code: error.code,
+        suggestions: error.suggestions,
+      });
+      return super.catch(cliError);
+    }
+    return super.catch(error);
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    this.clientsCache?.destroy();
+    return super.finally(error);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The one SDK client factory. Given a resolved connection (the local stack's endpoint and
+ * credentials, or AWS settings left to the SDK's default chain), builds SDK v3 clients on first
+ * use. Client packages are imported lazily so `mlpipe --help` never loads the SDK.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Target } from './config.js';
+
+export interface StaticCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** Everything needed to reach a target. */
+export interface Connection {
+  target: Target;
+  /** Undefined: the SDK's default chain decides (aws target only). */
+  region: string | undefined;
+  /** Undefined: the service's public endpoint (aws target) or AWS_ENDPOINT_URL_<SERVICE>. */
+  endpoint: string | undefined;
+  /** Set for the local stack; on aws the SDK's credential chain (with `profile`) is used. */
+  credentials: StaticCredentials | undefined;
+  profile: string | undefined;
+}
+
+interface CommonClientConfig {
+  region?: string;
+  endpoint?: string;
+  credentials?: StaticCredentials;
+  profile?: string;
+  maxAttempts?: number;
+}
+
+export function clientConfig(connection: Connection): CommonClientConfig {
+  const config: CommonClientConfig = {};
+  if (connection.region !== undefined) config.region = connection.region;
+  if (connection.endpoint !== undefined) config.endpoint = connection.endpoint;
+  if (connection.credentials !== undefined) config.credentials = connection.credentials;
+  if (connection.profile !== undefined) config.profile = connection.profile;
+  return config;
+}
+
+export class Clients {
+  private s3Client: S3Client | undefined;
+
+  constructor(readonly connection: Connection) {}
+
+  async s3(): Promise<S3Client> {
+    if (this.s3Client === undefined) {
+      const { S3Client: Client } = await import('@aws-sdk/client-s3');
+      this.s3Client = new Client({
+        ...clientConfig(this.connection),
+        // Path-style addressing: the local stack serves every bucket on one host.
+        forcePathStyle: this.connection.target === 'local' || this.connection.endpoint !== undefined,
+      });
+    }
+    return this.s3Client;
+  }
+
+  /** Releases sockets so the process can exit promptly. */
+  destroy(): void {
+    this.s3Client?.destroy();
+    this.s3Client = undefined;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The CLI's error vocabulary: one error type that carries an exit code, a stable code and the
+ * next steps to suggest, plus the exit codes documented in the README.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  jobFailed: 3,
+  timedOut: 4,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface MlpipeErrorOptions {
+  exit?: ExitCodeValue;
+  /** Stable machine-readable code, e.g. `FILE_NOT_FOUND`. Shown in `--json` output. */
+  code?: string;
+  suggestions?: string[];
+  cause?: unknown;
+}
+
+/** An error a user can act on: message says what failed and why; suggestions say what to do next. */
+export class MlpipeError extends Error {
+  readonly exit: ExitCodeValue;
+  readonly code: string;
+  readonly suggestions: string[];
+
+  constructor(message: string, options: MlpipeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MlpipeError';
+    this.exit = options.exit ?? ExitCode.error;
+    this.code = options.code ?? 'ERROR';
+    this.suggestions = options.suggestions ?? [];
+  }
+}
+
+export function usageError(message: string, suggestions: string[] = [], code = 'USAGE'): MlpipeError {
+  return new MlpipeError(message, { exit: ExitCode.usage, code, suggestions });
+}
+
+/** Shape shared by SDK v3 service exceptions, read structurally so this module needs no SDK import. */
+interface SdkErrorLike {
+  name?: unknown;
+  message?: unknown;
+  Code?: unknown;
+  $metadata?: { httpStatusCode?: number; requestId?: string };
+  $fault?: unknown;
+}
+
+/**
+ * Translates an AWS SDK error (or a network error reaching the endpoint) into an MlpipeError once,
+ * here, so commands never format AWS errors themselves.
+ */
+export function translateAwsError(error: unknown, what: string, endpointHint?: string): MlpipeError {
+  if (error instanceof MlpipeError) return error;
+  const e = (error ?? {}) as SdkErrorLike & NodeJS.ErrnoException;
+  const name = typeof e.name === 'string' ? e.name : 'Error';
+  const message = typeof e.message === 'string' && e.message !== '' ? e.message : name;
+  const status = e.$metadata?.httpStatusCode;
+  if (e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || name === 'TimeoutError') {
+    return new MlpipeError(
+      `${what} failed: could not reach ${endpointHint ?? 'the endpoint'} (${e.code ?? name}).`,
+      {
+        code: 'ENDPOINT_UNREACHABLE',
+        suggestions: [
+          'On the local target run `mlpipe local status` and `mlpipe local start`.',
+          'On the aws target check --region / --endpoint-url and your network.',
+        ],
+        cause: error,
+      },
+    );
+  }
+  const suggestions: string[] = [];
+  if (name === 'CredentialsProviderError' || name === 'ExpiredToken' || name === 'ExpiredTokenException') {
+    suggestions.push('Check your AWS credentials: `aws sts get-caller-identity`, or pass --profile.');
+  }
+  if (
+    name === 'InvalidAccessKeyId' ||
+    name === 'SignatureDoesNotMatch' ||
+    name === 'UnrecognizedClientException'
+  ) {
+    suggestions.push(
+      'The endpoint refused the credentials. For the local stack use `mlpipe local env` to get its credentials.',
+    );
+  }
+  if (name === 'AccessDenied' || name === 'AccessDeniedException') {
+    suggestions.push(
+      'Your AWS identity lacks permission for this action; check the IAM policy of your profile.',
+    );
+  }
+  const statusText = status === undefined ? '' : ` (HTTP ${status})`;
+  return new MlpipeError(`${what} failed: ${name}: ${message}${statusText}`, {
+    code: `AWS_${name}`,
+    suggestions,
+    cause: error,
+  });
+}

@@ -1,0 +1,29 @@
+/**
+ * The typed AWS error every local service throws. Codecs turn it into the wire form of their
+ * protocol: `{"__type","message"}` for AWS JSON, `<Error>` for S3, `<ErrorResponse>` for Query.
+ */
+export class AwsError extends Error {
+  /**
+   * @param code AWS error code, e.g. `NoSuchKey`, `ResourceNotFoundException`.
+   * @param status HTTP status the service sends (400 unless AWS uses another).
+   * @param fields Extra members AWS puts in the error body (S3: `Key`, `BucketName`, …).
+   */
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number = 400,
+    readonly fields: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = code;
+  }
+
+  /** Server faults (5xx) are the service's fault, not the caller's. */
+  get isServerFault(): boolean {
+    return this.status >= 500;
+  }
+}
+
+export function isAwsError(error: unknown): error is AwsError {
+  return error instanceof AwsError;
+}

@@ -1,0 +1,256 @@
+// End-to-end: bin/run.js as a subprocess, in a fresh project directory, the way a user runs it.
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from '../helpers/cli.js';
+
+// Port 0: every test project's stack picks a free port, so tests never collide with a running stack.
+const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true' };
+
+function newProject(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'mlpipe-e2e-'));
+}
+
+describe('mlpipe CLI', () => {
+  it('lists every command with a summary in --help', async () => {
+    const result = await runCli(['--help'], { cwd: newProject(), env });
+    assert.equal(result.code, 0);
+    for (const command of [
+      'sample-data',
+      'upload-raw',
+      'config show',
+      'local start',
+      'local stop',
+      'local status',
+      'local logs',
+      'local reset',
+      'local env',
+      'autocomplete',
+    ]) {
+      assert.match(result.stdout, new RegExp(`\\b${command}\\b`), `--help mentions ${command}`);
+    }
+  });
+
+  it('suggests the closest command for a typo and fails on an unknown flag with exit 2', async () => {
+    const typo = await runCli(['uplod-raw'], { cwd: newProject(), env });
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stderr, /upload-raw/);
+    const badFlag = await runCli(['upload-raw', '--bogus'], { cwd: newProject(), env });
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.stderr, /Nonexistent flag: --bogus/);
+  });
+
+  it('shows resolved settings and their sources with config show', async () => {
+    const dir = newProject();
+    writeFileSync(
+      path.join(dir, 'mlpipe.config.json'),
+      JSON.stringify({ project: 'films', region: 'eu-west-1' }),
+    );
+    const result = await runCli(['config', 'show', '--json'], {
+      cwd: dir,
+      env: { ...env, MLPIPE_TARGET: 'aws' },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const parsed = JSON.parse(result.stdout) as {
+      configFile: string;
+      settings: Array<{ key: string; value: unknown; from: string }>;
+    };
+    const byKey = new Map(parsed.settings.map((s) => [s.key, s]));
+    assert.equal(parsed.configFile, path.join(dir, 'mlpipe.config.json'));
+    assert.deepEqual(byKey.get('target'), { key: 'target', value: 'aws', from: 'MLPIPE_TARGET' });
+    assert.deepEqual(byKey.get('bucket'), { key: 'bucket', value: 'films-datalake', from: 'default' });
+    assert.equal(byKey.get('region')?.from, path.join(dir, 'mlpipe.config.json'));
+    const bad = await runCli(['config', 'show', '--target', 'gcp'], { cwd: dir, env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Expected --target=gcp to be one of: local, aws/);
+  });
+
+  describe('sample-data', () => {
+    it('writes the small preset, refuses to overwrite, and overwrites with --force', async () => {
+      const dir = newProject();
+      const first = await runCli(['sample-data', '--small', '--json'], { cwd: dir, env });
+      assert.equal(first.code, 0, first.stderr);
+      const result = JSON.parse(first.stdout) as {
+        ratingsFile: string;
+        summary: { ratings: number; users: number };
+      };
+      assert.equal(result.summary.ratings, 50000);
+      const ratings = readFileSync(path.join(dir, 'data', 'user_ratedmovies-timestamps.dat'), 'latin1').split(
+        '\n',
+      );
+      assert.equal(ratings[0], 'userID\tmovieID\trating\ttimestamp');
+      assert.equal(ratings.length, 50000 + 2, 'header + rows + final newline');
+      assert.match(ratings[1]!, /^\d+\t\d+\t\d(\.5)?\t\d{13}$/);
+      // The same command again is a no-op; other options would overwrite, so they need --force.
+      const again = await runCli(['sample-data', '--small', '--json'], { cwd: dir, env });
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal((JSON.parse(again.stdout) as { written: boolean }).written, false);
+      const other = await runCli(['sample-data', '--small', '--seed', '7'], { cwd: dir, env });
+      assert.equal(other.code, 1);
+      assert.match(other.stderr, /user_ratedmovies-timestamps\.dat and .*movies\.dat already exist/);
+      assert.match(other.stderr, /--force/);
+      const forced = await runCli(['sample-data', '--small', '--seed', '7', '--force'], { cwd: dir, env });
+      assert.equal(forced.code, 0, forced.stderr);
+      const reseeded = readFileSync(
+        path.join(dir, 'data', 'user_ratedmovies-timestamps.dat'),
+        'latin1',
+      ).split('\n');
+      assert.notDeepEqual(reseeded.slice(1, 50), ratings.slice(1, 50));
+    });
+  });
+
+  describe('local stack and upload-raw', () => {
+    let dir: string;
+    before(async () => {
+      dir = newProject();
+      const generated = await runCli(
+        ['sample-data', '--users', '300', '--items', '800', '--ratings', '12000'],
+        { cwd: dir, env },
+      );
+      assert.equal(generated.code, 0, generated.stderr);
+    });
+    after(async () => {
+      await runCli(['local', 'stop'], { cwd: dir, env });
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('starts the stack on demand, uploads the ratings and movies files, and prints the S3 URIs', async () => {
+      const result = await runCli(['upload-raw', '--json'], { cwd: dir, env });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /Starting the local stack/);
+      assert.match(result.stderr, /target: local stack at http:\/\/127\.0\.0\.1:\d+/);
+      const upload = JSON.parse(result.stdout) as {
+        bucket: string;
+        bucketCreated: boolean;
+        interactions: { uri: string; size: number; etag: string };
+        items: { uri: string } | null;
+      };
+      assert.equal(upload.bucket, 'mlpipe-datalake');
+      assert.equal(upload.bucketCreated, true);
+      assert.equal(upload.interactions.uri, 's3://mlpipe-datalake/raw/user_ratedmovies-timestamps.dat');
+      assert.equal(
+        upload.interactions.size,
+        readFileSync(path.join(dir, 'data', 'user_ratedmovies-timestamps.dat')).length,
+      );
+      assert.match(upload.interactions.etag, /^"[0-9a-f]{32}"$/);
+      assert.equal(upload.items?.uri, 's3://mlpipe-datalake/raw/movies.dat');
+
+      const status = await runCli(['local', 'status', '--json'], { cwd: dir, env });
+      const parsed = JSON.parse(status.stdout) as {
+        running: boolean;
+        services: { s3: { buckets: number; objects: number } };
+      };
+      assert.equal(parsed.running, true);
+      assert.equal(parsed.services.s3.buckets, 1);
+      assert.equal(parsed.services.s3.objects, 2);
+    });
+
+    it('says the stack is already running on a second start, and prints usable env lines', async () => {
+      const start = await runCli(['local', 'start'], { cwd: dir, env });
+      assert.equal(start.code, 0);
+      assert.match(start.stdout, /already running at http:\/\/127\.0\.0\.1:\d+/);
+      const envLines = await runCli(['local', 'env'], { cwd: dir, env });
+      assert.match(envLines.stdout, /^export AWS_ENDPOINT_URL='http:\/\/127\.0\.0\.1:\d+'$/m);
+      assert.match(envLines.stdout, /^export AWS_ACCESS_KEY_ID='AKIAMLPIPE[A-Z2-7]{10}'$/m);
+      assert.match(envLines.stdout, /^export AWS_SECRET_ACCESS_KEY='.{40}'$/m);
+      assert.match(envLines.stdout, /^export AWS_REGION='us-east-1'$/m);
+    });
+
+    it('refuses missing, empty, directory and non-interactions files with clear errors', async () => {
+      const missing = await runCli(['upload-raw', 'nope.dat'], { cwd: dir, env });
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /The interactions file nope\.dat does not exist\./);
+      assert.match(missing.stderr, /mlpipe sample-data/);
+      writeFileSync(path.join(dir, 'empty.dat'), '');
+      const empty = await runCli(['upload-raw', 'empty.dat'], { cwd: dir, env });
+      assert.equal(empty.code, 1);
+      assert.match(empty.stderr, /The interactions file empty\.dat is empty \(0 bytes\)\./);
+      mkdirSync(path.join(dir, 'adir'), { recursive: true });
+      const directory = await runCli(['upload-raw', 'adir'], { cwd: dir, env });
+      assert.equal(directory.code, 1);
+      assert.match(directory.stderr, /The interactions file adir is a directory; pass a file\./);
+      const movies = await runCli(['upload-raw', 'data/movies.dat', '--json'], { cwd: dir, env });
+      assert.equal(movies.code, 1);
+      const error = JSON.parse(movies.stdout) as { error: { message: string; code: string } };
+      assert.equal(error.error.code, 'NOT_INTERACTIONS');
+      assert.match(error.error.message, /^data\/movies\.dat does not look like interactions data/);
+      const forced = await runCli(
+        [
+          'upload-raw',
+          'data/movies.dat',
+          '--key',
+          'raw/forced-movies.dat',
+          '--items',
+          'data/user_ratedmovies-timestamps.dat',
+          '--force',
+          '--json',
+        ],
+        {
+          cwd: dir,
+          env,
+        },
+      );
+      assert.equal(forced.code, 0, forced.stderr);
+    });
+
+    it('keeps its data across stop and start, and reset --yes empties it', async () => {
+      const stop = await runCli(['local', 'stop'], { cwd: dir, env });
+      assert.match(stop.stdout, /Stopped the local stack \(pid \d+\)\./);
+      const stopped = JSON.parse((await runCli(['local', 'status', '--json'], { cwd: dir, env })).stdout) as {
+        running: boolean;
+      };
+      assert.equal(stopped.running, false);
+      const start = await runCli(['local', 'start', '--json'], { cwd: dir, env });
+      assert.equal((JSON.parse(start.stdout) as { alreadyRunning: boolean }).alreadyRunning, false);
+      const status = JSON.parse((await runCli(['local', 'status', '--json'], { cwd: dir, env })).stdout) as {
+        services: { s3: { objects: number } };
+      };
+      assert.equal(status.services.s3.objects, 4);
+      const refused = await runCli(['local', 'reset'], { cwd: dir, env });
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /Pass --yes to confirm/);
+      const reset = await runCli(['local', 'reset', '--yes', '--json'], { cwd: dir, env });
+      assert.equal(reset.code, 0, reset.stderr);
+      assert.equal((JSON.parse(reset.stdout) as { restarted: boolean }).restarted, true);
+      const after = JSON.parse((await runCli(['local', 'status', '--json'], { cwd: dir, env })).stdout) as {
+        services: { s3: { objects: number; buckets: number } };
+      };
+      assert.equal(after.services.s3.buckets, 0);
+      const logs = await runCli(['local', 'logs', '--lines', '5'], { cwd: dir, env });
+      assert.equal(logs.code, 0);
+      assert.match(logs.stdout, /listening on http:\/\/127\.0\.0\.1:\d+/);
+    });
+
+    it('detects a stale server record and starts a fresh server', async () => {
+      await runCli(['local', 'stop'], { cwd: dir, env });
+      const dataDir = path.join(dir, '.mlpipe', 'local');
+      // A server that died without cleaning up: its records name a pid that no longer exists.
+      writeFileSync(
+        path.join(dataDir, 'server.json'),
+        JSON.stringify({
+          pid: 999999,
+          port: 1,
+          endpoint: 'http://127.0.0.1:1',
+          dataDir,
+          startedAt: new Date().toISOString(),
+          version: 'x',
+          host: '127.0.0.1',
+        }),
+      );
+      writeFileSync(path.join(dataDir, 'server.lock'), '999999');
+      const status = JSON.parse((await runCli(['local', 'status', '--json'], { cwd: dir, env })).stdout) as {
+        running: boolean;
+      };
+      assert.equal(status.running, false);
+      const start = await runCli(['local', 'start', '--json'], { cwd: dir, env });
+      assert.equal(start.code, 0, start.stderr);
+      const info = JSON.parse(start.stdout) as { pid: number; alreadyRunning: boolean };
+      assert.equal(info.alreadyRunning, false);
+      assert.notEqual(info.pid, 999999);
+      assert.equal(readFileSync(path.join(dataDir, 'server.lock'), 'utf8'), String(info.pid));
+      assert.ok(existsSync(path.join(dataDir, 'server.json')));
+    });
+  });
+});

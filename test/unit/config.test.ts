@@ -1,0 +1,129 @@
+// Config resolution: precedence (flag > env > file > default), sources, and errors that name the file and key.
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { describeSettings, findConfigFile, resolveSettings } from '../../src/lib/config.js';
+import { MlpipeError } from '../../src/lib/errors.js';
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mlpipe-config-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+describe('resolveSettings', () => {
+  it('uses defaults when there is no config file', () => {
+    const cwd = project({});
+    const s = resolveSettings({}, { cwd, env: {} });
+    assert.equal(s.configFile, undefined);
+    assert.equal(s.target.value, 'local');
+    assert.equal(s.target.from, 'default');
+    assert.equal(s.region.value, 'us-east-1');
+    assert.equal(s.project.value, 'mlpipe');
+    assert.equal(s.bucket.value, 'mlpipe-datalake');
+    assert.equal(s.prefixes.raw.value, 'raw/');
+    assert.equal(s.prefixes.batchInput.value, 'batch_users_input/');
+    assert.equal(s.stacks.datalake.value, 'mlpipe-datalake');
+    assert.equal(s.local.dataDir.value, path.join(cwd, '.mlpipe', 'local'));
+  });
+
+  it('finds the config file by walking up and applies flag > env > file > default', () => {
+    const dir = project({
+      'mlpipe.config.yaml':
+        'project: movies\ntarget: aws\nregion: eu-west-1\nprefixes:\n  raw: incoming/\nlocal:\n  dataDir: state\n',
+      'sub/deeper/.keep': '',
+    });
+    const cwd = path.join(dir, 'sub', 'deeper');
+    assert.equal(findConfigFile(cwd), path.join(dir, 'mlpipe.config.yaml'));
+    const fromFile = resolveSettings({}, { cwd, env: {} });
+    assert.equal(fromFile.target.value, 'aws');
+    assert.equal(fromFile.target.source, 'config');
+    assert.equal(fromFile.region.value, 'eu-west-1');
+    assert.equal(fromFile.bucket.value, 'movies-datalake');
+    assert.equal(fromFile.prefixes.raw.value, 'incoming/');
+    assert.equal(fromFile.stacks.etl.value, 'movies-etl');
+    assert.equal(fromFile.local.dataDir.value, path.join(dir, 'state'), 'relative to the config file');
+    const fromEnv = resolveSettings({}, { cwd, env: { MLPIPE_TARGET: 'local', AWS_REGION: 'ap-south-1' } });
+    assert.equal(fromEnv.target.value, 'local');
+    assert.equal(fromEnv.target.from, 'MLPIPE_TARGET');
+    assert.equal(fromEnv.region.value, 'ap-south-1');
+    const fromFlag = resolveSettings(
+      { target: 'aws', region: 'us-west-2' },
+      { cwd, env: { MLPIPE_TARGET: 'local' } },
+    );
+    assert.equal(fromFlag.target.value, 'aws');
+    assert.equal(fromFlag.target.from, '--target');
+    assert.equal(fromFlag.region.from, '--region');
+  });
+
+  it('leaves aws region, profile and endpoint to the SDK chain when unset', () => {
+    const s = resolveSettings({ target: 'aws' }, { cwd: project({}), env: {} });
+    assert.equal(s.region.value, undefined);
+    assert.equal(s.region.source, 'sdk');
+    assert.equal(s.profile.value, undefined);
+    const withEnv = resolveSettings(
+      { target: 'aws' },
+      { cwd: project({}), env: { AWS_PROFILE: 'prod', AWS_ENDPOINT_URL: 'http://localhost:9000' } },
+    );
+    assert.equal(withEnv.profile.value, 'prod');
+    assert.equal(withEnv.endpointUrl.value, 'http://localhost:9000');
+    // The local target finds its own endpoint and credentials, whatever AWS_* says.
+    const local = resolveSettings(
+      {},
+      { cwd: project({}), env: { AWS_PROFILE: 'prod', AWS_ENDPOINT_URL: 'http://x:1' } },
+    );
+    assert.equal(local.profile.value, undefined);
+    assert.equal(local.endpointUrl.value, undefined);
+  });
+
+  it('rejects an unknown target with a usage error naming its source', () => {
+    assert.throws(
+      () => resolveSettings({}, { cwd: project({}), env: { MLPIPE_TARGET: 'azure' } }),
+      (error: unknown) =>
+        error instanceof MlpipeError &&
+        error.exit === 2 &&
+        error.message === 'Unknown target "azure" (from MLPIPE_TARGET). Expected one of: local, aws.',
+    );
+  });
+
+  it('names the file and the key for unknown keys and bad values', () => {
+    const dir = project({
+      'mlpipe.config.json': JSON.stringify({ buckett: 'x', prefixes: { raw: '/raw' } }),
+    });
+    assert.throws(
+      () => resolveSettings({}, { cwd: dir, env: {} }),
+      (error: unknown) =>
+        error instanceof MlpipeError &&
+        error.message.startsWith(`Config file ${path.join(dir, 'mlpipe.config.json')} is invalid:`) &&
+        error.message.includes('unknown key "buckett"') &&
+        error.message.includes('"prefixes.raw" must not start with "/"'),
+    );
+  });
+
+  it('names the line of a YAML syntax error and the problem in bad JSON', () => {
+    const yamlDir = project({ 'mlpipe.config.yml': 'project: a\nregion: [unclosed\n' });
+    assert.throws(
+      () => resolveSettings({}, { cwd: yamlDir, env: {} }),
+      (error: unknown) =>
+        error instanceof MlpipeError && /mlpipe\.config\.yml, line \d+ is not valid YAML/.test(error.message),
+    );
+    const jsonDir = project({ 'mlpipe.config.json': '{"project": ' });
+    assert.throws(
+      () => resolveSettings({}, { cwd: jsonDir, env: {} }),
+      (error: unknown) => error instanceof MlpipeError && error.message.includes('is not valid JSON'),
+    );
+  });
+
+  it('describes every setting with its origin', () => {
+    const rows = describeSettings(resolveSettings({ target: 'local' }, { cwd: project({}), env: {} }));
+    const target = rows.find((r) => r.key === 'target');
+    assert.deepEqual(target, { key: 'target', value: 'local', from: '--target' });
+    assert.ok(rows.some((r) => r.key === 'prefixes.recommendations' && r.value === 'recommendations/'));
+    assert.ok(rows.some((r) => r.key === 'local.port' && r.value === 4577));
+  });
+});
