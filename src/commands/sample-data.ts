@@ -52,7 +52,9 @@ movies, 855,598 ratings); --small writes about 50k ratings for quick runs.`;
     bar.finish();
     const s = result.summary;
     if (!result.written) {
-      this.log(`${result.ratingsFile} and ${result.moviesFile} are already there, written with these options.`);
+      this.log(
+        `${result.ratingsFile} and ${result.moviesFile} are already there, written with these options.`,
+      );
       this.log('Nothing to do; use --force to write them again.');
       return result;
     }

@@ -5,7 +5,6 @@
  */
 import { createWriteStream, existsSync, promises as fs, type WriteStream } from 'node:fs';
 import path from 'node:path';
-import { once } from 'node:events';
 import {
   generateSampleData,
   MOVIES_FILE_NAME,
@@ -13,6 +12,7 @@ import {
   type SampleDataOptions,
   type SampleDataSummary,
 } from '../sampledata/generator.js';
+import { writableSink } from '../sampledata/sinks.js';
 import { fsyncDir, tempPathFor, writeJsonAtomic } from '../local/store/atomic.js';
 import { MlpipeError } from './errors.js';
 
@@ -51,10 +51,6 @@ async function unchangedSample(
   } catch {
     return undefined;
   }
-}
-
-async function write(stream: WriteStream, chunk: string | Buffer): Promise<void> {
-  if (!stream.write(chunk)) await once(stream, 'drain');
 }
 
 async function closeAndSync(stream: WriteStream): Promise<void> {
@@ -100,7 +96,7 @@ export async function writeSampleData(
   try {
     const summary = await generateSampleData(
       options,
-      { ratings: (chunk) => write(ratings, chunk), movies: (chunk) => write(movies, chunk) },
+      { ratings: writableSink<string>(ratings), movies: writableSink<Buffer>(movies) },
       { onProgress: settings.onProgress },
     );
     await closeAndSync(ratings);
