@@ -78,9 +78,17 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
     return { json: this.jsonEnabled() };
   }
 
-  /** Writes one line to stderr unless --json is on (stdout carries results only). */
+  /** Writes one progress line to stderr unless --json is on (stdout carries results only). */
   protected note(line: string): void {
     if (uiMode(this.uiOptions) !== 'silent') process.stderr.write(`${line}\n`);
+  }
+
+  /**
+   * Writes a notice to stderr even under --json: which target is used and that a local stack is
+   * being started are facts a person or a log needs, and stderr never mixes with the JSON result.
+   */
+  protected notice(line: string): void {
+    process.stderr.write(`${line}\n`);
   }
 
   /** States once, on stderr, which target this command talks to. */
@@ -88,7 +96,7 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
     if (this.targetAnnounced) return;
     this.targetAnnounced = true;
     if (connection.target === 'local') {
-      this.note(
+      this.notice(
         `target: local stack at ${connection.endpoint} (data dir ${this.settings.local.dataDir.value})`,
       );
     } else {
@@ -97,7 +105,7 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
         connection.profile === undefined ? undefined : `profile ${connection.profile}`,
         connection.endpoint === undefined ? undefined : `endpoint ${connection.endpoint}`,
       ].filter((p) => p !== undefined);
-      this.note(`target: aws (${parts.join(', ')})`);
+      this.notice(`target: aws (${parts.join(', ')})`);
     }
   }
 
@@ -108,7 +116,7 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
     let connection: Connection;
     if (settings.target.value === 'local') {
       const local = await connectLocalStack(settings, () =>
-        this.note(`Starting the local stack (data dir ${settings.local.dataDir.value})…`),
+        this.notice(`Starting the local stack (data dir ${settings.local.dataDir.value})…`),
       );
       connection = local.connection;
     } else {

@@ -114,10 +114,16 @@ export async function ensureBucket(clients: Clients, bucket: string): Promise<bo
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 403) {
-      throw new MlpipeError(`Bucket ${bucket} exists but this identity may not use it (403 Forbidden).`, {
-        code: 'BUCKET_FORBIDDEN',
-        suggestions: ['Bucket names are global on AWS: set a unique "bucket" in mlpipe.config.json.'],
-      });
+      throw new MlpipeError(
+        `Access to bucket ${bucket} was refused (403 Forbidden): the credentials are not valid for this endpoint, or the bucket belongs to another account.`,
+        {
+          code: 'BUCKET_FORBIDDEN',
+          suggestions: [
+            'Check the credentials: `aws sts get-caller-identity` (aws target) or `mlpipe local env` (local stack).',
+            'Bucket names are global on AWS: set a unique "bucket" in mlpipe.config.json.',
+          ],
+        },
+      );
     }
     if (status !== 404) throw translateAwsError(error, `Checking bucket ${bucket}`);
   }

@@ -10,6 +10,18 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** stderr with oclif's error layout undone: ` ›   ` prefixes removed, wrapped lines joined. */
+  errorText: string;
+}
+
+function unwrapOclifError(stderr: string): string {
+  return stderr
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .map((line) => line.replace(/^ ›\s+/, '').trim())
+    .join(' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 export async function runCli(
@@ -35,7 +47,7 @@ export async function runCli(
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
+      resolve({ code: code ?? -1, stdout, stderr, errorText: unwrapOclifError(stderr) });
     });
     child.stdin.end(options.input ?? '');
   });
