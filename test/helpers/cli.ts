@@ -16,7 +16,7 @@ export interface CliResult {
 
 function unwrapOclifError(stderr: string): string {
   return stderr
-    .replace(/\x1b\[[0-9;]*m/g, '')
+    .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
     .split('\n')
     .map((line) => line.replace(/^ ›\s+/, '').trim())
     .join(' ')
