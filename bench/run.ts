@@ -5,6 +5,8 @@
  *   startup   `mlpipe --help` and `mlpipe upload-raw --help` vs `node -e 0` (median of N runs)
  *   upload    100 MB file uploaded to the local stack (as upload-raw does it) vs fs.copyFile
  */
+// Same reason as bin/run.js: pinned SDK versions support Node 20; the future-version warning is noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { spawnSync } from 'node:child_process';
 import { createReadStream, promises as fs } from 'node:fs';
 import os from 'node:os';

@@ -164,6 +164,7 @@ export class LocalServer {
       };
     }
     await this.send(req, res, response);
+    if (rawPath === HEALTH_PATH || rawPath === STATUS_PATH) return; // polled by the CLI: not worth a log line
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     this.context.log(
       `${new Date().toISOString()} ${requestId} ${label} ${response.status} ${ms.toFixed(1)}ms`,
