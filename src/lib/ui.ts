@@ -48,6 +48,8 @@ export function formatCount(n: number): string {
 /** A status line that updates in place on a TTY, or prints each distinct status once otherwise. */
 export interface Spinner {
   update(text: string): void;
+  /** Prints a line above the spinner (or as a plain line). */
+  print(line: string): void;
   succeed(text: string): void;
   fail(text: string): void;
   stop(): void;
@@ -62,6 +64,11 @@ export async function startSpinner(text: string, options: UiOptions): Promise<Sp
     return {
       update: (t) => {
         spinner.text = t;
+      },
+      print: (line) => {
+        spinner.clear();
+        stderr.write(`${line}\n`);
+        spinner.render();
       },
       succeed: (t) => {
         spinner.succeed(t);
@@ -80,7 +87,10 @@ export async function startSpinner(text: string, options: UiOptions): Promise<Sp
     last = t;
   };
   line(text);
-  return { update: line, succeed: line, fail: line, stop: () => undefined };
+  const print = (t: string): void => {
+    if (mode === 'plain') stderr.write(`${t}\n`);
+  };
+  return { update: line, print, succeed: line, fail: line, stop: () => undefined };
 }
 
 /** Progress in bytes or rows: a redrawn bar with rate on a TTY, a line per quarter otherwise. */
@@ -157,4 +167,27 @@ export function canPrompt(json: boolean): boolean {
 export async function confirm(message: string, defaultValue = false): Promise<boolean> {
   const { confirm: ask } = await import('@inquirer/prompts');
   return ask({ message, default: defaultValue });
+}
+
+/** Text and choice questions (inquirer's input/select), for commands that ask for several values. */
+export interface Prompter {
+  input(question: {
+    message: string;
+    default: string;
+    validate: (value: string) => true | string;
+  }): Promise<string>;
+  select<T extends string>(question: {
+    message: string;
+    default: T;
+    choices: Array<{ value: T; name: string; description: string }>;
+  }): Promise<T>;
+}
+
+/** inquirer's input/select, loaded only when someone is at the keyboard. */
+export async function inquirerPrompter(): Promise<Prompter> {
+  const { input, select } = await import('@inquirer/prompts');
+  return {
+    input: (question) => input(question),
+    select: (question) => select(question),
+  };
 }
