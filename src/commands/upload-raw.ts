@@ -40,7 +40,7 @@ bucket is created if missing; on AWS it must exist (run \`mlpipe deploy\`).`;
       itemsFile: this.flags.items,
       key: this.flags.key,
       force: this.flags.force,
-      onNote: (message) => this.note(message),
+      onNote: (message) => this.notice(message),
       onProgress: (label, loaded, total) => {
         bar ??= startProgressBar(`Uploading ${label}`, total, this.uiOptions);
         bar.update(loaded);

@@ -3,6 +3,7 @@
  * credentials, or AWS settings left to the SDK's default chain), builds SDK v3 clients on first
  * use. Client packages are imported lazily so `mlpipe --help` never loads the SDK.
  */
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Target } from './config.js';
 
@@ -42,6 +43,7 @@ export function clientConfig(connection: Connection): CommonClientConfig {
 
 export class Clients {
   private s3Client: S3Client | undefined;
+  private cloudFormationClient: CloudFormationClient | undefined;
 
   constructor(readonly connection: Connection) {}
 
@@ -57,9 +59,19 @@ export class Clients {
     return this.s3Client;
   }
 
+  async cloudformation(): Promise<CloudFormationClient> {
+    if (this.cloudFormationClient === undefined) {
+      const { CloudFormationClient: Client } = await import('@aws-sdk/client-cloudformation');
+      this.cloudFormationClient = new Client(clientConfig(this.connection));
+    }
+    return this.cloudFormationClient;
+  }
+
   /** Releases sockets so the process can exit promptly. */
   destroy(): void {
     this.s3Client?.destroy();
     this.s3Client = undefined;
+    this.cloudFormationClient?.destroy();
+    this.cloudFormationClient = undefined;
   }
 }

@@ -21,8 +21,8 @@ export function parseS3Uri(uri: string): S3Location {
   return { bucket: m[1]!, key: m[2]! };
 }
 
-/** Where a raw file lands: `<raw prefix><file name>` unless a key is given. */
-export function rawObjectLocation(settings: Settings, file: string, key?: string): S3Location {
+/** The key a raw file lands under: `<raw prefix><file name>`, unless a key is given. */
+export function rawObjectKey(settings: Settings, file: string, key?: string): string {
   const objectKey = key ?? `${settings.prefixes.raw.value}${path.basename(file)}`;
   if (objectKey === '' || objectKey.endsWith('/')) {
     throw usageError(
@@ -31,5 +31,5 @@ export function rawObjectLocation(settings: Settings, file: string, key?: string
       'BAD_KEY',
     );
   }
-  return { bucket: settings.bucket.value, key: objectKey };
+  return objectKey;
 }

@@ -8,7 +8,9 @@ import path from 'node:path';
 import type { Clients } from './clients.js';
 import type { Settings } from './config.js';
 import { MlpipeError, translateAwsError } from './errors.js';
-import { rawObjectLocation, s3Uri, type S3Location } from './lake.js';
+import { deploy } from './deploy.js';
+import { rawObjectKey, s3Uri, type S3Location } from './lake.js';
+import { describeStack, outputsOf, selectStacks, stackName } from './stacks.js';
 import { detectInteractionsFormat, NotInteractionsError, type InteractionsFormat } from './raw-check.js';
 
 export const DEFAULT_RAW_FILE = path.join('data', 'user_ratedmovies-timestamps.dat');
@@ -28,7 +30,8 @@ export interface UploadedObject {
 
 export interface UploadRawResult {
   bucket: string;
-  bucketCreated: boolean;
+  /** True when the data-lake stack had to be deployed first (local target). */
+  stackDeployed: boolean;
   interactions: UploadedObject & { format: InteractionsFormat | null };
   items: UploadedObject | null;
 }
@@ -104,13 +107,56 @@ function contentTypeFor(file: string): string {
   return 'application/octet-stream';
 }
 
-/** Makes sure the lake bucket exists: created on the local target, required (deployed) on AWS. */
-export async function ensureBucket(clients: Clients, bucket: string): Promise<boolean> {
+/**
+ * The lake bucket, from the data-lake stack's outputs. On the local target a missing data-lake
+ * stack is deployed first (resources come from templates, never from ad-hoc setup code); on AWS
+ * the stack — or at least the configured bucket — must exist already.
+ */
+export async function resolveLakeBucket(
+  clients: Clients,
+  settings: Settings,
+  onNote: (message: string) => void = () => undefined,
+): Promise<{ bucket: string; deployed: boolean }> {
+  const name = stackName(settings, 'datalake');
+  const stack = await describeStack(clients, name);
+  if (
+    stack !== undefined &&
+    stack.StackStatus?.endsWith('_COMPLETE') &&
+    stack.StackStatus !== 'ROLLBACK_COMPLETE'
+  ) {
+    const bucket = outputsOf(stack).BucketName;
+    if (bucket !== undefined) return { bucket, deployed: false };
+  }
+  if (clients.connection.target === 'local') {
+    onNote(
+      `Deploying the data-lake stack ${name} on the local stack first (mlpipe deploy --stack datalake).`,
+    );
+    const [result] = await deploy(clients, settings, {
+      stacks: selectStacks(settings, ['datalake']),
+      overrides: {},
+      execute: true,
+      confirm: async () => true,
+    });
+    const bucket = result?.outputs.BucketName;
+    if (bucket === undefined) {
+      throw new MlpipeError(`Stack ${name} has no BucketName output.`, {
+        code: 'STACK_OUTPUT_MISSING',
+        suggestions: ['Check templates/datalake.yaml: it must output BucketName.'],
+      });
+    }
+    return { bucket, deployed: true };
+  }
+  // On AWS, a bucket managed outside mlpipe's stacks is fine as long as it exists.
+  await requireBucket(clients, settings.bucket.value);
+  return { bucket: settings.bucket.value, deployed: false };
+}
+
+async function requireBucket(clients: Clients, bucket: string): Promise<void> {
   const s3 = await clients.s3();
-  const { HeadBucketCommand, CreateBucketCommand } = await import('@aws-sdk/client-s3');
+  const { HeadBucketCommand } = await import('@aws-sdk/client-s3');
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-    return false;
+    return;
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 403) {
@@ -127,18 +173,10 @@ export async function ensureBucket(clients: Clients, bucket: string): Promise<bo
     }
     if (status !== 404) throw translateAwsError(error, `Checking bucket ${bucket}`);
   }
-  if (clients.connection.target !== 'local') {
-    throw new MlpipeError(`Bucket ${bucket} does not exist on AWS.`, {
-      code: 'BUCKET_NOT_FOUND',
-      suggestions: ['Run `mlpipe deploy` first: it creates the data-lake bucket.'],
-    });
-  }
-  try {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  } catch (error) {
-    throw translateAwsError(error, `Creating bucket ${bucket}`);
-  }
-  return true;
+  throw new MlpipeError(`Bucket ${bucket} does not exist on AWS.`, {
+    code: 'BUCKET_NOT_FOUND',
+    suggestions: ['Run `mlpipe deploy` first: it creates the data-lake bucket.'],
+  });
 }
 
 async function uploadFile(
@@ -223,33 +261,26 @@ export async function uploadRaw(
     }
   }
 
-  const interactionsLocation = rawObjectLocation(settings, options.file, options.key);
-  const itemsLocation =
+  // Work out both keys (and refuse a clash) before anything is deployed or uploaded.
+  const interactionsKey = rawObjectKey(settings, options.file, options.key);
+  const itemsKey =
     itemsFile === undefined
       ? undefined
-      : {
-          bucket: settings.bucket.value,
-          key: `${path.posix.dirname(interactionsLocation.key)}/${path.basename(itemsFile)}`.replace(
-            /^\.\//,
-            '',
-          ),
-        };
-  if (itemsLocation !== undefined && itemsLocation.key === interactionsLocation.key) {
-    throw new MlpipeError(
-      `The interactions and items files would both be written to ${s3Uri(itemsLocation)}.`,
-      {
-        code: 'KEY_CLASH',
-        suggestions: ['Give the interactions file another --key.'],
-      },
-    );
+      : `${path.posix.dirname(interactionsKey)}/${path.basename(itemsFile)}`.replace(/^\.\//, '');
+  if (itemsKey !== undefined && itemsKey === interactionsKey) {
+    throw new MlpipeError(`The interactions and items files would both be written to the key ${itemsKey}.`, {
+      code: 'KEY_CLASH',
+      suggestions: ['Give the interactions file another --key.'],
+    });
   }
+  const { bucket, deployed } = await resolveLakeBucket(clients, settings, options.onNote);
+  const interactionsLocation = { bucket, key: interactionsKey };
+  const itemsLocation = itemsKey === undefined ? undefined : { bucket, key: itemsKey };
 
-  const bucketCreated = await ensureBucket(clients, settings.bucket.value);
-  if (bucketCreated) options.onNote?.(`Created bucket ${settings.bucket.value} on the local stack.`);
   const interactions = await uploadFile(clients, options.file, size, interactionsLocation, options);
   const items =
     itemsFile === undefined || itemsLocation === undefined
       ? null
       : await uploadFile(clients, itemsFile, itemsSize, itemsLocation, options);
-  return { bucket: settings.bucket.value, bucketCreated, interactions: { ...interactions, format }, items };
+  return { bucket, stackDeployed: deployed, interactions: { ...interactions, format }, items };
 }

@@ -17,8 +17,16 @@ import {
   parseTarget,
   type JsonVersion,
 } from './protocol/json.js';
-import { encodeQueryError } from './protocol/query.js';
+import {
+  decodeQueryBody,
+  decodeQueryRequest,
+  encodeQueryError,
+  encodeQueryResult,
+  type QueryObject,
+} from './protocol/query.js';
 import { encodeS3Error, handleS3Request } from './protocol/s3-rest.js';
+import { CLOUDFORMATION_XMLNS, cloudFormationHandlers } from './services/cloudformation/handlers.js';
+import { CloudFormationService } from './services/cloudformation/operations.js';
 import { S3Service } from './services/s3/operations.js';
 import {
   EMPTY_SHA256,
@@ -47,6 +55,20 @@ export interface JsonService {
   operations: Record<string, (input: Record<string, unknown>) => Promise<unknown>>;
 }
 
+/** An AWS Query service (form-encoded `Action=…` POSTs, XML responses), e.g. CloudFormation. */
+export interface QueryService {
+  /** Display name used in "not implemented" errors, e.g. `CloudFormation`. */
+  name: string;
+  /** SigV4 signing name (credential scope service), e.g. `cloudformation`. */
+  signingName: string;
+  /** API version, e.g. `2010-05-15`. */
+  version: string;
+  /** XML namespace of responses and errors. */
+  xmlns: string;
+  /** Action → handler; a handler returning undefined sends a response without a result element. */
+  operations: Record<string, (input: QueryObject) => Promise<unknown>>;
+}
+
 /** Known AWS JSON target prefixes, so requests to services not served yet get a precise error. */
 const KNOWN_JSON_TARGETS: Record<string, { name: string; version: JsonVersion }> = {
   AmazonPersonalize: { name: 'Personalize', version: '1.1' },
@@ -57,7 +79,7 @@ const KNOWN_JSON_TARGETS: Record<string, { name: string; version: JsonVersion }>
 
 type Protocol =
   | { kind: 'json'; service: JsonService | undefined; version: JsonVersion; name: string; operation: string }
-  | { kind: 'query'; service: string }
+  | { kind: 'query'; service: string; registered: QueryService | undefined }
   | { kind: 's3' };
 
 export interface LocalServerOptions {
@@ -73,8 +95,10 @@ export class LocalServer {
   readonly context: LocalContext;
   private readonly http: http.Server;
   private readonly jsonServices = new Map<string, JsonService>();
+  private readonly queryServices = new Map<string, QueryService>();
   private readonly startedAt = new Date();
   private s3!: S3Service;
+  private cloudformation!: CloudFormationService;
 
   private constructor(private readonly options: LocalServerOptions) {
     this.context = {
@@ -100,11 +124,23 @@ export class LocalServer {
   static async create(options: LocalServerOptions): Promise<LocalServer> {
     const server = new LocalServer(options);
     server.s3 = await S3Service.open(server.context);
+    server.cloudformation = await CloudFormationService.open(server.context, { s3: server.s3 });
+    server.registerQueryService({
+      name: 'CloudFormation',
+      signingName: 'cloudformation',
+      version: '2010-05-15',
+      xmlns: CLOUDFORMATION_XMLNS,
+      operations: cloudFormationHandlers(server.cloudformation),
+    });
     return server;
   }
 
   registerJsonService(service: JsonService): void {
     this.jsonServices.set(service.targetPrefix, service);
+  }
+
+  registerQueryService(service: QueryService): void {
+    this.queryServices.set(service.signingName, service);
   }
 
   async listen(port: number): Promise<number> {
@@ -129,11 +165,13 @@ export class LocalServer {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
     });
+    // Background stack operations take milliseconds; let them finish rather than cut them mid-write.
+    await this.cloudformation.close();
   }
 
   /** What the stack holds, for `mlpipe local status`. */
   stats(): Record<string, Record<string, number>> {
-    return { s3: this.s3.stats() };
+    return { s3: this.s3.stats(), cloudformation: this.cloudformation.stats() };
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -152,9 +190,11 @@ export class LocalServer {
       } else {
         const protocol = this.protocolFor(req, rawQuery);
         if (protocol.kind === 'json') label = `${protocol.name}.${protocol.operation}`;
-        response = await this.dispatch(req, protocol, { requestId, method, rawPath, rawQuery }).catch(
-          (error) => this.encodeError(protocol, error, { requestId, method, rawPath }),
+        const info: DispatchInfo = { requestId, method, rawPath, rawQuery };
+        response = await this.dispatch(req, protocol, info).catch((error) =>
+          this.encodeError(protocol, error, { requestId, method, rawPath }),
         );
+        if (info.label !== undefined) label = info.label;
       }
     } catch (error) {
       response = {
@@ -205,7 +245,9 @@ export class LocalServer {
       rawQuery === ''
     ) {
       const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '');
-      if (scope && scope[1] !== 's3') return { kind: 'query', service: scope[1]! };
+      if (scope && scope[1] !== 's3') {
+        return { kind: 'query', service: scope[1]!, registered: this.queryServices.get(scope[1]!) };
+      }
     }
     return { kind: 's3' };
   }
@@ -232,7 +274,7 @@ export class LocalServer {
         return encodeQueryError(
           awsError,
           info.requestId,
-          `http://${protocol.service}.amazonaws.com/doc/2010-05-15/`,
+          protocol.registered?.xmlns ?? `http://${protocol.service}.amazonaws.com/doc/2010-05-15/`,
         );
       case 's3':
         return encodeS3Error(awsError, {
@@ -246,7 +288,7 @@ export class LocalServer {
   private async dispatch(
     req: http.IncomingMessage,
     protocol: Protocol,
-    info: { requestId: string; method: string; rawPath: string; rawQuery: string },
+    info: DispatchInfo,
   ): Promise<AwsResponse> {
     const query = new URLSearchParams(info.rawQuery);
     const parts = {
@@ -266,11 +308,30 @@ export class LocalServer {
         throw authError(protocol, { kind: 'mismatch', stringToSign: '', canonicalRequest: '' });
       }
       if (protocol.kind === 'query') {
-        throw new AwsError(
-          'InvalidAction',
-          `The mlpipe local stack does not implement the ${protocol.service} Query API yet.`,
-          400,
-        );
+        const service = protocol.registered;
+        if (service === undefined) {
+          throw new AwsError(
+            'InvalidAction',
+            `The mlpipe local stack does not implement the ${protocol.service} Query API yet.`,
+            400,
+          );
+        }
+        const request = decodeQueryRequest(decodeQueryBody(body));
+        info.label = `${service.name}.${request.action || '(none)'}`;
+        const handler = Object.hasOwn(service.operations, request.action)
+          ? service.operations[request.action]
+          : undefined;
+        if (handler === undefined) {
+          throw new AwsError(
+            'InvalidAction',
+            request.action === ''
+              ? 'The request must contain the parameter Action.'
+              : `The mlpipe local stack does not implement ${service.name} action ${request.action}.`,
+            400,
+          );
+        }
+        const result = await handler(request.input);
+        return encodeQueryResult(request.action, result, info.requestId, service.xmlns);
       }
       if (protocol.service === undefined) {
         throw new AwsError(
@@ -371,6 +432,15 @@ export class LocalServer {
       res.destroy();
     }
   }
+}
+
+interface DispatchInfo {
+  requestId: string;
+  method: string;
+  rawPath: string;
+  rawQuery: string;
+  /** Set by protocols that learn the operation from the body (Query's `Action`), for the log line. */
+  label?: string;
 }
 
 function flattenHeaders(rawHeaders: string[]): Record<string, string> {

@@ -117,19 +117,20 @@ describe('mlpipe CLI', () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('starts the stack on demand, uploads the ratings and movies files, and prints the S3 URIs', async () => {
+    it('starts the stack and deploys the data lake on demand, uploads ratings and movies, prints the S3 URIs', async () => {
       const result = await runCli(['upload-raw', '--json'], { cwd: dir, env });
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stderr, /Starting the local stack/);
       assert.match(result.stderr, /target: local stack at http:\/\/127\.0\.0\.1:\d+/);
       const upload = JSON.parse(result.stdout) as {
         bucket: string;
-        bucketCreated: boolean;
+        stackDeployed: boolean;
         interactions: { uri: string; size: number; etag: string };
         items: { uri: string } | null;
       };
       assert.equal(upload.bucket, 'mlpipe-datalake');
-      assert.equal(upload.bucketCreated, true);
+      assert.equal(upload.stackDeployed, true, 'the data-lake stack is deployed on first use');
+      assert.match(result.stderr, /Deploying the data-lake stack mlpipe-datalake on the local stack first/);
       assert.equal(upload.interactions.uri, 's3://mlpipe-datalake/raw/user_ratedmovies-timestamps.dat');
       assert.equal(
         upload.interactions.size,

@@ -27,6 +27,8 @@ export default class LocalStatus extends MlpipeCommand<typeof LocalStatus> {
         `S3:          ${formatCount(s3.buckets ?? 0)} bucket(s), ${formatCount(s3.objects ?? 0)} object(s), ${formatBytes(s3.bytes ?? 0)}`,
       );
     }
+    const cfn = status.services?.cloudformation;
+    if (cfn !== undefined) this.log(`Stacks:      ${formatCount(cfn.stacks ?? 0)} CloudFormation stack(s)`);
     return status;
   }
 }

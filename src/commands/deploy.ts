@@ -1,0 +1,125 @@
+import { Flags } from '@oclif/core';
+import { MlpipeCommand } from '../lib/base-command.js';
+import { deploy, type DeployedStack, type PlannedChange } from '../lib/deploy.js';
+import { usageError } from '../lib/errors.js';
+import { selectStacks } from '../lib/stacks.js';
+import { canPrompt, confirm, formatDuration, renderTable, startSpinner, type Spinner } from '../lib/ui.js';
+
+export interface DeployResult {
+  stacks: DeployedStack[];
+}
+
+export function parseParameterFlags(values: string[] | undefined): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  for (const value of values ?? []) {
+    const eq = value.indexOf('=');
+    if (eq <= 0)
+      throw usageError(
+        `--parameter "${value}" is not KEY=VALUE.`,
+        ['Example: --parameter ProjectName=movies'],
+        'BAD_PARAMETER',
+      );
+    parameters[value.slice(0, eq)] = value.slice(eq + 1);
+  }
+  return parameters;
+}
+
+export function changeTable(changes: PlannedChange[]): string {
+  return renderTable(
+    changes.map((c) => ({ ...c, replacement: c.action === 'Modify' ? c.replacement : null })),
+    [
+      { key: 'action', header: 'ACTION' },
+      { key: 'logicalId', header: 'RESOURCE' },
+      { key: 'type', header: 'TYPE' },
+      { key: 'replacement', header: 'REPLACEMENT' },
+    ],
+  );
+}
+
+export default class Deploy extends MlpipeCommand<typeof Deploy> {
+  static override summary =
+    "Deploy the pipeline's CloudFormation stacks (change set, confirm, execute, stream events).";
+  static override description = `For each stack in dependency order (data lake first), creates a change set from templates/
+(a project's own templates/ copy, from \`mlpipe init --templates\`, wins), shows it, asks to confirm
+on a terminal, executes it and streams the stack's events until it is done — the same steps as
+\`aws cloudformation deploy\`, on the local stack or on AWS. "No changes" is success. A failure names
+the failing resource and its reason and exits 3. Without a terminal it deploys without asking,
+like \`aws cloudformation deploy\`.`;
+  static override examples = [
+    '<%= config.bin %> deploy',
+    '<%= config.bin %> deploy --stack datalake --yes',
+    '<%= config.bin %> deploy --no-execute            # create and show the change sets only',
+    '<%= config.bin %> deploy --target aws --profile prod --parameter ProjectName=movies',
+  ];
+  static override flags = {
+    stack: Flags.string({
+      description: 'Deploy only this stack (key like "datalake" or stack name); repeatable.',
+      multiple: true,
+    }),
+    parameter: Flags.string({
+      description: 'Template parameter override KEY=VALUE; repeatable.',
+      multiple: true,
+    }),
+    yes: Flags.boolean({ char: 'y', description: 'Execute change sets without asking.' }),
+    execute: Flags.boolean({
+      description: 'Execute the change sets (--no-execute only creates and shows them).',
+      default: true,
+      allowNo: true,
+    }),
+    timeout: Flags.integer({ description: 'Seconds to wait for each stack.', default: 3600, min: 1 }),
+  };
+
+  async run(): Promise<DeployResult> {
+    const overrides = parseParameterFlags(this.flags.parameter);
+    const stacks = selectStacks(this.settings, this.flags.stack);
+    const clients = await this.clients();
+    const interactive = canPrompt(this.jsonEnabled()) && !this.flags.yes;
+    let spinner: Spinner | undefined;
+    const results = await deploy(clients, this.settings, {
+      stacks,
+      overrides,
+      execute: this.flags.execute,
+      timeoutSeconds: this.flags.timeout,
+      onPlan: (stack, changes, type) => {
+        this.note(`Change set for ${stack} (${type === 'CREATE' ? 'new stack' : 'update'}):`);
+        this.note(changeTable(changes));
+      },
+      confirm: async (stack) => {
+        if (!interactive) return true;
+        return confirm(`Deploy these changes to ${stack}?`, true);
+      },
+      onStatus: async (stack, status, elapsed) => {
+        const text = `${stack}: ${status} (${formatDuration(elapsed)})`;
+        if (spinner === undefined) spinner = await startSpinner(text, this.uiOptions);
+        else spinner.update(text);
+      },
+      onEvent: (event) => {
+        const line = `  ${event.timestamp.slice(11, 19)}  ${event.status.padEnd(22)} ${event.type.padEnd(28)} ${event.logicalId}${event.reason ? `  ${event.reason}` : ''}`;
+        if (spinner !== undefined) spinner.print(line);
+        else this.note(line);
+      },
+    }).finally(() => spinner?.stop());
+    for (const result of results) {
+      const verb = {
+        created: 'created',
+        updated: 'updated',
+        'no-changes': 'no changes to deploy',
+        'change-set-created': `change set ${result.changeSetName} created, not executed`,
+      }[result.result];
+      this.log(`${result.stackName}: ${verb}${result.status ? ` (${result.status})` : ''}`);
+      const outputs = Object.entries(result.outputs);
+      if (outputs.length > 0 && result.result !== 'change-set-created') {
+        this.log(
+          renderTable(
+            outputs.map(([key, value]) => ({ key, value })),
+            [
+              { key: 'key', header: 'OUTPUT' },
+              { key: 'value', header: 'VALUE' },
+            ],
+          ).replace(/^/gm, '  '),
+        );
+      }
+    }
+    return { stacks: results };
+  }
+}

@@ -1,0 +1,66 @@
+import { Flags } from '@oclif/core';
+import { MlpipeCommand } from '../lib/base-command.js';
+import { destroy, type DestroyedStack } from '../lib/deploy.js';
+import { usageError } from '../lib/errors.js';
+import { selectStacks, stackName } from '../lib/stacks.js';
+import { canPrompt, confirm, formatDuration, startSpinner, type Spinner } from '../lib/ui.js';
+
+export default class Destroy extends MlpipeCommand<typeof Destroy> {
+  static override summary =
+    "Delete the pipeline's stacks (in reverse order), keeping resources marked Retain.";
+  static override description = `Deletes each stack and everything it created, last-deployed first. Resources with
+DeletionPolicy Retain — the data-lake bucket and its data — are kept and listed, so deploying again
+later needs them removed by hand (or a different bucket name). Asks for confirmation; --yes skips
+it and is required without a terminal.`;
+  static override examples = [
+    '<%= config.bin %> destroy',
+    '<%= config.bin %> destroy --stack datalake --yes',
+  ];
+  static override flags = {
+    stack: Flags.string({ description: 'Delete only this stack (key or name); repeatable.', multiple: true }),
+    yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.' }),
+    timeout: Flags.integer({ description: 'Seconds to wait for each stack.', default: 3600, min: 1 }),
+  };
+
+  async run(): Promise<{ stacks: DestroyedStack[] }> {
+    const stacks = selectStacks(this.settings, this.flags.stack);
+    const names = stacks.map((s) => stackName(this.settings, s.key)).reverse();
+    if (!this.flags.yes) {
+      if (!canPrompt(this.jsonEnabled())) {
+        throw usageError(
+          `Refusing to delete ${names.join(', ')} without confirmation.`,
+          ['Pass --yes to confirm.'],
+          'CONFIRMATION_REQUIRED',
+        );
+      }
+      if (!(await confirm(`Delete stack${names.length > 1 ? 's' : ''} ${names.join(', ')}?`, false))) {
+        this.log('Nothing was deleted.');
+        return { stacks: [] };
+      }
+    }
+    const clients = await this.clients();
+    let spinner: Spinner | undefined;
+    const results = await destroy(clients, this.settings, stacks, {
+      timeoutSeconds: this.flags.timeout,
+      onStatus: async (stack, status, elapsed) => {
+        const text = `${stack}: ${status} (${formatDuration(elapsed)})`;
+        if (spinner === undefined) spinner = await startSpinner(text, this.uiOptions);
+        else spinner.update(text);
+      },
+      onEvent: (event) => {
+        const line = `  ${event.timestamp.slice(11, 19)}  ${event.status.padEnd(22)} ${event.type.padEnd(28)} ${event.logicalId}${event.reason ? `  ${event.reason}` : ''}`;
+        if (spinner !== undefined) spinner.print(line);
+        else this.note(line);
+      },
+    }).finally(() => spinner?.stop());
+    for (const result of results) {
+      this.log(
+        `${result.stackName}: ${result.result === 'deleted' ? 'deleted' : 'not deployed, nothing to delete'}`,
+      );
+      for (const kept of result.retained) {
+        this.log(`  kept (DeletionPolicy Retain): ${kept.logicalId} (${kept.type})`);
+      }
+    }
+    return { stacks: results };
+  }
+}

@@ -1,0 +1,423 @@
+/**
+ * deploy / destroy: what `aws cloudformation deploy` does, per stack in dependency order —
+ * create a change set (CREATE or UPDATE), wait for it, show it, confirm, execute, stream stack
+ * events until a terminal status — plus deleting stacks in reverse order. "No changes" is success;
+ * a failed stack names the failing resource and its reason (exit code 3).
+ */
+import { readFile } from 'node:fs/promises';
+import type { Change, CloudFormationClient, StackEvent, Parameter } from '@aws-sdk/client-cloudformation';
+import type { Clients } from './clients.js';
+import type { Settings } from './config.js';
+import { ExitCode, MlpipeError, translateAwsError } from './errors.js';
+import { describeStack, outputsOf, stackName, templatePath, type StackDefinition } from './stacks.js';
+import { pollIntervals, waitFor } from './wait.js';
+
+export interface PlannedChange {
+  action: string;
+  logicalId: string;
+  physicalId: string | null;
+  type: string;
+  replacement: string | null;
+}
+
+export interface StackEventLine {
+  stack: string;
+  timestamp: string;
+  logicalId: string;
+  type: string;
+  status: string;
+  reason: string | null;
+}
+
+export interface DeployedStack {
+  key: string;
+  stackName: string;
+  /** created | updated | no-changes | change-set-created (with --no-execute) */
+  result: 'created' | 'updated' | 'no-changes' | 'change-set-created';
+  status: string | null;
+  changeSetName: string | null;
+  changes: PlannedChange[];
+  outputs: Record<string, string>;
+}
+
+export interface DeployOptions {
+  stacks: StackDefinition[];
+  /** `--parameter K=V` overrides, applied to every stack that declares K. */
+  overrides: Record<string, string>;
+  execute: boolean;
+  /** Asked before executing a change set; false skips this stack's execution. */
+  confirm: (stack: string, changes: PlannedChange[]) => Promise<boolean>;
+  onPlan?: (stack: string, changes: PlannedChange[], changeSetType: 'CREATE' | 'UPDATE') => void;
+  onStatus?: (stack: string, status: string, elapsedMs: number) => void;
+  onEvent?: (event: StackEventLine) => void;
+  /** Seconds to wait for each stack operation. */
+  timeoutSeconds?: number;
+}
+
+const TERMINAL_FAILURES = new Set([
+  'CREATE_FAILED',
+  'ROLLBACK_COMPLETE',
+  'ROLLBACK_FAILED',
+  'UPDATE_ROLLBACK_COMPLETE',
+  'UPDATE_ROLLBACK_FAILED',
+  'UPDATE_FAILED',
+  'DELETE_FAILED',
+  'IMPORT_ROLLBACK_COMPLETE',
+  'IMPORT_ROLLBACK_FAILED',
+]);
+
+function isTerminal(status: string): boolean {
+  return !status.endsWith('_IN_PROGRESS');
+}
+
+function isNoChanges(reason: string | undefined): boolean {
+  return /didn't contain changes|No updates are to be performed/i.test(reason ?? '');
+}
+
+function toPlanned(changes: Change[] | undefined): PlannedChange[] {
+  return (changes ?? []).map((change) => ({
+    action: change.ResourceChange?.Action ?? '?',
+    logicalId: change.ResourceChange?.LogicalResourceId ?? '?',
+    physicalId: change.ResourceChange?.PhysicalResourceId ?? null,
+    type: change.ResourceChange?.ResourceType ?? '?',
+    replacement: change.ResourceChange?.Replacement ?? null,
+  }));
+}
+
+function eventLine(stack: string, event: StackEvent): StackEventLine {
+  return {
+    stack,
+    timestamp: (event.Timestamp ?? new Date()).toISOString(),
+    logicalId: event.LogicalResourceId ?? '?',
+    type: event.ResourceType ?? '?',
+    status: event.ResourceStatus ?? '?',
+    reason: event.ResourceStatusReason ?? null,
+  };
+}
+
+/** Streams a stack's events that happened since `since`, oldest first, each once. */
+class EventStream {
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly cfn: CloudFormationClient,
+    private readonly stack: string,
+    private readonly since: Date,
+    private readonly onEvent: ((event: StackEventLine) => void) | undefined,
+  ) {}
+
+  readonly failures: StackEventLine[] = [];
+
+  async pump(): Promise<void> {
+    const { DescribeStackEventsCommand } = await import('@aws-sdk/client-cloudformation');
+    const fresh: StackEvent[] = [];
+    let nextToken: string | undefined;
+    // Events come newest first; stop paging once we reach events from before this operation.
+    outer: do {
+      let page;
+      try {
+        page = await this.cfn.send(
+          new DescribeStackEventsCommand({ StackName: this.stack, NextToken: nextToken }),
+        );
+      } catch (error) {
+        // Deleted stacks are only describable by stack ID; by name they no longer exist: no more events.
+        if ((error as { name?: string }).name === 'ValidationError') return;
+        throw error;
+      }
+      for (const event of page.StackEvents ?? []) {
+        if ((event.Timestamp?.getTime() ?? 0) < this.since.getTime() - 1000) break outer;
+        if (event.EventId === undefined || this.seen.has(event.EventId)) continue;
+        this.seen.add(event.EventId);
+        fresh.push(event);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+    for (const event of fresh.reverse()) {
+      const line = eventLine(this.stack, event);
+      if (line.status.endsWith('_FAILED') && line.reason !== null) this.failures.push(line);
+      this.onEvent?.(line);
+    }
+  }
+}
+
+async function waitForStack(
+  clients: Clients,
+  name: string,
+  events: EventStream,
+  options: Pick<DeployOptions, 'onStatus' | 'timeoutSeconds'>,
+  what: string,
+): Promise<string> {
+  const stack = await waitFor({
+    what,
+    poll: async () => (await describeStack(clients, name))?.StackStatus ?? 'DELETE_COMPLETE',
+    done: isTerminal,
+    onPoll: async (status, elapsed) => {
+      options.onStatus?.(name, status, elapsed);
+      await events.pump();
+    },
+    ...pollIntervals(clients.connection.target),
+    timeoutMs: (options.timeoutSeconds ?? 3600) * 1000,
+    timeoutSuggestion: `The operation goes on; watch it with \`mlpipe stacks\` or \`aws cloudformation describe-stack-events --stack-name ${name}\`.`,
+  });
+  await events.pump();
+  return stack;
+}
+
+function failureError(
+  name: string,
+  status: string,
+  events: EventStream,
+  stackReason: string | undefined,
+): MlpipeError {
+  const first = events.failures.find((f) => f.logicalId !== name) ?? events.failures[0];
+  const detail =
+    first === undefined
+      ? (stackReason ?? 'no reason was reported')
+      : `${first.logicalId} (${first.type}) ${first.status}: ${first.reason}`;
+  return new MlpipeError(`Stack ${name} ended ${status}: ${detail}`, {
+    exit: ExitCode.jobFailed,
+    code: 'STACK_FAILED',
+    suggestions: [`See every event: aws cloudformation describe-stack-events --stack-name ${name}`],
+  });
+}
+
+async function templateParameters(
+  cfn: CloudFormationClient,
+  body: string,
+): Promise<{ declared: Set<string>; capabilities: string[] }> {
+  const { ValidateTemplateCommand } = await import('@aws-sdk/client-cloudformation');
+  const result = await cfn.send(new ValidateTemplateCommand({ TemplateBody: body }));
+  return {
+    declared: new Set((result.Parameters ?? []).map((p) => p.ParameterKey ?? '')),
+    capabilities: result.Capabilities ?? [],
+  };
+}
+
+interface CheckedTemplate {
+  file: string;
+  body: string;
+  declared: Set<string>;
+  capabilities: string[];
+}
+
+async function checkTemplate(
+  clients: Clients,
+  settings: Settings,
+  definition: StackDefinition,
+): Promise<CheckedTemplate> {
+  const cfn = await clients.cloudformation();
+  const file = templatePath(settings, definition);
+  const body = await readFile(file, 'utf8');
+  try {
+    return { file, body, ...(await templateParameters(cfn, body)) };
+  } catch (error) {
+    throw translateAwsError(error, `Validating template ${file}`);
+  }
+}
+
+async function deployStack(
+  clients: Clients,
+  settings: Settings,
+  definition: StackDefinition,
+  template: CheckedTemplate,
+  options: DeployOptions,
+): Promise<DeployedStack> {
+  const cfn = await clients.cloudformation();
+  const sdk = await import('@aws-sdk/client-cloudformation');
+  const name = stackName(settings, definition.key);
+  const { body, declared, capabilities } = template;
+  const values = { ...definition.parameters(settings), ...options.overrides };
+  const parameters: Parameter[] = [...declared]
+    .filter((key) => values[key] !== undefined)
+    .map((key) => ({ ParameterKey: key, ParameterValue: values[key] }));
+
+  let existing = await describeStack(clients, name);
+  if (existing?.StackStatus === 'ROLLBACK_COMPLETE' || existing?.StackStatus === 'REVIEW_IN_PROGRESS') {
+    // A stack whose creation failed cannot be updated; AWS requires deleting it first (it holds no resources).
+    const stackId = existing.StackId ?? name;
+    await cfn.send(new sdk.DeleteStackCommand({ StackName: stackId }));
+    const events = new EventStream(cfn, stackId, new Date(), options.onEvent);
+    await waitForStack(clients, stackId, events, options, `stack ${name} to be deleted`);
+    existing = undefined;
+  }
+  if (existing !== undefined && existing.StackStatus?.endsWith('_IN_PROGRESS')) {
+    throw new MlpipeError(
+      `Stack ${name} is busy (${existing.StackStatus}); wait for it to finish and deploy again.`,
+      {
+        code: 'STACK_BUSY',
+      },
+    );
+  }
+  const changeSetType = existing === undefined ? 'CREATE' : 'UPDATE';
+  const changeSetName = `mlpipe-${new Date()
+    .toISOString()
+    .replace(/[^0-9]/g, '')
+    .slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
+  try {
+    await cfn.send(
+      new sdk.CreateChangeSetCommand({
+        StackName: name,
+        ChangeSetName: changeSetName,
+        ChangeSetType: changeSetType,
+        TemplateBody: body,
+        Parameters: parameters,
+        Capabilities: capabilities as never,
+        Description: `mlpipe deploy of ${definition.template}`,
+      }),
+    );
+  } catch (error) {
+    throw translateAwsError(error, `Creating a change set for stack ${name}`);
+  }
+  const changeSet = await waitFor({
+    what: `change set ${changeSetName}`,
+    poll: () => cfn.send(new sdk.DescribeChangeSetCommand({ StackName: name, ChangeSetName: changeSetName })),
+    done: (cs) =>
+      cs.Status === 'CREATE_COMPLETE' || cs.Status === 'FAILED' || cs.Status === 'DELETE_COMPLETE',
+    ...pollIntervals(clients.connection.target),
+    timeoutMs: 10 * 60 * 1000,
+  });
+  if (changeSet.Status === 'FAILED') {
+    if (isNoChanges(changeSet.StatusReason)) {
+      await cfn
+        .send(new sdk.DeleteChangeSetCommand({ StackName: name, ChangeSetName: changeSetName }))
+        .catch(() => undefined);
+      const stack = await describeStack(clients, name);
+      return {
+        key: definition.key,
+        stackName: name,
+        result: 'no-changes',
+        status: stack?.StackStatus ?? null,
+        changeSetName: null,
+        changes: [],
+        outputs: stack === undefined ? {} : outputsOf(stack),
+      };
+    }
+    throw new MlpipeError(
+      `The change set for stack ${name} failed: ${changeSet.StatusReason ?? 'no reason given'}`,
+      {
+        exit: ExitCode.jobFailed,
+        code: 'CHANGE_SET_FAILED',
+      },
+    );
+  }
+  const changes = toPlanned(changeSet.Changes);
+  options.onPlan?.(name, changes, changeSetType);
+  if (!options.execute || !(await options.confirm(name, changes))) {
+    return {
+      key: definition.key,
+      stackName: name,
+      result: 'change-set-created',
+      status: existing?.StackStatus ?? 'REVIEW_IN_PROGRESS',
+      changeSetName,
+      changes,
+      outputs: existing === undefined ? {} : outputsOf(existing),
+    };
+  }
+  const started = new Date();
+  try {
+    await cfn.send(new sdk.ExecuteChangeSetCommand({ StackName: name, ChangeSetName: changeSetName }));
+  } catch (error) {
+    throw translateAwsError(error, `Executing change set ${changeSetName} on stack ${name}`);
+  }
+  const events = new EventStream(cfn, name, started, options.onEvent);
+  const status = await waitForStack(clients, name, events, options, `stack ${name}`);
+  const stack = await describeStack(clients, name);
+  if (TERMINAL_FAILURES.has(status) || stack === undefined) {
+    throw failureError(name, status, events, stack?.StackStatusReason);
+  }
+  return {
+    key: definition.key,
+    stackName: name,
+    result: changeSetType === 'CREATE' ? 'created' : 'updated',
+    status,
+    changeSetName,
+    changes,
+    outputs: outputsOf(stack),
+  };
+}
+
+/** Deploys the given stacks in order, stopping at the first failure. */
+export async function deploy(
+  clients: Clients,
+  settings: Settings,
+  options: DeployOptions,
+): Promise<DeployedStack[]> {
+  // Check every template and every --parameter before changing anything.
+  const templates: CheckedTemplate[] = [];
+  for (const definition of options.stacks) templates.push(await checkTemplate(clients, settings, definition));
+  const unknown = Object.keys(options.overrides).filter((key) => !templates.some((t) => t.declared.has(key)));
+  if (unknown.length > 0) {
+    throw new MlpipeError(
+      `--parameter ${unknown.join(', ')}: no template being deployed declares ${unknown.length === 1 ? 'this parameter' : 'these parameters'}.`,
+      {
+        exit: ExitCode.usage,
+        code: 'UNKNOWN_PARAMETER',
+        suggestions: [
+          `Declared: ${[...new Set(templates.flatMap((t) => [...t.declared]))].sort().join(', ')}.`,
+        ],
+      },
+    );
+  }
+  const results: DeployedStack[] = [];
+  for (const [index, definition] of options.stacks.entries()) {
+    const result = await deployStack(clients, settings, definition, templates[index]!, options).catch(
+      (error: unknown) => {
+        throw translateAwsError(error, `Deploying stack ${stackName(settings, definition.key)}`);
+      },
+    );
+    results.push(result);
+    // A later stack imports this one's exports: it cannot go ahead without it.
+    if (result.result === 'change-set-created' && result.status === 'REVIEW_IN_PROGRESS') break;
+  }
+  return results;
+}
+
+export interface DestroyedStack {
+  key: string;
+  stackName: string;
+  result: 'deleted' | 'not-deployed';
+  /** Resources left in place by DeletionPolicy: Retain. */
+  retained: Array<{ logicalId: string; physicalId: string | null; type: string }>;
+}
+
+/** Deletes the given stacks in reverse dependency order. */
+export async function destroy(
+  clients: Clients,
+  settings: Settings,
+  stacks: StackDefinition[],
+  options: Pick<DeployOptions, 'onEvent' | 'onStatus' | 'timeoutSeconds'>,
+): Promise<DestroyedStack[]> {
+  const cfn = await clients.cloudformation();
+  const sdk = await import('@aws-sdk/client-cloudformation');
+  const results: DestroyedStack[] = [];
+  for (const definition of [...stacks].reverse()) {
+    const name = stackName(settings, definition.key);
+    const existing = await describeStack(clients, name);
+    if (existing === undefined) {
+      results.push({ key: definition.key, stackName: name, result: 'not-deployed', retained: [] });
+      continue;
+    }
+    const started = new Date();
+    try {
+      await cfn.send(new sdk.DeleteStackCommand({ StackName: existing.StackId ?? name }));
+    } catch (error) {
+      throw translateAwsError(error, `Deleting stack ${name}`);
+    }
+    const retained: DestroyedStack['retained'] = [];
+    const events = new EventStream(cfn, existing.StackId ?? name, started, (event) => {
+      if (event.status === 'DELETE_SKIPPED')
+        retained.push({ logicalId: event.logicalId, physicalId: null, type: event.type });
+      options.onEvent?.(event);
+    });
+    const status = await waitForStack(
+      clients,
+      existing.StackId ?? name,
+      events,
+      options,
+      `stack ${name} to be deleted`,
+    );
+    if (status !== 'DELETE_COMPLETE') throw failureError(name, status, events, undefined);
+    results.push({ key: definition.key, stackName: name, result: 'deleted', retained });
+  }
+  return results;
+}

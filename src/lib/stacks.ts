@@ -1,0 +1,121 @@
+/**
+ * The pipeline's CloudFormation stacks: which template each uses, the order they deploy in, the
+ * parameters the CLI passes from its settings, and reading a deployed stack's Outputs (where
+ * every later command gets resource names and ARNs, on both targets).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Output, Stack } from '@aws-sdk/client-cloudformation';
+import type { Clients } from './clients.js';
+import type { Settings } from './config.js';
+import { MlpipeError, translateAwsError } from './errors.js';
+
+export type StackKey = 'datalake' | 'etl' | 'personalize' | 'pipeline';
+
+export interface StackDefinition {
+  key: StackKey;
+  /** Template file name under templates/. */
+  template: string;
+  summary: string;
+  /** Parameter values the CLI supplies; only those the template declares are passed. */
+  parameters(settings: Settings): Record<string, string>;
+}
+
+/** In deployment order (later stacks import earlier stacks' exports); destroyed in reverse. */
+export const STACKS: readonly StackDefinition[] = [
+  {
+    key: 'datalake',
+    template: 'datalake.yaml',
+    summary: 'data-lake bucket, bucket policy and the pipeline IAM roles',
+    parameters: (settings) => ({
+      ProjectName: settings.project.value,
+      BucketName: settings.bucket.value,
+      RawPrefix: settings.prefixes.raw.value,
+      TransformedPrefix: settings.prefixes.transformed.value,
+      BatchInputPrefix: settings.prefixes.batchInput.value,
+      RecommendationsPrefix: settings.prefixes.recommendations.value,
+    }),
+  },
+];
+
+export const PACKAGE_TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+
+/** A project's own copy (`mlpipe init --templates`) wins over the templates shipped with mlpipe. */
+export function templatePath(settings: Settings, definition: StackDefinition): string {
+  const own = path.join(settings.projectDir, 'templates', definition.template);
+  return existsSync(own) ? own : path.join(PACKAGE_TEMPLATES_DIR, definition.template);
+}
+
+/** Stacks that have a template available, in deployment order. */
+export function availableStacks(settings: Settings): StackDefinition[] {
+  return STACKS.filter((definition) => existsSync(templatePath(settings, definition)));
+}
+
+export function stackName(settings: Settings, key: StackKey): string {
+  return settings.stacks[key].value;
+}
+
+/** Picks stacks by key or stack name (`--stack`), keeping deployment order. */
+export function selectStacks(settings: Settings, wanted: string[] | undefined): StackDefinition[] {
+  const available = availableStacks(settings);
+  if (wanted === undefined || wanted.length === 0) return available;
+  const unknown = wanted.filter(
+    (w) => !available.some((d) => d.key === w || stackName(settings, d.key) === w),
+  );
+  if (unknown.length > 0) {
+    throw new MlpipeError(`Unknown stack ${unknown.map((u) => `"${u}"`).join(', ')}.`, {
+      exit: 2,
+      code: 'UNKNOWN_STACK',
+      suggestions: [
+        `Stacks: ${available.map((d) => `${d.key} (${stackName(settings, d.key)})`).join(', ')}.`,
+      ],
+    });
+  }
+  return available.filter((d) => wanted.includes(d.key) || wanted.includes(stackName(settings, d.key)));
+}
+
+/** DescribeStacks for one stack; undefined when it does not exist (or was deleted). */
+export async function describeStack(clients: Clients, name: string): Promise<Stack | undefined> {
+  const cfn = await clients.cloudformation();
+  const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  try {
+    const result = await cfn.send(new DescribeStacksCommand({ StackName: name }));
+    const stack = result.Stacks?.[0];
+    return stack === undefined || stack.StackStatus === 'DELETE_COMPLETE' ? undefined : stack;
+  } catch (error) {
+    const e = error as { name?: string; message?: string };
+    if (e.name === 'ValidationError' && /does not exist/.test(e.message ?? '')) return undefined;
+    throw translateAwsError(error, `Describing stack ${name}`);
+  }
+}
+
+export function outputsOf(stack: Stack): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  for (const output of stack.Outputs ?? ([] as Output[])) {
+    if (output.OutputKey !== undefined && output.OutputValue !== undefined)
+      outputs[output.OutputKey] = output.OutputValue;
+  }
+  return outputs;
+}
+
+/** A deployed stack's outputs, or an error saying to deploy it first. */
+export async function requireStackOutputs(
+  clients: Clients,
+  settings: Settings,
+  key: StackKey,
+): Promise<Record<string, string>> {
+  const name = stackName(settings, key);
+  const stack = await describeStack(clients, name);
+  const status = stack?.StackStatus ?? '';
+  // A failed create (ROLLBACK_COMPLETE) has no resources; an update rolled back still has the old ones.
+  if (stack === undefined || !status.endsWith('_COMPLETE') || status === 'ROLLBACK_COMPLETE') {
+    throw new MlpipeError(
+      stack === undefined
+        ? `Stack ${name} is not deployed.`
+        : `Stack ${name} is in state ${stack.StackStatus}, so its outputs cannot be used.`,
+      { code: 'STACK_NOT_DEPLOYED', suggestions: [`Run \`mlpipe deploy --stack ${key}\`.`] },
+    );
+  }
+  return outputsOf(stack);
+}

@@ -1,0 +1,1388 @@
+/**
+ * CloudFormation for the local stack: the API as typed TypeScript calls (inputs and outputs use
+ * AWS's member names, so the Query binding only converts wire types). Requests are validated
+ * synchronously (template, parameters, capabilities, imports: `ValidationError` and nothing
+ * provisioned); stack operations then run in the background in this process (see `engine.ts`)
+ * and change sets are computed the same way, with AWS's statuses.
+ *
+ * AWS tools poll with long sleeps (the CLI's `deploy` waits 5 s between change-set polls and
+ * 30 s between stack polls; botocore's waiters 30 s). A local operation takes milliseconds, so
+ * DescribeStacks / DescribeChangeSet on a stack with an operation in flight hold the answer up
+ * to `settleMs` for it to finish; the answer is still a state the stack was really in.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AwsError } from '../../protocol/errors.js';
+import type { LocalContext } from '../../types.js';
+import type { S3Service } from '../s3/operations.js';
+import {
+  pseudoParameters,
+  nextEventTime,
+  RESTART_REASON,
+  StackEngine,
+  stackParameterRecords,
+  storedParameters,
+  type EngineHost,
+  type StackPlan,
+} from './engine.js';
+import { IamStore } from './iam-store.js';
+import {
+  createDefaultProvisioners,
+  type ProvisionerRegistry,
+  type ProvisionerServices,
+} from './provisioners/index.js';
+import { CloudFormationStore } from './store.js';
+import {
+  diffTemplates,
+  evaluateConditions,
+  includedOutputs,
+  includedResources,
+  loadTemplate,
+  MASKED_PARAMETER_VALUE,
+  parseTemplate,
+  requiredCapabilities,
+  resolveParameters,
+  resolveValue,
+  sameTemplateValue,
+  TemplateError,
+  type ResolveContext,
+  type ResolvedParameters,
+  type Template,
+} from './template/index.js';
+import {
+  IN_PROGRESS_STATUSES,
+  UPDATABLE_STATUSES,
+  type ChangeRecord,
+  type ChangeSetRecord,
+  type OnFailure,
+  type ParameterRecord,
+  type ResourceRecord,
+  type StackRecord,
+  type StackStatus,
+  type Tag,
+} from './types.js';
+
+// --- Inputs (AWS member names)
+
+export interface ParameterInput {
+  ParameterKey?: string;
+  ParameterValue?: string;
+  UsePreviousValue?: boolean;
+}
+
+interface TemplateSource {
+  TemplateBody?: string;
+  TemplateURL?: string;
+}
+
+export interface CreateStackInput extends TemplateSource {
+  StackName?: string;
+  Parameters?: ParameterInput[];
+  DisableRollback?: boolean;
+  TimeoutInMinutes?: number;
+  NotificationARNs?: string[];
+  Capabilities?: string[];
+  OnFailure?: string;
+  Tags?: Tag[];
+  RoleARN?: string;
+  EnableTerminationProtection?: boolean;
+  ClientRequestToken?: string;
+}
+
+export interface UpdateStackInput extends TemplateSource {
+  StackName?: string;
+  UsePreviousTemplate?: boolean;
+  Parameters?: ParameterInput[];
+  Capabilities?: string[];
+  NotificationARNs?: string[];
+  Tags?: Tag[];
+  DisableRollback?: boolean;
+  RoleARN?: string;
+  ClientRequestToken?: string;
+}
+
+export interface DeleteStackInput {
+  StackName?: string;
+  RetainResources?: string[];
+  ClientRequestToken?: string;
+}
+
+export interface CreateChangeSetInput extends TemplateSource {
+  StackName?: string;
+  ChangeSetName?: string;
+  ChangeSetType?: string;
+  UsePreviousTemplate?: boolean;
+  Parameters?: ParameterInput[];
+  Capabilities?: string[];
+  NotificationARNs?: string[];
+  Tags?: Tag[];
+  Description?: string;
+  RoleARN?: string;
+  ClientToken?: string;
+}
+
+export interface ChangeSetRef {
+  ChangeSetName?: string;
+  StackName?: string;
+}
+
+export interface CloudFormationServiceOptions {
+  s3: S3Service;
+  provisioners?: ProvisionerRegistry;
+  /** How long a Describe waits for an in-flight operation on its stack (ms). */
+  settleMs?: number;
+}
+
+const PAGE_SIZE = 100;
+const MAX_TEMPLATE_BODY = 51200;
+const STACK_NAME = /^[a-zA-Z][-a-zA-Z0-9]*$/;
+const CAPABILITIES = ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'];
+const NO_CHANGES_REASON =
+  "The submitted information didn't contain changes. Submit different information to create a change set.";
+
+function validationError(message: string): AwsError {
+  return new AwsError('ValidationError', message, 400);
+}
+
+function stackNotFound(name: string): AwsError {
+  return validationError(`Stack with id ${name} does not exist`);
+}
+
+function changeSetNotFound(name: string): AwsError {
+  return new AwsError('ChangeSetNotFound', `ChangeSet [${name}] does not exist`, 404);
+}
+
+function checkName(name: string | undefined, member: 'stackName' | 'changeSetName'): string {
+  if (name === undefined || name === '') {
+    throw validationError(
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+    );
+  }
+  if (!STACK_NAME.test(name) || name.length > 128) {
+    throw validationError(
+      `1 validation error detected: Value '${name}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`,
+    );
+  }
+  return name;
+}
+
+function encodeToken(offset: number): string {
+  return Buffer.from(`offset:${offset}`).toString('base64');
+}
+
+function decodeToken(token: string | undefined): number {
+  if (token === undefined || token === '') return 0;
+  const match = /^offset:(\d+)$/.exec(Buffer.from(token, 'base64').toString('utf8'));
+  if (!match) throw validationError('Invalid NextToken');
+  return Number(match[1]);
+}
+
+function page<T>(items: readonly T[], token: string | undefined): { items: T[]; NextToken?: string } {
+  const start = decodeToken(token);
+  const slice = items.slice(start, start + PAGE_SIZE);
+  return start + PAGE_SIZE < items.length
+    ? { items: slice, NextToken: encodeToken(start + PAGE_SIZE) }
+    : { items: slice };
+}
+
+function isExecuted(changeSet: ChangeSetRecord): boolean {
+  return changeSet.executionStatus === 'EXECUTE_COMPLETE' || changeSet.executionStatus === 'EXECUTE_FAILED';
+}
+
+function isDeleted(stack: StackRecord): boolean {
+  return stack.status === 'DELETE_COMPLETE';
+}
+
+/** What a stack is left in when its operation stopped mid-way (crash, restart, internal error). */
+function interruptedStatus(status: StackStatus): StackStatus {
+  switch (status) {
+    case 'CREATE_IN_PROGRESS':
+      return 'CREATE_FAILED';
+    case 'ROLLBACK_IN_PROGRESS':
+      return 'ROLLBACK_FAILED';
+    case 'DELETE_IN_PROGRESS':
+      return 'DELETE_FAILED';
+    case 'UPDATE_IN_PROGRESS':
+    case 'UPDATE_ROLLBACK_IN_PROGRESS':
+      return 'UPDATE_ROLLBACK_FAILED';
+    case 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS':
+      return 'UPDATE_COMPLETE';
+    case 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS':
+      return 'UPDATE_ROLLBACK_COMPLETE';
+    default:
+      return status;
+  }
+}
+
+function checkCapabilities(template: Template, given: readonly string[]): void {
+  for (const capability of given) {
+    if (!CAPABILITIES.includes(capability)) {
+      throw validationError(
+        `1 validation error detected: Value '[${given.join(', ')}]' at 'capabilities' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [CAPABILITY_AUTO_EXPAND, CAPABILITY_NAMED_IAM, CAPABILITY_IAM]]`,
+      );
+    }
+  }
+  const required = requiredCapabilities(template);
+  const named = given.includes('CAPABILITY_NAMED_IAM');
+  if (required.includes('CAPABILITY_NAMED_IAM') && !named) {
+    throw new AwsError('InsufficientCapabilitiesException', 'Requires capabilities : [CAPABILITY_NAMED_IAM]');
+  }
+  if (required.includes('CAPABILITY_IAM') && !named && !given.includes('CAPABILITY_IAM')) {
+    throw new AwsError('InsufficientCapabilitiesException', 'Requires capabilities : [CAPABILITY_IAM]');
+  }
+}
+
+function capabilitiesReason(template: Template): string | undefined {
+  const types = [
+    ...new Set(
+      Object.values(template.Resources)
+        .map((resource) => resource.Type)
+        .filter((type) => type.startsWith('AWS::IAM::')),
+    ),
+  ];
+  return types.length === 0
+    ? undefined
+    : `The following resource(s) require capabilities: [${types.join(', ')}]`;
+}
+
+function checkTags(tags: readonly Tag[] | undefined): Tag[] {
+  const list = tags ?? [];
+  if (list.length > 50) throw validationError('Number of tags exceeds the limit of 50');
+  for (const tag of list) {
+    if (typeof tag.Key !== 'string' || tag.Key === '' || typeof tag.Value !== 'string') {
+      throw validationError('Tags must have a Key and a Value');
+    }
+  }
+  return list.map((tag) => ({ Key: tag.Key, Value: tag.Value }));
+}
+
+function describeParameterList(
+  parameters: readonly ParameterRecord[],
+  noEcho: readonly string[],
+): Array<{ ParameterKey: string; ParameterValue: string }> {
+  return parameters.map(({ key, value }) => ({
+    ParameterKey: key,
+    ParameterValue: noEcho.includes(key) ? MASKED_PARAMETER_VALUE : value,
+  }));
+}
+
+function sameParameters(left: readonly ParameterRecord[], right: readonly ParameterRecord[]): boolean {
+  return (
+    left.length === right.length &&
+    left.every((entry) => right.some((other) => other.key === entry.key && other.value === entry.value))
+  );
+}
+
+function sameTags(left: readonly Tag[], right: readonly Tag[]): boolean {
+  return (
+    left.length === right.length &&
+    left.every((tag) => right.some((other) => other.Key === tag.Key && other.Value === tag.Value))
+  );
+}
+
+export class CloudFormationService implements EngineHost {
+  readonly provisioners: ProvisionerRegistry;
+  readonly services: ProvisionerServices;
+  private readonly engine: StackEngine;
+  private readonly settleMs: number;
+  /** The tail of each stack's queue of background operations. */
+  private readonly running = new Map<string, Promise<void>>();
+  /** Change sets being computed. */
+  private readonly computing = new Map<string, Promise<void>>();
+
+  private constructor(
+    readonly ctx: LocalContext,
+    readonly store: CloudFormationStore,
+    iam: IamStore,
+    private readonly s3: S3Service,
+    options: CloudFormationServiceOptions,
+  ) {
+    this.provisioners = options.provisioners ?? createDefaultProvisioners();
+    this.services = { s3, iam };
+    this.settleMs = options.settleMs ?? 3000;
+    this.engine = new StackEngine(this);
+  }
+
+  /** Opens the state under `<dataDir>/cloudformation/`, failing operations a restart interrupted. */
+  static async open(
+    ctx: LocalContext,
+    options: CloudFormationServiceOptions,
+  ): Promise<CloudFormationService> {
+    const dir = path.join(ctx.dataDir, 'cloudformation');
+    const store = await CloudFormationStore.open(dir, ctx.log);
+    const iam = await IamStore.open(dir);
+    const service = new CloudFormationService(ctx, store, iam, options.s3, options);
+    await service.recover();
+    return service;
+  }
+
+  private async recover(): Promise<void> {
+    for (const stack of this.store.stacks.values()) {
+      let changed = false;
+      for (const changeSet of stack.changeSets) {
+        if (changeSet.status === 'CREATE_PENDING' || changeSet.status === 'CREATE_IN_PROGRESS') {
+          changeSet.status = 'FAILED';
+          changeSet.statusReason = RESTART_REASON;
+          changeSet.executionStatus = 'UNAVAILABLE';
+          changed = true;
+        }
+        if (changeSet.executionStatus === 'EXECUTE_IN_PROGRESS') {
+          changeSet.executionStatus = 'EXECUTE_FAILED';
+          changed = true;
+        }
+      }
+      if (IN_PROGRESS_STATUSES.includes(stack.status)) {
+        for (const record of [...Object.values(stack.resources), ...stack.retiring]) {
+          const failed =
+            record.status === 'CREATE_IN_PROGRESS'
+              ? 'CREATE_FAILED'
+              : record.status === 'UPDATE_IN_PROGRESS'
+                ? 'UPDATE_FAILED'
+                : record.status === 'DELETE_IN_PROGRESS'
+                  ? 'DELETE_FAILED'
+                  : undefined;
+          if (failed === undefined) continue;
+          const now = nextEventTime(stack, this.ctx.now());
+          record.status = failed;
+          record.reason = RESTART_REASON;
+          record.updated = now;
+          stack.events.push({
+            eventId: `${record.logicalId}-${failed}-${now}`,
+            timestamp: now,
+            logicalId: record.logicalId,
+            ...(record.physicalId !== undefined ? { physicalId: record.physicalId } : {}),
+            resourceType: record.type,
+            status: failed,
+            reason: RESTART_REASON,
+          });
+        }
+        const status = interruptedStatus(stack.status);
+        this.ctx.log(
+          `cloudformation: stack ${stack.stackName} was ${stack.status} at start-up; now ${status}`,
+        );
+        await this.engine.stackStatus(stack, status, RESTART_REASON);
+        changed = false;
+      }
+      if (changed) await this.store.save(stack);
+    }
+  }
+
+  stats(): { stacks: number } {
+    return { stacks: [...this.store.stacks.values()].filter((stack) => !isDeleted(stack)).length };
+  }
+
+  /** Waits for operations in flight (they take milliseconds) so nothing writes after shutdown. */
+  async close(): Promise<void> {
+    await this.idle();
+  }
+
+  /** Resolves once no stack operation or change-set computation is in flight (and state is on disk). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0 || this.computing.size > 0) {
+      await Promise.all([...this.running.values(), ...this.computing.values()]);
+    }
+    await this.store.flush();
+  }
+
+  // --- EngineHost
+
+  findExport(
+    name: string,
+    excludeStackId?: string,
+  ): { value: string; stackId: string; stackName: string } | undefined {
+    for (const stack of this.store.stacks.values()) {
+      if (stack.stackId === excludeStackId || isDeleted(stack)) continue;
+      const output = stack.outputs.find((candidate) => candidate.ExportName === name);
+      if (output !== undefined)
+        return { value: output.OutputValue, stackId: stack.stackId, stackName: stack.stackName };
+    }
+    return undefined;
+  }
+
+  importersOf(exportName: string, excludeStackId?: string): string[] {
+    return [...this.store.stacks.values()]
+      .filter(
+        (stack) =>
+          stack.stackId !== excludeStackId && !isDeleted(stack) && stack.imports.includes(exportName),
+      )
+      .map((stack) => stack.stackName);
+  }
+
+  // --- Lookup and scheduling
+
+  private liveStackByName(name: string): StackRecord | undefined {
+    for (const stack of this.store.stacks.values()) {
+      if (stack.stackName === name && !isDeleted(stack)) return stack;
+    }
+    return undefined;
+  }
+
+  /** By name (live stacks) or by stack ID (deleted ones too), as CloudFormation resolves StackName. */
+  private findStack(nameOrId: string | undefined): StackRecord | undefined {
+    if (nameOrId === undefined || nameOrId === '') return undefined;
+    if (nameOrId.startsWith('arn:')) return this.store.stacks.get(nameOrId);
+    return this.liveStackByName(nameOrId);
+  }
+
+  private requireStack(nameOrId: string | undefined): StackRecord {
+    if (nameOrId === undefined || nameOrId === '') {
+      throw validationError(
+        "1 validation error detected: Value null at 'stackName' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    const stack = this.findStack(nameOrId);
+    if (stack === undefined) throw stackNotFound(nameOrId);
+    return stack;
+  }
+
+  private schedule(stack: StackRecord, work: () => Promise<void>): void {
+    const previous = this.running.get(stack.stackId) ?? Promise.resolve();
+    const next = previous.then(work).catch(async (error: unknown) => {
+      // An engine bug or a disk error must not leave the stack IN_PROGRESS forever.
+      this.ctx.log(
+        `cloudformation: operation on ${stack.stackName} failed: ${(error as Error)?.stack ?? String(error)}`,
+      );
+      if (IN_PROGRESS_STATUSES.includes(stack.status)) {
+        await this.engine
+          .stackStatus(
+            stack,
+            interruptedStatus(stack.status),
+            `Internal Failure: ${(error as Error)?.message ?? String(error)}`,
+          )
+          .catch(() => undefined);
+      }
+    });
+    this.running.set(stack.stackId, next);
+    void next.then(() => {
+      if (this.running.get(stack.stackId) === next) this.running.delete(stack.stackId);
+    });
+  }
+
+  private async settle(work: Promise<void> | undefined): Promise<void> {
+    if (work === undefined || this.settleMs <= 0) return;
+    const timer = new AbortController();
+    await Promise.race([
+      work,
+      sleep(this.settleMs, undefined, { signal: timer.signal }).catch(() => undefined),
+    ]);
+    timer.abort();
+  }
+
+  private newStackId(name: string): string {
+    return `arn:aws:cloudformation:${this.ctx.region}:${this.ctx.accountId}:stack/${name}/${randomUUID()}`;
+  }
+
+  // --- Templates and parameters
+
+  private async templateBody(
+    source: TemplateSource & { UsePreviousTemplate?: boolean },
+    previous: StackRecord | undefined,
+  ): Promise<string> {
+    const { TemplateBody: body, TemplateURL: url } = source;
+    if (source.UsePreviousTemplate === true) {
+      if (body !== undefined || url !== undefined) {
+        throw validationError('You cannot specify both usePreviousTemplate and Template Body/Template URL');
+      }
+      if (previous?.templateBody === undefined) throw validationError('No previous template to use.');
+      return previous.templateBody;
+    }
+    if (body !== undefined && url !== undefined) {
+      throw validationError('Exactly one of TemplateBody or TemplateUrl must be specified.');
+    }
+    if (body === undefined && url === undefined) {
+      throw validationError('Either Template URL or Template Body must be specified.');
+    }
+    if (body !== undefined) {
+      if (Buffer.byteLength(body, 'utf8') > MAX_TEMPLATE_BODY) {
+        throw validationError(
+          `1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TEMPLATE_BODY}`,
+        );
+      }
+      return body;
+    }
+    return this.readTemplateUrl(url as string);
+  }
+
+  /** A template in (local) S3: virtual-hosted or path-style AWS URLs, or the local endpoint's. */
+  private async readTemplateUrl(url: string): Promise<string> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw validationError('TemplateURL must be a supported URL.');
+    }
+    const host = parsed.hostname;
+    const pathParts = parsed.pathname.split('/').slice(1);
+    let bucket: string | undefined;
+    let key: string;
+    const virtual = /^(.+)\.s3[.-]([a-z0-9-]+\.)?amazonaws\.com(\.cn)?$/.exec(host);
+    if (virtual && virtual[1] !== undefined) {
+      bucket = virtual[1];
+      key = pathParts.join('/');
+    } else {
+      bucket = pathParts[0];
+      key = pathParts.slice(1).join('/');
+    }
+    if (bucket === undefined || bucket === '' || key === '')
+      throw validationError('TemplateURL must be a supported URL.');
+    try {
+      const object = await this.s3.getObject({ bucket, key: decodeURIComponent(key) });
+      const chunks: Buffer[] = [];
+      for await (const chunk of object.body) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    } catch (error) {
+      throw validationError(`S3 error: ${(error as Error).message} (TemplateURL ${url})`);
+    }
+  }
+
+  /**
+   * Everything CloudFormation checks before accepting a request: the template (types, references,
+   * cycles), parameter values, capabilities, and what can be resolved without the resources
+   * (including every Fn::ImportValue). Throws ValidationError / InsufficientCapabilitiesException.
+   */
+  private prepare(
+    stack: Pick<StackRecord, 'stackId' | 'stackName'>,
+    templateBody: string,
+    given: Record<string, string>,
+    capabilities: readonly string[],
+  ): { template: Template; parameters: ResolvedParameters } {
+    const template = loadTemplate(templateBody, { registry: this.provisioners.typeRegistry() });
+    const parameters = resolveParameters(template, given);
+    checkCapabilities(template, capabilities);
+    const pseudo = pseudoParameters(stack, this.ctx);
+    const conditions = evaluateConditions(template, { parameters: parameters.values, pseudo });
+    const missing: string[] = [];
+    const ctx: ResolveContext = {
+      parameters: parameters.values,
+      pseudo,
+      mappings: template.Mappings,
+      conditions,
+      partial: true,
+      importValue: (name) => {
+        const found = this.findExport(name, stack.stackId);
+        if (found === undefined && !missing.includes(name)) missing.push(name);
+        return found?.value;
+      },
+    };
+    for (const logicalId of includedResources(template, conditions)) {
+      resolveValue(template.Resources[logicalId]!.Properties, ctx, `/Resources/${logicalId}/Properties`);
+    }
+    for (const key of includedOutputs(template, conditions)) {
+      const output = template.Outputs[key]!;
+      resolveValue(output.Value, ctx, `/Outputs/${key}/Value`);
+      if (output.ExportName !== undefined)
+        resolveValue(output.ExportName, ctx, `/Outputs/${key}/Export/Name`);
+    }
+    if (missing.length > 0) throw new TemplateError(`No export named ${missing[0]} found.`);
+    return { template, parameters };
+  }
+
+  /** Parameter values of a request: given ones, previous ones where asked (updates only). */
+  private givenParameters(
+    input: ParameterInput[] | undefined,
+    previous: StackRecord | undefined,
+  ): Record<string, string> {
+    const given: Record<string, string> = {};
+    for (const parameter of input ?? []) {
+      const key = parameter.ParameterKey;
+      if (key === undefined || key === '')
+        throw validationError('ParameterKey must be specified for every parameter');
+      if (parameter.UsePreviousValue === true) {
+        if (parameter.ParameterValue !== undefined) {
+          throw validationError(
+            `Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true and non empty value for a parameter`,
+          );
+        }
+        const old = previous?.parameters.find((entry) => entry.key === key);
+        if (old === undefined) {
+          throw validationError(
+            `Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`,
+          );
+        }
+        given[key] = old.value;
+        continue;
+      }
+      given[key] = parameter.ParameterValue ?? '';
+    }
+    return given;
+  }
+
+  private plan(
+    templateBody: string,
+    prepared: { template: Template; parameters: ResolvedParameters },
+    settings: { capabilities: string[]; tags: Tag[]; notificationArns: string[]; changeSetId?: string },
+  ): StackPlan {
+    return { templateBody, ...prepared, ...settings };
+  }
+
+  /** True when a request would leave the stack exactly as it is. */
+  private unchanged(
+    stack: StackRecord,
+    templateBody: string,
+    parameters: ResolvedParameters,
+    tags: Tag[],
+  ): boolean {
+    if (stack.templateBody === undefined) return false;
+    let same: boolean;
+    try {
+      same = sameTemplateValue(parseTemplate(stack.templateBody), parseTemplate(templateBody));
+    } catch {
+      same = false;
+    }
+    return (
+      same &&
+      sameParameters(stack.parameters, stackParameterRecords(parameters)) &&
+      sameTags(stack.tags, tags)
+    );
+  }
+
+  private newStack(
+    stackId: string,
+    name: string,
+    status: StackStatus,
+    settings: {
+      disableRollback: boolean;
+      capabilities: string[];
+      tags: Tag[];
+      notificationArns: string[];
+      timeoutInMinutes?: number;
+      enableTerminationProtection: boolean;
+      roleArn?: string;
+    },
+  ): StackRecord {
+    const stack: StackRecord = {
+      stackId,
+      stackName: name,
+      status,
+      creationTime: this.ctx.now().toISOString(),
+      disableRollback: settings.disableRollback,
+      capabilities: settings.capabilities,
+      tags: settings.tags,
+      notificationArns: settings.notificationArns,
+      enableTerminationProtection: settings.enableTerminationProtection,
+      parameters: [],
+      noEcho: [],
+      outputs: [],
+      imports: [],
+      resources: {},
+      retiring: [],
+      events: [],
+      changeSets: [],
+    };
+    if (settings.timeoutInMinutes !== undefined) stack.timeoutInMinutes = settings.timeoutInMinutes;
+    if (settings.roleArn !== undefined) stack.roleArn = settings.roleArn;
+    return stack;
+  }
+
+  private applyPlanToNewStack(stack: StackRecord, plan: StackPlan): void {
+    stack.templateBody = plan.templateBody;
+    stack.parameters = stackParameterRecords(plan.parameters);
+    stack.noEcho = [...plan.parameters.noEcho];
+    if (plan.template.Description !== undefined) stack.description = plan.template.Description;
+    stack.capabilities = plan.capabilities;
+    stack.tags = plan.tags;
+    stack.notificationArns = plan.notificationArns;
+    if (plan.changeSetId !== undefined) stack.changeSetId = plan.changeSetId;
+  }
+
+  // --- Stacks
+
+  async createStack(input: CreateStackInput): Promise<{ StackId: string }> {
+    const name = checkName(input.StackName, 'stackName');
+    if (this.liveStackByName(name) !== undefined) {
+      throw new AwsError('AlreadyExistsException', `Stack [${name}] already exists`);
+    }
+    let onFailure: OnFailure = input.DisableRollback === true ? 'DO_NOTHING' : 'ROLLBACK';
+    if (input.OnFailure !== undefined) {
+      if (input.DisableRollback !== undefined) {
+        throw validationError('You cannot specify both DisableRollback and OnFailure.');
+      }
+      if (!['DO_NOTHING', 'ROLLBACK', 'DELETE'].includes(input.OnFailure)) {
+        throw validationError(
+          `1 validation error detected: Value '${input.OnFailure}' at 'onFailure' failed to satisfy constraint: Member must satisfy enum value set: [DO_NOTHING, ROLLBACK, DELETE]`,
+        );
+      }
+      onFailure = input.OnFailure as OnFailure;
+    }
+    if ((input.Parameters ?? []).some((parameter) => parameter.UsePreviousValue === true)) {
+      throw validationError('UsePreviousValue cannot be used when creating a stack.');
+    }
+    const body = await this.templateBody(input, undefined);
+    const capabilities = [...(input.Capabilities ?? [])];
+    const tags = checkTags(input.Tags);
+    const stackId = this.newStackId(name);
+    const prepared = this.prepare(
+      { stackId, stackName: name },
+      body,
+      this.givenParameters(input.Parameters, undefined),
+      capabilities,
+    );
+    // The name may have been taken while the template was being read.
+    if (this.liveStackByName(name) !== undefined) {
+      throw new AwsError('AlreadyExistsException', `Stack [${name}] already exists`);
+    }
+    const plan = this.plan(body, prepared, {
+      capabilities,
+      tags,
+      notificationArns: input.NotificationARNs ?? [],
+    });
+    const stack = this.newStack(stackId, name, 'CREATE_IN_PROGRESS', {
+      disableRollback: onFailure === 'DO_NOTHING',
+      capabilities,
+      tags,
+      notificationArns: plan.notificationArns,
+      ...(input.TimeoutInMinutes !== undefined ? { timeoutInMinutes: input.TimeoutInMinutes } : {}),
+      enableTerminationProtection: input.EnableTerminationProtection ?? false,
+      ...(input.RoleARN !== undefined ? { roleArn: input.RoleARN } : {}),
+    });
+    this.applyPlanToNewStack(stack, plan);
+    await this.store.add(stack);
+    this.schedule(stack, () => this.engine.create(stack, plan, onFailure));
+    return { StackId: stackId };
+  }
+
+  async updateStack(input: UpdateStackInput): Promise<{ StackId: string }> {
+    const stack = this.requireStack(input.StackName);
+    this.checkUpdatable(stack);
+    const body = await this.templateBody(input, stack);
+    const capabilities = [...(input.Capabilities ?? [])];
+    const tags = input.Tags === undefined ? stack.tags : checkTags(input.Tags);
+    const prepared = this.prepare(stack, body, this.givenParameters(input.Parameters, stack), capabilities);
+    this.checkUpdatable(stack);
+    if (this.unchanged(stack, body, prepared.parameters, tags)) {
+      throw validationError('No updates are to be performed.');
+    }
+    const plan = this.plan(body, prepared, {
+      capabilities,
+      tags,
+      notificationArns: input.NotificationARNs ?? stack.notificationArns,
+    });
+    stack.disableRollback = input.DisableRollback ?? false;
+    stack.status = 'UPDATE_IN_PROGRESS';
+    this.schedule(stack, () => this.engine.update(stack, plan));
+    return { StackId: stack.stackId };
+  }
+
+  private checkUpdatable(stack: StackRecord): void {
+    if (stack.status === 'REVIEW_IN_PROGRESS' || isDeleted(stack)) throw stackNotFound(stack.stackName);
+    if (!UPDATABLE_STATUSES.includes(stack.status)) {
+      throw validationError(`Stack:${stack.stackId} is in ${stack.status} state and can not be updated.`);
+    }
+  }
+
+  async deleteStack(input: DeleteStackInput): Promise<void> {
+    if (input.StackName === undefined || input.StackName === '') {
+      throw validationError(
+        "1 validation error detected: Value null at 'stackName' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    const stack = this.findStack(input.StackName);
+    // Deleting a stack that does not exist (any more) succeeds, as on AWS.
+    if (stack === undefined || isDeleted(stack)) return;
+    if (stack.enableTerminationProtection) {
+      throw validationError(
+        `Stack [${stack.stackName}] cannot be deleted while TerminationProtection is enabled`,
+      );
+    }
+    const retain = input.RetainResources ?? [];
+    if (retain.length > 0 && stack.status !== 'DELETE_FAILED') {
+      throw validationError(
+        `Invalid operation on stack [${stack.stackId}]. RetainResources can only be specified when the stack is in the DELETE_FAILED state`,
+      );
+    }
+    if (!this.running.has(stack.stackId)) stack.status = 'DELETE_IN_PROGRESS';
+    this.schedule(stack, async () => {
+      if (isDeleted(stack)) return;
+      await this.engine.delete(stack, retain);
+    });
+  }
+
+  async describeStacks(input: {
+    StackName?: string;
+    NextToken?: string;
+  }): Promise<{ Stacks: unknown[]; NextToken?: string }> {
+    if (input.StackName !== undefined && input.StackName !== '') {
+      const stack = this.requireStack(input.StackName);
+      await this.settle(this.running.get(stack.stackId));
+      if (!input.StackName.startsWith('arn:') && isDeleted(stack)) throw stackNotFound(input.StackName);
+      return { Stacks: [this.describeStack(stack)] };
+    }
+    const stacks = [...this.store.stacks.values()].filter((stack) => !isDeleted(stack)).reverse();
+    const { items, NextToken } = page(stacks, input.NextToken);
+    return { Stacks: items.map((stack) => this.describeStack(stack)), ...(NextToken ? { NextToken } : {}) };
+  }
+
+  private describeStack(stack: StackRecord): Record<string, unknown> {
+    return {
+      StackId: stack.stackId,
+      StackName: stack.stackName,
+      ChangeSetId: stack.changeSetId,
+      Description: stack.description,
+      Parameters:
+        stack.parameters.length > 0 ? describeParameterList(stack.parameters, stack.noEcho) : undefined,
+      CreationTime: new Date(stack.creationTime),
+      DeletionTime: stack.deletionTime !== undefined ? new Date(stack.deletionTime) : undefined,
+      LastUpdatedTime: stack.lastUpdatedTime !== undefined ? new Date(stack.lastUpdatedTime) : undefined,
+      RollbackConfiguration: {},
+      StackStatus: stack.status,
+      StackStatusReason: stack.statusReason,
+      DisableRollback: stack.disableRollback,
+      NotificationARNs: stack.notificationArns,
+      TimeoutInMinutes: stack.timeoutInMinutes,
+      Capabilities: stack.capabilities.length > 0 ? stack.capabilities : undefined,
+      Outputs:
+        stack.outputs.length > 0
+          ? stack.outputs.map((output) => ({
+              OutputKey: output.OutputKey,
+              OutputValue: output.OutputValue,
+              Description: output.Description,
+              ExportName: output.ExportName,
+            }))
+          : undefined,
+      RoleARN: stack.roleArn,
+      Tags: stack.tags,
+      EnableTerminationProtection: stack.enableTerminationProtection,
+      DriftInformation: { StackDriftStatus: 'NOT_CHECKED' },
+    };
+  }
+
+  async listStacks(input: { StackStatusFilter?: string[]; NextToken?: string }): Promise<{
+    StackSummaries: unknown[];
+    NextToken?: string;
+  }> {
+    const filter = input.StackStatusFilter ?? [];
+    const stacks = [...this.store.stacks.values()]
+      .filter((stack) => filter.length === 0 || filter.includes(stack.status))
+      .reverse();
+    const { items, NextToken } = page(stacks, input.NextToken);
+    return {
+      StackSummaries: items.map((stack) => ({
+        StackId: stack.stackId,
+        StackName: stack.stackName,
+        TemplateDescription: stack.description,
+        CreationTime: new Date(stack.creationTime),
+        LastUpdatedTime: stack.lastUpdatedTime !== undefined ? new Date(stack.lastUpdatedTime) : undefined,
+        DeletionTime: stack.deletionTime !== undefined ? new Date(stack.deletionTime) : undefined,
+        StackStatus: stack.status,
+        StackStatusReason: stack.statusReason,
+        DriftInformation: { StackDriftStatus: 'NOT_CHECKED' },
+      })),
+      ...(NextToken ? { NextToken } : {}),
+    };
+  }
+
+  async describeStackEvents(input: { StackName?: string; NextToken?: string }): Promise<{
+    StackEvents: unknown[];
+    NextToken?: string;
+  }> {
+    const stack = this.requireStack(input.StackName);
+    const events = [...stack.events].reverse();
+    const { items, NextToken } = page(events, input.NextToken);
+    return {
+      StackEvents: items.map((event) => ({
+        StackId: stack.stackId,
+        EventId: event.eventId,
+        StackName: stack.stackName,
+        LogicalResourceId: event.logicalId,
+        PhysicalResourceId: event.physicalId ?? '',
+        ResourceType: event.resourceType,
+        Timestamp: new Date(event.timestamp),
+        ResourceStatus: event.status,
+        ResourceStatusReason: event.reason,
+        ResourceProperties: event.properties,
+        ClientRequestToken: event.clientRequestToken,
+      })),
+      ...(NextToken ? { NextToken } : {}),
+    };
+  }
+
+  private resourceList(stack: StackRecord): ResourceRecord[] {
+    return Object.values(stack.resources);
+  }
+
+  async listStackResources(input: { StackName?: string; NextToken?: string }): Promise<{
+    StackResourceSummaries: unknown[];
+    NextToken?: string;
+  }> {
+    const stack = this.requireStack(input.StackName);
+    const { items, NextToken } = page(this.resourceList(stack), input.NextToken);
+    return {
+      StackResourceSummaries: items.map((record) => ({
+        LogicalResourceId: record.logicalId,
+        PhysicalResourceId: record.physicalId,
+        ResourceType: record.type,
+        LastUpdatedTimestamp: new Date(record.updated),
+        ResourceStatus: record.status,
+        ResourceStatusReason: record.reason,
+        DriftInformation: { StackResourceDriftStatus: 'NOT_CHECKED' },
+      })),
+      ...(NextToken ? { NextToken } : {}),
+    };
+  }
+
+  async describeStackResources(input: {
+    StackName?: string;
+    LogicalResourceId?: string;
+    PhysicalResourceId?: string;
+  }): Promise<{ StackResources: unknown[] }> {
+    let stack: StackRecord | undefined;
+    if (input.StackName !== undefined && input.StackName !== '') {
+      stack = this.requireStack(input.StackName);
+    } else if (input.PhysicalResourceId !== undefined && input.PhysicalResourceId !== '') {
+      stack = [...this.store.stacks.values()]
+        .filter((candidate) => !isDeleted(candidate))
+        .find((candidate) =>
+          Object.values(candidate.resources).some((record) => record.physicalId === input.PhysicalResourceId),
+        );
+      if (stack === undefined) {
+        throw validationError(`Stack for ${input.PhysicalResourceId} does not exist`);
+      }
+    } else {
+      throw validationError('Either StackName or PhysicalResourceId must be specified.');
+    }
+    const found = stack;
+    const records = this.resourceList(found).filter(
+      (record) =>
+        (input.LogicalResourceId === undefined || record.logicalId === input.LogicalResourceId) &&
+        (input.PhysicalResourceId === undefined || record.physicalId === input.PhysicalResourceId),
+    );
+    return {
+      StackResources: records.map((record) => ({
+        StackName: found.stackName,
+        StackId: found.stackId,
+        LogicalResourceId: record.logicalId,
+        PhysicalResourceId: record.physicalId,
+        ResourceType: record.type,
+        Timestamp: new Date(record.updated),
+        ResourceStatus: record.status,
+        ResourceStatusReason: record.reason,
+        DriftInformation: { StackResourceDriftStatus: 'NOT_CHECKED' },
+      })),
+    };
+  }
+
+  async describeStackResource(input: { StackName?: string; LogicalResourceId?: string }): Promise<{
+    StackResourceDetail: unknown;
+  }> {
+    const stack = this.requireStack(input.StackName);
+    const record =
+      input.LogicalResourceId !== undefined && Object.hasOwn(stack.resources, input.LogicalResourceId)
+        ? stack.resources[input.LogicalResourceId]
+        : undefined;
+    if (record === undefined) {
+      throw validationError(
+        `Resource ${input.LogicalResourceId ?? ''} does not exist for stack ${stack.stackName}`,
+      );
+    }
+    return {
+      StackResourceDetail: {
+        StackName: stack.stackName,
+        StackId: stack.stackId,
+        LogicalResourceId: record.logicalId,
+        PhysicalResourceId: record.physicalId,
+        ResourceType: record.type,
+        LastUpdatedTimestamp: new Date(record.updated),
+        ResourceStatus: record.status,
+        ResourceStatusReason: record.reason,
+        Metadata: record.metadata !== undefined ? JSON.stringify(record.metadata) : undefined,
+        DriftInformation: { StackResourceDriftStatus: 'NOT_CHECKED' },
+      },
+    };
+  }
+
+  async getTemplate(input: { StackName?: string; ChangeSetName?: string; TemplateStage?: string }): Promise<{
+    TemplateBody: string;
+    StagesAvailable: string[];
+  }> {
+    let body: string | undefined;
+    if (input.ChangeSetName !== undefined && input.ChangeSetName !== '') {
+      body = this.findChangeSet({ ChangeSetName: input.ChangeSetName, StackName: input.StackName }).changeSet
+        .templateBody;
+    } else {
+      const stack = this.requireStack(input.StackName);
+      body = stack.templateBody ?? stack.changeSets.at(-1)?.templateBody;
+      if (body === undefined) throw stackNotFound(input.StackName as string);
+    }
+    return { TemplateBody: body, StagesAvailable: ['Original', 'Processed'] };
+  }
+
+  async getTemplateSummary(input: TemplateSource & { StackName?: string }): Promise<Record<string, unknown>> {
+    let body: string;
+    if (input.StackName !== undefined && input.StackName !== '') {
+      const stack = this.requireStack(input.StackName);
+      const stored = stack.templateBody ?? stack.changeSets.at(-1)?.templateBody;
+      if (stored === undefined) throw stackNotFound(input.StackName);
+      body = stored;
+    } else {
+      body = await this.templateBody(input, undefined);
+    }
+    const template = loadTemplate(body, { registry: this.provisioners.typeRegistry() });
+    const reason = capabilitiesReason(template);
+    return {
+      Parameters: Object.entries(template.Parameters).map(([key, declaration]) => ({
+        ParameterKey: key,
+        DefaultValue: declaration.Default,
+        ParameterType: declaration.Type,
+        NoEcho: declaration.NoEcho,
+        Description: declaration.Description,
+        ParameterConstraints:
+          declaration.AllowedValues !== undefined ? { AllowedValues: [...declaration.AllowedValues] } : {},
+      })),
+      Description: template.Description,
+      Capabilities: requiredCapabilities(template),
+      CapabilitiesReason: reason,
+      ResourceTypes: [...new Set(Object.values(template.Resources).map((resource) => resource.Type))],
+      Version: template.AWSTemplateFormatVersion ?? '2010-09-09',
+      DeclaredTransforms: [],
+    };
+  }
+
+  async validateTemplate(input: TemplateSource): Promise<Record<string, unknown>> {
+    const body = await this.templateBody(input, undefined);
+    const template = loadTemplate(body, { registry: this.provisioners.typeRegistry() });
+    const capabilities = requiredCapabilities(template);
+    return {
+      Parameters: Object.entries(template.Parameters).map(([key, declaration]) => ({
+        ParameterKey: key,
+        DefaultValue: declaration.Default,
+        NoEcho: declaration.NoEcho,
+        Description: declaration.Description,
+      })),
+      Description: template.Description,
+      Capabilities: capabilities,
+      CapabilitiesReason: capabilitiesReason(template),
+      DeclaredTransforms: [],
+    };
+  }
+
+  // --- Exports
+
+  async listExports(input: { NextToken?: string }): Promise<{ Exports: unknown[]; NextToken?: string }> {
+    const exports: Array<{ ExportingStackId: string; Name: string; Value: string }> = [];
+    for (const stack of this.store.stacks.values()) {
+      if (isDeleted(stack)) continue;
+      for (const output of stack.outputs) {
+        if (output.ExportName !== undefined) {
+          exports.push({
+            ExportingStackId: stack.stackId,
+            Name: output.ExportName,
+            Value: output.OutputValue,
+          });
+        }
+      }
+    }
+    const { items, NextToken } = page(exports, input.NextToken);
+    return { Exports: items, ...(NextToken ? { NextToken } : {}) };
+  }
+
+  async listImports(input: {
+    ExportName?: string;
+    NextToken?: string;
+  }): Promise<{ Imports: string[]; NextToken?: string }> {
+    const name = input.ExportName ?? '';
+    if (this.findExport(name) === undefined) throw validationError(`Export '${name}' does not exist.`);
+    const importers = this.importersOf(name);
+    if (importers.length === 0) throw validationError(`Export '${name}' is not imported by any stack.`);
+    const { items, NextToken } = page(importers, input.NextToken);
+    return { Imports: items, ...(NextToken ? { NextToken } : {}) };
+  }
+
+  // --- Change sets
+
+  private findChangeSet(ref: ChangeSetRef): { stack: StackRecord; changeSet: ChangeSetRecord } {
+    const name = ref.ChangeSetName;
+    if (name === undefined || name === '') {
+      throw validationError(
+        "1 validation error detected: Value null at 'changeSetName' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    if (name.startsWith('arn:')) {
+      for (const stack of this.store.stacks.values()) {
+        const changeSet = stack.changeSets.find((candidate) => candidate.id === name);
+        if (changeSet !== undefined) return { stack, changeSet };
+      }
+      throw changeSetNotFound(name);
+    }
+    if (ref.StackName === undefined || ref.StackName === '') {
+      throw validationError('StackName must be specified if ChangeSetName is not specified as an ARN.');
+    }
+    const stack = this.findStack(ref.StackName);
+    const named = stack?.changeSets.filter((candidate) => candidate.name === name) ?? [];
+    const changeSet = named.find((candidate) => !isExecuted(candidate)) ?? named.at(-1);
+    if (stack === undefined || changeSet === undefined) throw changeSetNotFound(name);
+    return { stack, changeSet };
+  }
+
+  async createChangeSet(input: CreateChangeSetInput): Promise<{ Id: string; StackId: string }> {
+    const name = checkName(input.ChangeSetName, 'changeSetName');
+    const type = input.ChangeSetType ?? 'UPDATE';
+    if (type !== 'CREATE' && type !== 'UPDATE') {
+      if (type === 'IMPORT')
+        throw validationError('ChangeSetType IMPORT is not supported by the local stack.');
+      throw validationError(
+        `1 validation error detected: Value '${type}' at 'changeSetType' failed to satisfy constraint: Member must satisfy enum value set: [CREATE, UPDATE, IMPORT]`,
+      );
+    }
+    let stack: StackRecord | undefined;
+    if (type === 'CREATE') {
+      const stackName = checkName(input.StackName, 'stackName');
+      stack = this.liveStackByName(stackName);
+      if (stack !== undefined && stack.status !== 'REVIEW_IN_PROGRESS') {
+        throw validationError(
+          `Stack [${stackName}] already exists and cannot be created again with the changeSet [${name}].`,
+        );
+      }
+    } else {
+      stack = this.requireStack(input.StackName);
+      this.checkUpdatable(stack);
+    }
+    // An executed change set stays describable but no longer holds its name (the AWS CLI names
+    // its change sets by the second, so two quick deploys reuse one).
+    if (stack?.changeSets.some((changeSet) => changeSet.name === name && !isExecuted(changeSet))) {
+      throw new AwsError('AlreadyExistsException', `ChangeSet ${name} already exists`);
+    }
+    const body = await this.templateBody(input, type === 'UPDATE' ? stack : undefined);
+    const capabilities = [...(input.Capabilities ?? [])];
+    const tags = input.Tags === undefined && stack !== undefined ? stack.tags : checkTags(input.Tags);
+    const stackName = stack?.stackName ?? (input.StackName as string);
+    const stackId = stack?.stackId ?? this.newStackId(stackName);
+    const given = this.givenParameters(input.Parameters, type === 'UPDATE' ? stack : undefined);
+    const prepared = this.prepare({ stackId, stackName }, body, given, capabilities);
+
+    if (stack === undefined) {
+      stack = this.newStack(stackId, stackName, 'REVIEW_IN_PROGRESS', {
+        disableRollback: false,
+        capabilities: [],
+        tags: [],
+        notificationArns: [],
+        enableTerminationProtection: false,
+        ...(input.RoleARN !== undefined ? { roleArn: input.RoleARN } : {}),
+      });
+      await this.store.add(stack);
+      await this.engine.stackStatus(stack, 'REVIEW_IN_PROGRESS', 'User Initiated');
+    }
+    const changeSet: ChangeSetRecord = {
+      id: `arn:aws:cloudformation:${this.ctx.region}:${this.ctx.accountId}:changeSet/${name}/${randomUUID()}`,
+      name,
+      type,
+      ...(input.Description !== undefined ? { description: input.Description } : {}),
+      templateBody: body,
+      parameters: stackParameterRecords(prepared.parameters),
+      noEcho: [...prepared.parameters.noEcho],
+      capabilities,
+      tags,
+      notificationArns: input.NotificationARNs ?? stack.notificationArns,
+      creationTime: this.ctx.now().toISOString(),
+      status: 'CREATE_PENDING',
+      executionStatus: 'UNAVAILABLE',
+      changes: [],
+    };
+    stack.changeSets.push(changeSet);
+    await this.store.save(stack);
+    const owner = stack;
+    const work = (async () => {
+      await sleep(0);
+      changeSet.status = 'CREATE_IN_PROGRESS';
+      try {
+        changeSet.changes = this.computeChanges(owner, type, prepared);
+        const noop =
+          type === 'UPDATE' &&
+          changeSet.changes.length === 0 &&
+          this.unchanged(owner, body, prepared.parameters, tags);
+        if (noop) {
+          changeSet.status = 'FAILED';
+          changeSet.statusReason = NO_CHANGES_REASON;
+        } else {
+          changeSet.status = 'CREATE_COMPLETE';
+          changeSet.executionStatus = 'AVAILABLE';
+        }
+      } catch (error) {
+        changeSet.status = 'FAILED';
+        changeSet.statusReason = (error as Error).message;
+      }
+      await this.store.save(owner);
+    })();
+    this.computing.set(changeSet.id, work);
+    void work.finally(() => this.computing.delete(changeSet.id));
+    return { Id: changeSet.id, StackId: stack.stackId };
+  }
+
+  private computeChanges(
+    stack: StackRecord,
+    type: 'CREATE' | 'UPDATE',
+    next: { template: Template; parameters: ResolvedParameters },
+  ): ChangeRecord[] {
+    const options = {
+      pseudo: pseudoParameters(stack, this.ctx),
+      registry: this.provisioners.typeRegistry(),
+      importValue: (name: string) => this.findExport(name, stack.stackId)?.value,
+    };
+    let previous: { template: Template; parameters: ResolvedParameters['values'] } | undefined;
+    if (type === 'UPDATE' && stack.templateBody !== undefined) {
+      const template = loadTemplate(stack.templateBody);
+      previous = { template, parameters: storedParameters(template, stack.parameters).values };
+    }
+    const changes = diffTemplates(
+      previous,
+      { template: next.template, parameters: next.parameters.values },
+      options,
+    );
+    return changes.map((change): ChangeRecord => {
+      const record = stack.resources[change.logicalId];
+      const declared = next.template.Resources[change.logicalId];
+      const resourceChange: ChangeRecord['ResourceChange'] = {
+        Action: change.action,
+        LogicalResourceId: change.logicalId,
+        ResourceType: change.type,
+        Scope: [...change.scope],
+        Details: change.details.map((detail) => ({
+          Target: {
+            Attribute: 'Properties',
+            Name: detail.name,
+            RequiresRecreation: detail.requiresRecreation,
+          },
+          Evaluation: detail.evaluation,
+          ChangeSource: detail.evaluation === 'Static' ? 'DirectModification' : 'ResourceReference',
+          ...(detail.causingEntity !== undefined ? { CausingEntity: detail.causingEntity } : {}),
+        })),
+      };
+      if (change.action !== 'Add' && record?.physicalId !== undefined) {
+        resourceChange.PhysicalResourceId = record.physicalId;
+      }
+      if (change.action === 'Modify') {
+        resourceChange.Replacement = change.replacement;
+        if (change.replacement === 'True') {
+          const retain = (declared?.UpdateReplacePolicy ?? record?.updateReplacePolicy) === 'Retain';
+          resourceChange.PolicyAction = retain ? 'ReplaceAndRetain' : 'ReplaceAndDelete';
+        }
+      }
+      if (change.action === 'Remove') {
+        const policy = record?.deletionPolicy;
+        resourceChange.PolicyAction =
+          policy === 'Retain' || policy === 'RetainExceptOnCreate' ? 'Retain' : 'Delete';
+      }
+      return { Type: 'Resource', ResourceChange: resourceChange };
+    });
+  }
+
+  async describeChangeSet(input: ChangeSetRef & { NextToken?: string }): Promise<Record<string, unknown>> {
+    const { stack, changeSet } = this.findChangeSet(input);
+    await this.settle(this.computing.get(changeSet.id));
+    const { items, NextToken } = page(changeSet.changes, input.NextToken);
+    return {
+      ChangeSetName: changeSet.name,
+      ChangeSetId: changeSet.id,
+      StackId: stack.stackId,
+      StackName: stack.stackName,
+      Description: changeSet.description,
+      Parameters:
+        changeSet.parameters.length > 0
+          ? describeParameterList(changeSet.parameters, changeSet.noEcho)
+          : undefined,
+      CreationTime: new Date(changeSet.creationTime),
+      ExecutionStatus: changeSet.executionStatus,
+      Status: changeSet.status,
+      StatusReason: changeSet.statusReason,
+      NotificationARNs: changeSet.notificationArns,
+      RollbackConfiguration: {},
+      Capabilities: changeSet.capabilities.length > 0 ? changeSet.capabilities : undefined,
+      Tags: changeSet.tags.length > 0 ? changeSet.tags : undefined,
+      Changes: items,
+      IncludeNestedStacks: false,
+      ...(NextToken ? { NextToken } : {}),
+    };
+  }
+
+  async listChangeSets(input: { StackName?: string; NextToken?: string }): Promise<{
+    Summaries: unknown[];
+    NextToken?: string;
+  }> {
+    const stack = this.requireStack(input.StackName);
+    const { items, NextToken } = page(stack.changeSets, input.NextToken);
+    return {
+      Summaries: items.map((changeSet) => ({
+        StackId: stack.stackId,
+        StackName: stack.stackName,
+        ChangeSetId: changeSet.id,
+        ChangeSetName: changeSet.name,
+        ExecutionStatus: changeSet.executionStatus,
+        Status: changeSet.status,
+        StatusReason: changeSet.statusReason,
+        CreationTime: new Date(changeSet.creationTime),
+        Description: changeSet.description,
+        IncludeNestedStacks: false,
+      })),
+      ...(NextToken ? { NextToken } : {}),
+    };
+  }
+
+  async executeChangeSet(
+    input: ChangeSetRef & { DisableRollback?: boolean },
+  ): Promise<Record<string, never>> {
+    const { stack, changeSet } = this.findChangeSet(input);
+    await this.computing.get(changeSet.id);
+    if (changeSet.executionStatus !== 'AVAILABLE') {
+      throw new AwsError(
+        'InvalidChangeSetStatus',
+        `ChangeSet [${changeSet.id}] cannot be executed in its current execution status of [${changeSet.executionStatus}]`,
+      );
+    }
+    if (changeSet.type === 'CREATE' && stack.status !== 'REVIEW_IN_PROGRESS') {
+      throw validationError(`Stack:${stack.stackId} is in ${stack.status} state and can not be updated.`);
+    }
+    if (changeSet.type === 'UPDATE') this.checkUpdatable(stack);
+    const given = Object.fromEntries(changeSet.parameters.map(({ key, value }) => [key, value]));
+    const prepared = this.prepare(stack, changeSet.templateBody, given, changeSet.capabilities);
+    const plan = this.plan(changeSet.templateBody, prepared, {
+      capabilities: changeSet.capabilities,
+      tags: changeSet.tags,
+      notificationArns: changeSet.notificationArns,
+      changeSetId: changeSet.id,
+    });
+    // Executing one change set makes the stack's other change sets meaningless: AWS deletes them.
+    stack.changeSets = [changeSet];
+    changeSet.executionStatus = 'EXECUTE_IN_PROGRESS';
+    stack.disableRollback = input.DisableRollback ?? false;
+    const finish = async (): Promise<void> => {
+      const succeeded = stack.status === 'CREATE_COMPLETE' || stack.status === 'UPDATE_COMPLETE';
+      changeSet.executionStatus = succeeded ? 'EXECUTE_COMPLETE' : 'EXECUTE_FAILED';
+      await this.store.save(stack);
+    };
+    if (changeSet.type === 'CREATE') {
+      this.applyPlanToNewStack(stack, plan);
+      stack.status = 'CREATE_IN_PROGRESS';
+      const onFailure: OnFailure = stack.disableRollback ? 'DO_NOTHING' : 'ROLLBACK';
+      this.schedule(stack, async () => {
+        await this.engine.create(stack, plan, onFailure);
+        await finish();
+      });
+    } else {
+      stack.status = 'UPDATE_IN_PROGRESS';
+      this.schedule(stack, async () => {
+        await this.engine.update(stack, plan);
+        await finish();
+      });
+    }
+    await this.store.save(stack);
+    return {};
+  }
+
+  async deleteChangeSet(input: ChangeSetRef): Promise<Record<string, never>> {
+    const { stack, changeSet } = this.findChangeSet(input);
+    if (changeSet.executionStatus === 'EXECUTE_IN_PROGRESS') {
+      throw new AwsError(
+        'InvalidChangeSetStatus',
+        `Cannot delete ChangeSet [${changeSet.id}] while it is in status EXECUTE_IN_PROGRESS`,
+      );
+    }
+    stack.changeSets = stack.changeSets.filter((candidate) => candidate !== changeSet);
+    await this.store.save(stack);
+    return {};
+  }
+
+  /** For tests and `local status`: the stack record as stored. */
+  stackRecord(nameOrId: string): StackRecord | undefined {
+    return this.findStack(nameOrId);
+  }
+}

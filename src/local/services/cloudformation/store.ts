@@ -1,0 +1,79 @@
+/**
+ * CloudFormation state on disk: one JSON file per stack (its template, parameters, resources,
+ * events and change sets) under `<dataDir>/cloudformation/stacks/`, each replaced atomically.
+ * Writes of one stack are serialized and coalesced: a save requested while another is in flight
+ * writes once more afterwards, with whatever the record holds by then.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { readJson, writeJsonAtomic } from '../../store/atomic.js';
+import type { StackRecord } from './types.js';
+
+interface WriteSlot {
+  /** The write in flight (or the last one). */
+  current: Promise<void>;
+  /** A write queued behind it, shared by every save requested meanwhile. */
+  queued: Promise<void> | undefined;
+}
+
+export class CloudFormationStore {
+  /** Every stack ever created (deleted ones too: DescribeStacks by ID and ListStacks show them). */
+  readonly stacks = new Map<string, StackRecord>();
+  private readonly slots = new Map<string, WriteSlot>();
+
+  private constructor(readonly dir: string) {}
+
+  static async open(dir: string, log: (line: string) => void): Promise<CloudFormationStore> {
+    const store = new CloudFormationStore(dir);
+    const stacksDir = path.join(dir, 'stacks');
+    await fs.mkdir(stacksDir, { recursive: true });
+    for (const name of (await fs.readdir(stacksDir)).sort()) {
+      const file = path.join(stacksDir, name);
+      if (name.startsWith('.tmp-')) {
+        // A write that crashed before its rename: the previous file is intact.
+        await fs.rm(file, { force: true });
+        continue;
+      }
+      if (!name.endsWith('.json')) continue;
+      try {
+        const stack = await readJson<StackRecord>(file);
+        if (stack !== undefined) store.stacks.set(stack.stackId, stack);
+      } catch (error) {
+        log(`cloudformation: ignoring unreadable stack file ${file}: ${(error as Error).message}`);
+      }
+    }
+    return store;
+  }
+
+  private fileFor(stack: StackRecord): string {
+    const id = stack.stackId.slice(stack.stackId.lastIndexOf('/') + 1);
+    return path.join(this.dir, 'stacks', `${id}.json`);
+  }
+
+  add(stack: StackRecord): Promise<void> {
+    this.stacks.set(stack.stackId, stack);
+    return this.save(stack);
+  }
+
+  save(stack: StackRecord): Promise<void> {
+    const slot = this.slots.get(stack.stackId);
+    if (slot === undefined) {
+      const current = writeJsonAtomic(this.fileFor(stack), stack);
+      this.slots.set(stack.stackId, { current: current.catch(() => undefined), queued: undefined });
+      return current;
+    }
+    if (slot.queued !== undefined) return slot.queued;
+    const queued = slot.current.then(() => {
+      slot.queued = undefined;
+      return writeJsonAtomic(this.fileFor(stack), stack);
+    });
+    slot.queued = queued;
+    slot.current = queued.catch(() => undefined);
+    return queued;
+  }
+
+  /** Resolves when every write requested so far is on disk. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.slots.values()].map((slot) => slot.current));
+  }
+}
