@@ -3,7 +3,8 @@ import { MlpipeCommand } from '../lib/base-command.js';
 import { deploy, type DeployedStack, type PlannedChange } from '../lib/deploy.js';
 import { usageError } from '../lib/errors.js';
 import { selectStacks } from '../lib/stacks.js';
-import { canPrompt, confirm, formatDuration, renderTable, startSpinner, type Spinner } from '../lib/ui.js';
+import { renderOutputs, stackProgress } from '../lib/stack-view.js';
+import { canPrompt, confirm, renderTable } from '../lib/ui.js';
 
 export interface DeployResult {
   stacks: DeployedStack[];
@@ -74,7 +75,7 @@ like \`aws cloudformation deploy\`.`;
     const stacks = selectStacks(this.settings, this.flags.stack);
     const clients = await this.clients();
     const interactive = canPrompt(this.jsonEnabled()) && !this.flags.yes;
-    let spinner: Spinner | undefined;
+    const progress = stackProgress(this.uiOptions, (line) => this.note(line));
     const results = await deploy(clients, this.settings, {
       stacks,
       overrides,
@@ -88,17 +89,9 @@ like \`aws cloudformation deploy\`.`;
         if (!interactive) return true;
         return confirm(`Deploy these changes to ${stack}?`, true);
       },
-      onStatus: async (stack, status, elapsed) => {
-        const text = `${stack}: ${status} (${formatDuration(elapsed)})`;
-        if (spinner === undefined) spinner = await startSpinner(text, this.uiOptions);
-        else spinner.update(text);
-      },
-      onEvent: (event) => {
-        const line = `  ${event.timestamp.slice(11, 19)}  ${event.status.padEnd(22)} ${event.type.padEnd(28)} ${event.logicalId}${event.reason ? `  ${event.reason}` : ''}`;
-        if (spinner !== undefined) spinner.print(line);
-        else this.note(line);
-      },
-    }).finally(() => spinner?.stop());
+      onStatus: progress.onStatus,
+      onEvent: progress.onEvent,
+    }).finally(progress.stop);
     for (const result of results) {
       const verb = {
         created: 'created',
@@ -107,17 +100,8 @@ like \`aws cloudformation deploy\`.`;
         'change-set-created': `change set ${result.changeSetName} created, not executed`,
       }[result.result];
       this.log(`${result.stackName}: ${verb}${result.status ? ` (${result.status})` : ''}`);
-      const outputs = Object.entries(result.outputs);
-      if (outputs.length > 0 && result.result !== 'change-set-created') {
-        this.log(
-          renderTable(
-            outputs.map(([key, value]) => ({ key, value })),
-            [
-              { key: 'key', header: 'OUTPUT' },
-              { key: 'value', header: 'VALUE' },
-            ],
-          ).replace(/^/gm, '  '),
-        );
+      if (Object.keys(result.outputs).length > 0 && result.result !== 'change-set-created') {
+        this.log(renderOutputs(result.outputs));
       }
     }
     return { stacks: results };

@@ -3,7 +3,8 @@ import { MlpipeCommand } from '../lib/base-command.js';
 import { destroy, type DestroyedStack } from '../lib/deploy.js';
 import { usageError } from '../lib/errors.js';
 import { selectStacks, stackName } from '../lib/stacks.js';
-import { canPrompt, confirm, formatDuration, startSpinner, type Spinner } from '../lib/ui.js';
+import { stackProgress } from '../lib/stack-view.js';
+import { canPrompt, confirm } from '../lib/ui.js';
 
 export default class Destroy extends MlpipeCommand<typeof Destroy> {
   static override summary =
@@ -39,20 +40,12 @@ it and is required without a terminal.`;
       }
     }
     const clients = await this.clients();
-    let spinner: Spinner | undefined;
+    const progress = stackProgress(this.uiOptions, (line) => this.note(line));
     const results = await destroy(clients, this.settings, stacks, {
       timeoutSeconds: this.flags.timeout,
-      onStatus: async (stack, status, elapsed) => {
-        const text = `${stack}: ${status} (${formatDuration(elapsed)})`;
-        if (spinner === undefined) spinner = await startSpinner(text, this.uiOptions);
-        else spinner.update(text);
-      },
-      onEvent: (event) => {
-        const line = `  ${event.timestamp.slice(11, 19)}  ${event.status.padEnd(22)} ${event.type.padEnd(28)} ${event.logicalId}${event.reason ? `  ${event.reason}` : ''}`;
-        if (spinner !== undefined) spinner.print(line);
-        else this.note(line);
-      },
-    }).finally(() => spinner?.stop());
+      onStatus: progress.onStatus,
+      onEvent: progress.onEvent,
+    }).finally(progress.stop);
     for (const result of results) {
       this.log(
         `${result.stackName}: ${result.result === 'deleted' ? 'deleted' : 'not deployed, nothing to delete'}`,

@@ -1,5 +1,6 @@
 import { MlpipeCommand } from '../lib/base-command.js';
 import { describeStack, outputsOf, stackName, STACKS, templatePath } from '../lib/stacks.js';
+import { renderOutputs } from '../lib/stack-view.js';
 import { renderTable } from '../lib/ui.js';
 
 export interface StackSummary {
@@ -52,19 +53,10 @@ export default class Stacks extends MlpipeCommand<typeof Stacks> {
       ),
     );
     for (const stack of stacks) {
-      const outputs = Object.entries(stack.outputs);
-      if (outputs.length === 0) continue;
+      if (Object.keys(stack.outputs).length === 0) continue;
       this.log('');
       this.log(`${stack.stackName} outputs:`);
-      this.log(
-        renderTable(
-          outputs.map(([key, value]) => ({ key, value })),
-          [
-            { key: 'key', header: 'OUTPUT' },
-            { key: 'value', header: 'VALUE' },
-          ],
-        ).replace(/^/gm, '  '),
-      );
+      this.log(renderOutputs(stack.outputs));
     }
     return { stacks };
   }

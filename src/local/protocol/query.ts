@@ -6,6 +6,7 @@
  * `<XResponse xmlns><XResult>…</XResult><ResponseMetadata>`, lists as `<member>` elements,
  * timestamps as ISO-8601, booleans as `true`/`false`.
  */
+import { escapeXml } from './xml.js';
 import type { AwsResponse } from '../types.js';
 import { AwsError } from './errors.js';
 
@@ -159,22 +160,6 @@ export function queryObject(input: QueryObject, name: string): QueryObject | und
 }
 
 // --- Responses
-
-/** Escapes text for an XML element; `\r` is kept as a character reference so parsers keep it. */
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>\r]/g, (char) => {
-    switch (char) {
-      case '&':
-        return '&amp;';
-      case '<':
-        return '&lt;';
-      case '>':
-        return '&gt;';
-      default:
-        return '&#xD;';
-    }
-  });
-}
 
 /** Serializes one value as the children of an element (objects) or its text (scalars). */
 function encodeValue(value: unknown): string {

@@ -6,6 +6,8 @@
  * `<Error>` document — and nothing about storage. Operations the local stack does not implement
  * answer 501 NotImplemented naming the operation.
  */
+import { uriEncode } from '../sigv4.js';
+import { escapeXml } from './xml.js';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -64,7 +66,7 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
 const XML_MALFORMED_MESSAGE =
   'The XML you provided was not well-formed or did not validate against our published schema';
 
-// Values are escaped by `text()` (the builder's own escaping leaves \r, which XML parsers fold).
+// Values are escaped by `escapeXml()` (the builder's own escaping leaves \r, which XML parsers fold).
 const builder = new XMLBuilder({
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
@@ -310,11 +312,11 @@ export function encodeS3Error(
 ): AwsResponse {
   const headers: Record<string, string> = { 'x-amz-request-id': req.requestId, 'x-amz-id-2': hostId() };
   if (req.method === 'HEAD' || error.status === 304) return { status: error.status, headers };
-  const body: Record<string, unknown> = { Code: text(error.code), Message: text(error.message) };
+  const body: Record<string, unknown> = { Code: escapeXml(error.code), Message: escapeXml(error.message) };
   for (const [name, value] of Object.entries(error.fields)) {
-    if (/^[A-Za-z][A-Za-z0-9-]*$/.test(name) && !(name in body)) body[name] = text(value);
+    if (/^[A-Za-z][A-Za-z0-9-]*$/.test(name) && !(name in body)) body[name] = escapeXml(value);
   }
-  if (req.resource !== undefined && body.Resource === undefined) body.Resource = text(req.resource);
+  if (req.resource !== undefined && body.Resource === undefined) body.Resource = escapeXml(req.resource);
   body.RequestId = req.requestId;
   body.HostId = headers['x-amz-id-2'];
   headers['content-type'] = 'application/xml';
@@ -741,31 +743,9 @@ function httpDate(value: string | undefined): Date | undefined {
 
 // --- Rendering
 
-/** Escapes text for XML content, including CR (which parsers would otherwise fold into LF). */
-function text(value: string): string {
-  return value.replace(/[&<>"'\r]/g, (c) => {
-    switch (c) {
-      case '&':
-        return '&amp;';
-      case '<':
-        return '&lt;';
-      case '>':
-        return '&gt;';
-      case '"':
-        return '&quot;';
-      case "'":
-        return '&apos;';
-      default:
-        return '&#13;';
-    }
-  });
-}
-
 /** S3's `encoding-type=url`: percent-encoding clients undo with unquote_plus / decodeURIComponent. */
 function urlEncode(value: string): string {
-  return encodeURIComponent(value)
-    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%2F/g, '/');
+  return uriEncode(value).replace(/%2F/g, '/');
 }
 
 function xmlResponse(root: string, content: Record<string, unknown>, status = 200): AwsResponse {
@@ -782,7 +762,7 @@ function isoDate(date: Date): string {
 }
 
 function ownerXml(owner: Owner): Record<string, string> {
-  return { ID: owner.id, DisplayName: text(owner.displayName) };
+  return { ID: owner.id, DisplayName: escapeXml(owner.displayName) };
 }
 
 function checksumHeaders(
@@ -811,7 +791,7 @@ function summaryXml(
   const element: Record<string, unknown> = {
     Key: encodeKey(summary.key),
     LastModified: isoDate(summary.lastModified),
-    ETag: text(summary.etag),
+    ETag: escapeXml(summary.etag),
   };
   if (summary.checksumAlgorithm !== undefined) element.ChecksumAlgorithm = summary.checksumAlgorithm;
   if (summary.checksumType !== undefined) element.ChecksumType = summary.checksumType;
@@ -864,7 +844,7 @@ const HANDLERS: Record<string, Handler> = {
         })),
       },
       ...(output.continuationToken === undefined ? {} : { ContinuationToken: output.continuationToken }),
-      ...(output.prefix === undefined ? {} : { Prefix: text(output.prefix) }),
+      ...(output.prefix === undefined ? {} : { Prefix: escapeXml(output.prefix) }),
     });
   },
 
@@ -955,7 +935,7 @@ const HANDLERS: Record<string, Handler> = {
 
   ListObjectsV2: async (r) => {
     const encode = r.urlEncoding();
-    const enc = encode ? urlEncode : text;
+    const enc = encode ? urlEncode : escapeXml;
     const maxKeys = r.intQuery('max-keys');
     const input = {
       bucket: r.bucket,
@@ -972,7 +952,7 @@ const HANDLERS: Record<string, Handler> = {
       Prefix: enc(output.prefix),
       ...(output.continuationToken === undefined
         ? {}
-        : { ContinuationToken: text(output.continuationToken) }),
+        : { ContinuationToken: escapeXml(output.continuationToken) }),
       ...(output.startAfter === undefined ? {} : { StartAfter: enc(output.startAfter) }),
       KeyCount: output.keyCount,
       MaxKeys: output.maxKeys,
@@ -991,7 +971,7 @@ const HANDLERS: Record<string, Handler> = {
 
   ListObjects: async (r) => {
     const encode = r.urlEncoding();
-    const enc = encode ? urlEncode : text;
+    const enc = encode ? urlEncode : escapeXml;
     const maxKeys = r.intQuery('max-keys');
     const output: ListObjectsOutput = await r.s3.listObjects({
       bucket: r.bucket,
@@ -1058,14 +1038,14 @@ const HANDLERS: Record<string, Handler> = {
       Deleted: quiet
         ? []
         : output.deleted.map((entry) => ({
-            Key: text(entry.key),
-            ...(entry.versionId === undefined ? {} : { VersionId: text(entry.versionId) }),
+            Key: escapeXml(entry.key),
+            ...(entry.versionId === undefined ? {} : { VersionId: escapeXml(entry.versionId) }),
           })),
       Error: output.errors.map((entry) => ({
-        Key: text(entry.key),
-        ...(entry.versionId === undefined ? {} : { VersionId: text(entry.versionId) }),
+        Key: escapeXml(entry.key),
+        ...(entry.versionId === undefined ? {} : { VersionId: escapeXml(entry.versionId) }),
         Code: entry.code,
-        Message: text(entry.message),
+        Message: escapeXml(entry.message),
       })),
     });
   },
@@ -1097,7 +1077,7 @@ const HANDLERS: Record<string, Handler> = {
       ...r.writeConditions(),
     });
     return xmlResponse('CopyObjectResult', {
-      ETag: text(output.etag),
+      ETag: escapeXml(output.etag),
       LastModified: isoDate(output.lastModified),
       ...checksumMembers(output.checksum),
     });
@@ -1123,7 +1103,7 @@ const HANDLERS: Record<string, Handler> = {
     });
     const response = xmlResponse('InitiateMultipartUploadResult', {
       Bucket: output.bucket,
-      Key: text(output.key),
+      Key: escapeXml(output.key),
       UploadId: output.uploadId,
     });
     if (output.checksumAlgorithm !== undefined)
@@ -1158,7 +1138,7 @@ const HANDLERS: Record<string, Handler> = {
       sourceConditions: r.readConditions('x-amz-copy-source-'),
     });
     return xmlResponse('CopyPartResult', {
-      ETag: text(output.etag),
+      ETag: escapeXml(output.etag),
       LastModified: isoDate(output.lastModified),
       ...checksumMembers(output.checksum),
     });
@@ -1195,10 +1175,10 @@ const HANDLERS: Record<string, Handler> = {
     const host = r.header('host') ?? 'localhost';
     const location = `http://${host}/${output.bucket}/${output.key.split('/').map(urlEncode).join('/')}`;
     return xmlResponse('CompleteMultipartUploadResult', {
-      Location: text(location),
+      Location: escapeXml(location),
       Bucket: output.bucket,
-      Key: text(output.key),
-      ETag: text(output.etag),
+      Key: escapeXml(output.key),
+      ETag: escapeXml(output.etag),
       ...checksumMembers(output.checksum),
     });
   },
@@ -1220,7 +1200,7 @@ const HANDLERS: Record<string, Handler> = {
     });
     return xmlResponse('ListPartsResult', {
       Bucket: output.bucket,
-      Key: text(output.key),
+      Key: escapeXml(output.key),
       UploadId: output.uploadId,
       PartNumberMarker: output.partNumberMarker,
       ...(output.nextPartNumberMarker === undefined
@@ -1231,7 +1211,7 @@ const HANDLERS: Record<string, Handler> = {
       Part: output.parts.map((part) => ({
         PartNumber: part.partNumber,
         LastModified: isoDate(part.lastModified),
-        ETag: text(part.etag),
+        ETag: escapeXml(part.etag),
         Size: part.size,
         ...checksumMembers(part.checksum),
       })),
@@ -1245,7 +1225,7 @@ const HANDLERS: Record<string, Handler> = {
 
   ListMultipartUploads: async (r) => {
     const encode = r.urlEncoding();
-    const enc = encode ? urlEncode : text;
+    const enc = encode ? urlEncode : escapeXml;
     const maxUploads = r.intQuery('max-uploads');
     const output = await r.s3.listMultipartUploads({
       bucket: r.bucket,
