@@ -28,20 +28,25 @@ export function stackProgress(
 ): {
   onStatus: (stack: string, status: string, elapsedMs: number) => Promise<void>;
   onEvent: (event: StackEventLine) => void;
-  stop: () => void;
+  stop: () => Promise<void>;
 } {
+  // Created once, on the first status: status callbacks may overlap while ora is being loaded.
+  let spinnerStarting: Promise<Spinner> | undefined;
   let spinner: Spinner | undefined;
   return {
     onStatus: async (stack, status, elapsedMs) => {
       const text = `${stack}: ${status} (${formatDuration(elapsedMs)})`;
-      if (spinner === undefined) spinner = await startSpinner(text, uiOptions);
-      else spinner.update(text);
+      spinnerStarting ??= startSpinner(text, uiOptions);
+      spinner = await spinnerStarting;
+      spinner.update(text);
     },
     onEvent: (event) => {
       const line = formatStackEvent(event);
       if (spinner !== undefined) spinner.print(line);
       else note(line);
     },
-    stop: () => spinner?.stop(),
+    stop: async () => {
+      (await spinnerStarting)?.stop();
+    },
   };
 }
