@@ -4,7 +4,8 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, runCli } from '../helpers/cli.js';
 
 // Port 0: every test project's stack picks a free port, so tests never collide with a running stack.
 const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true' };
@@ -224,6 +225,27 @@ describe('mlpipe CLI', () => {
       const logs = await runCli(['local', 'logs', '--lines', '5'], { cwd: dir, env });
       assert.equal(logs.code, 0);
       assert.match(logs.stdout, /listening on http:\/\/127\.0\.0\.1:\d+/);
+    });
+
+    it('follows the log as requests arrive with local logs --follow', async () => {
+      const follower = spawn(process.execPath, [BIN, 'local', 'logs', '--follow', '--lines', '0'], {
+        cwd: dir,
+        env: { ...process.env, ...env },
+      });
+      let seen = '';
+      follower.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 800));
+        const listed = await runCli(['stacks', '--json'], { cwd: dir, env });
+        assert.equal(listed.code, 0, listed.stderr);
+        const deadline = Date.now() + 10_000;
+        while (!/CloudFormation\.DescribeStacks|POST \/ 200/.test(seen) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.match(seen, /CloudFormation\.DescribeStacks|POST \/ 200/);
+      } finally {
+        follower.kill('SIGINT');
+      }
     });
 
     it('detects a stale server record and starts a fresh server', async () => {
