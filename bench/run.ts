@@ -4,6 +4,7 @@
  *
  *   startup   `mlpipe --help` and `mlpipe upload-raw --help` vs `node -e 0` (median of N runs)
  *   upload    100 MB file uploaded to the local stack (as upload-raw does it) vs fs.copyFile
+ *   etl       the local ETL engine on the hetrec-size sample vs DuckDB doing the same work (bench/etl.ts)
  */
 // Same reason as bin/run.js: pinned SDK versions support Node 20; the future-version warning is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -17,16 +18,12 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { startLocalStack, stopLocalStack } from '../src/lib/local-stack.js';
 import { readIdentity } from '../src/local/credentials.js';
 import { PART_SIZE } from '../src/lib/upload.js';
+import { benchEtl } from './etl.js';
+import { median, report } from './report.js';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const only = process.argv.slice(2);
 const want = (name: string): boolean => only.length === 0 || only.includes(name);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function timeCommand(args: string[], runs: number): number {
   const times: number[] = [];
@@ -38,11 +35,6 @@ function timeCommand(args: string[], runs: number): number {
     if (i > 0) times.push(ms); // the first run warms the disk cache
   }
   return median(times);
-}
-
-function report(name: string, fields: Record<string, string | number>): void {
-  const parts = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v}`);
-  console.log(`${name.padEnd(22)} ${parts.join('  ')}`);
 }
 
 async function benchStartup(): Promise<void> {
@@ -116,3 +108,4 @@ async function benchUpload(): Promise<void> {
 console.log(`mlpipe bench on node ${process.version}, ${os.cpus().length} cores`);
 if (want('startup')) await benchStartup();
 if (want('upload')) await benchUpload();
+if (want('etl')) await benchEtl();
