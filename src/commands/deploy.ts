@@ -89,6 +89,11 @@ like \`aws cloudformation deploy\`.`;
         if (!interactive) return true;
         return confirm(`Deploy these changes to ${stack}?`, true);
       },
+      onAssets: (stack, assets) => {
+        this.note(
+          `Uploaded ${assets.length} asset file(s) for ${stack} to ${assets[0]!.uri.replace(/[^/]*$/, '')}`,
+        );
+      },
       onStatus: progress.onStatus,
       onEvent: progress.onEvent,
     }).finally(progress.stop);

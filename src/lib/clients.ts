@@ -4,6 +4,7 @@
  * use. Client packages are imported lazily so `mlpipe --help` never loads the SDK.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { GlueClient } from '@aws-sdk/client-glue';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Target } from './config.js';
 
@@ -44,6 +45,7 @@ export function clientConfig(connection: Connection): CommonClientConfig {
 export class Clients {
   private s3Client: S3Client | undefined;
   private cloudFormationClient: CloudFormationClient | undefined;
+  private glueClient: GlueClient | undefined;
 
   constructor(readonly connection: Connection) {}
 
@@ -67,11 +69,21 @@ export class Clients {
     return this.cloudFormationClient;
   }
 
+  async glue(): Promise<GlueClient> {
+    if (this.glueClient === undefined) {
+      const { GlueClient: Client } = await import('@aws-sdk/client-glue');
+      this.glueClient = new Client(clientConfig(this.connection));
+    }
+    return this.glueClient;
+  }
+
   /** Releases sockets so the process can exit promptly. */
   destroy(): void {
     this.s3Client?.destroy();
     this.s3Client = undefined;
     this.cloudFormationClient?.destroy();
     this.cloudFormationClient = undefined;
+    this.glueClient?.destroy();
+    this.glueClient = undefined;
   }
 }

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Change, CloudFormationClient, StackEvent, Parameter } from '@aws-sdk/client-cloudformation';
+import { uploadStackAssets, type UploadedAsset } from './assets.js';
 import type { Clients } from './clients.js';
 import type { Settings } from './config.js';
 import { ExitCode, MlpipeError, translateAwsError } from './errors.js';
@@ -38,6 +39,8 @@ export interface DeployedStack {
   changeSetName: string | null;
   changes: PlannedChange[];
   outputs: Record<string, string>;
+  /** Files uploaded to the lake for this stack before it was deployed. */
+  assets: UploadedAsset[];
 }
 
 export interface DeployOptions {
@@ -50,6 +53,7 @@ export interface DeployOptions {
   onPlan?: (stack: string, changes: PlannedChange[], changeSetType: 'CREATE' | 'UPDATE') => void;
   onStatus?: (stack: string, status: string, elapsedMs: number) => void;
   onEvent?: (event: StackEventLine) => void;
+  onAssets?: (stack: string, assets: UploadedAsset[]) => void;
   /** Seconds to wait for each stack operation. */
   timeoutSeconds?: number;
 }
@@ -226,6 +230,8 @@ async function deployStack(
   const sdk = await import('@aws-sdk/client-cloudformation');
   const name = stackName(settings, definition.key);
   const { body, declared, capabilities } = template;
+  const assets = await uploadStackAssets(clients, settings, definition);
+  if (assets.length > 0) options.onAssets?.(name, assets);
   const values = { ...definition.parameters(settings), ...options.overrides };
   const parameters: Parameter[] = [...declared]
     .filter((key) => values[key] !== undefined)
@@ -290,6 +296,7 @@ async function deployStack(
         changeSetName: null,
         changes: [],
         outputs: stack === undefined ? {} : outputsOf(stack),
+        assets,
       };
     }
     throw new MlpipeError(
@@ -311,6 +318,7 @@ async function deployStack(
       changeSetName,
       changes,
       outputs: existing === undefined ? {} : outputsOf(existing),
+      assets,
     };
   }
   const started = new Date();
@@ -333,6 +341,7 @@ async function deployStack(
     changeSetName,
     changes,
     outputs: outputsOf(stack),
+    assets,
   };
 }
 

@@ -20,6 +20,12 @@ export interface StackDefinition {
   summary: string;
   /** Parameter values the CLI supplies; only those the template declares are passed. */
   parameters(settings: Settings): Record<string, string>;
+  /**
+   * Files the stack's resources read from the lake (e.g. the Glue job's script), uploaded by
+   * `deploy` before the stack: every file under `dir` (the package's, then the project's own copy)
+   * matching `include`, to s3://<lake bucket>/<the data-lake output `prefixOutput`><relative path>.
+   */
+  assets?: { dir: string; include: RegExp; prefixOutput: string };
 }
 
 /** In deployment order (later stacks import earlier stacks' exports); destroyed in reverse. */
@@ -37,9 +43,23 @@ export const STACKS: readonly StackDefinition[] = [
       RecommendationsPrefix: settings.prefixes.recommendations.value,
     }),
   },
+  {
+    key: 'etl',
+    template: 'etl.yaml',
+    summary: 'the Glue job that reshapes raw interactions for Personalize',
+    parameters: (settings) => ({
+      ProjectName: settings.project.value,
+      DataLakeStackName: settings.stacks.datalake.value,
+      RawPrefix: settings.prefixes.raw.value,
+      TransformedPrefix: settings.prefixes.transformed.value,
+    }),
+    // The job's script, its spec module and the mapping specs, read by the job from the lake.
+    assets: { dir: 'glue', include: /\.(py|json)$/, prefixOutput: 'GlueScriptsPrefix' },
+  },
 ];
 
-export const PACKAGE_TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const PACKAGE_TEMPLATES_DIR = path.join(PACKAGE_ROOT, 'templates');
 
 /** A project's own copy (`mlpipe init --templates`) wins over the templates shipped with mlpipe. */
 export function templatePath(settings: Settings, definition: StackDefinition): string {

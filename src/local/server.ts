@@ -27,6 +27,7 @@ import {
 import { encodeS3Error, handleS3Request } from './protocol/s3-rest.js';
 import { CLOUDFORMATION_XMLNS, cloudFormationHandlers } from './services/cloudformation/handlers.js';
 import { CloudFormationService } from './services/cloudformation/operations.js';
+import { GlueService, glueHandlers } from './services/glue/operations.js';
 import { S3Service } from './services/s3/operations.js';
 import {
   EMPTY_SHA256,
@@ -99,6 +100,7 @@ export class LocalServer {
   private readonly startedAt = new Date();
   private s3!: S3Service;
   private cloudformation!: CloudFormationService;
+  private glue!: GlueService;
 
   private constructor(private readonly options: LocalServerOptions) {
     this.context = {
@@ -124,13 +126,24 @@ export class LocalServer {
   static async create(options: LocalServerOptions): Promise<LocalServer> {
     const server = new LocalServer(options);
     server.s3 = await S3Service.open(server.context);
-    server.cloudformation = await CloudFormationService.open(server.context, { s3: server.s3 });
+    server.glue = await GlueService.open(server.context, { s3: server.s3 });
+    server.cloudformation = await CloudFormationService.open(server.context, {
+      s3: server.s3,
+      glue: server.glue,
+    });
     server.registerQueryService({
       name: 'CloudFormation',
       signingName: 'cloudformation',
       version: '2010-05-15',
       xmlns: CLOUDFORMATION_XMLNS,
       operations: cloudFormationHandlers(server.cloudformation),
+    });
+    server.registerJsonService({
+      name: 'Glue',
+      targetPrefix: 'AWSGlue',
+      signingName: 'glue',
+      version: '1.1',
+      operations: glueHandlers(server.glue),
     });
     return server;
   }
@@ -167,11 +180,17 @@ export class LocalServer {
     });
     // Background stack operations take milliseconds; let them finish rather than cut them mid-write.
     await this.cloudformation.close();
+    // In-flight Glue runs are stopped and recorded as FAILED (the stack shut down mid-run).
+    await this.glue.close();
   }
 
   /** What the stack holds, for `mlpipe local status`. */
   stats(): Record<string, Record<string, number>> {
-    return { s3: this.s3.stats(), cloudformation: this.cloudformation.stats() };
+    return {
+      s3: this.s3.stats(),
+      cloudformation: this.cloudformation.stats(),
+      glue: this.glue.stats(),
+    };
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

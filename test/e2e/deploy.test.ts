@@ -23,6 +23,7 @@ interface DeployJson {
     status: string | null;
     changes: Array<{ action: string; logicalId: string; type: string; replacement: string | null }>;
     outputs: Record<string, string>;
+    assets: Array<{ uri: string }>;
   }>;
 }
 
@@ -51,7 +52,13 @@ describe('mlpipe deploy, stacks and destroy', () => {
     const result = await runCli(['stacks', '--json'], { cwd: dir, env });
     assert.equal(result.code, 0, result.stderr);
     const stacks = (JSON.parse(result.stdout) as { stacks: Array<{ key: string; status: string }> }).stacks;
-    assert.deepEqual(stacks.find((s) => s.key === 'datalake')?.status, 'NOT_DEPLOYED');
+    assert.deepEqual(
+      stacks.map((s) => [s.key, s.status]),
+      [
+        ['datalake', 'NOT_DEPLOYED'],
+        ['etl', 'NOT_DEPLOYED'],
+      ],
+    );
   });
 
   it('refuses an unknown --parameter and an unknown --stack before changing anything', async () => {
@@ -87,10 +94,21 @@ describe('mlpipe deploy, stacks and destroy', () => {
     assert.equal(stacks.stacks.find((s) => s.key === 'datalake')?.status, 'ROLLBACK_COMPLETE');
   });
 
-  it('deploys the data-lake stack (replacing the failed one), with its bucket, policy and outputs', async () => {
+  it('deploys the data-lake stack (replacing the failed one), then the ETL stack with its assets', async () => {
     const result = await runCli(['deploy', '--json'], { cwd: dir, env });
     assert.equal(result.code, 0, result.stderr);
-    const deployed = (JSON.parse(result.stdout) as DeployJson).stacks[0]!;
+    const [deployed, etl] = (JSON.parse(result.stdout) as DeployJson).stacks;
+    assert.ok(deployed !== undefined && etl !== undefined);
+    assert.equal(etl.stackName, 'mlpipe-etl');
+    assert.equal(etl.result, 'created');
+    assert.equal(etl.outputs.JobName, 'mlpipe-interactions-etl');
+    assert.ok(etl.assets.some((a) => a.uri === 's3://mlpipe-datalake/glue_scripts/interactions_etl.py'));
+    assert.ok(
+      etl.assets.some(
+        (a) =>
+          a.uri === 's3://mlpipe-datalake/glue_scripts/mappings/hetrec2011-user-ratedmovies-timestamps.json',
+      ),
+    );
     assert.equal(deployed.result, 'created');
     assert.equal(deployed.status, 'CREATE_COMPLETE');
     assert.ok(deployed.changes.some((c) => c.action === 'Add' && c.logicalId === 'DataLakeBucket'));
@@ -115,6 +133,7 @@ describe('mlpipe deploy, stacks and destroy', () => {
     const result = await runCli(['deploy'], { cwd: dir, env });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /mlpipe-datalake: no changes to deploy \(CREATE_COMPLETE\)/);
+    assert.match(result.stdout, /mlpipe-etl: no changes to deploy \(CREATE_COMPLETE\)/);
   });
 
   it('updates in place when a prefix changes, and --no-execute only shows the change set', async () => {
@@ -128,30 +147,41 @@ describe('mlpipe deploy, stacks and destroy', () => {
     );
     const applied = await runCli(['deploy', '--json'], { cwd: dir, env });
     assert.equal(applied.code, 0, applied.stderr);
-    const update = (JSON.parse(applied.stdout) as DeployJson).stacks[0]!;
-    assert.equal(update.result, 'updated');
-    assert.equal(update.status, 'UPDATE_COMPLETE');
-    assert.equal(update.outputs.RawPrefix, 'incoming/');
+    const [update, etlUpdate] = (JSON.parse(applied.stdout) as DeployJson).stacks;
+    assert.equal(update?.result, 'updated');
+    assert.equal(update?.status, 'UPDATE_COMPLETE');
+    assert.equal(update?.outputs.RawPrefix, 'incoming/');
+    assert.equal(etlUpdate?.result, 'updated', 'the job now reads from the new raw prefix');
   });
 
   it('lists the deployed stack with its outputs', async () => {
     const result = await runCli(['stacks'], { cwd: dir, env });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /datalake\s+mlpipe-datalake\s+UPDATE_COMPLETE/);
+    assert.match(result.stdout, /etl\s+mlpipe-etl\s+UPDATE_COMPLETE/);
     assert.match(result.stdout, /BucketName\s+mlpipe-datalake/);
   });
 
   it('destroys only with confirmation, and keeps the retained bucket', async () => {
     const refused = await runCli(['destroy'], { cwd: dir, env });
     assert.equal(refused.code, 2);
-    assert.match(refused.errorText, /Refusing to delete mlpipe-datalake without confirmation\./);
+    assert.match(refused.errorText, /Refusing to delete mlpipe-etl, mlpipe-datalake without confirmation\./);
     const result = await runCli(['destroy', '--yes', '--json'], { cwd: dir, env });
     assert.equal(result.code, 0, result.stderr);
-    const destroyed = (
+    const stacksDestroyed = (
       JSON.parse(result.stdout) as {
-        stacks: Array<{ result: string; retained: Array<{ logicalId: string }> }>;
+        stacks: Array<{ stackName: string; result: string; retained: Array<{ logicalId: string }> }>;
       }
-    ).stacks[0]!;
+    ).stacks;
+    assert.deepEqual(
+      stacksDestroyed.map((s) => [s.stackName, s.result]),
+      [
+        ['mlpipe-etl', 'deleted'],
+        ['mlpipe-datalake', 'deleted'],
+      ],
+      'reverse dependency order',
+    );
+    const destroyed = stacksDestroyed[1]!;
     assert.equal(destroyed.result, 'deleted');
     assert.deepEqual(
       destroyed.retained.map((r) => r.logicalId),

@@ -10,6 +10,7 @@
  * DescribeStacks / DescribeChangeSet on a stack with an operation in flight hold the answer up
  * to `settleMs` for it to finish; the answer is still a state the stack was really in.
  */
+import type { GlueService } from '../glue/operations.js';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -129,6 +130,8 @@ export interface ChangeSetRef {
 
 export interface CloudFormationServiceOptions {
   s3: S3Service;
+  /** For AWS::Glue::Job; a stack using that type fails without it. */
+  glue?: GlueService;
   provisioners?: ProvisionerRegistry;
   /** How long a Describe waits for an in-flight operation on its stack (ms). */
   settleMs?: number;
@@ -299,7 +302,7 @@ export class CloudFormationService implements EngineHost {
     options: CloudFormationServiceOptions,
   ) {
     this.provisioners = options.provisioners ?? createDefaultProvisioners();
-    this.services = { s3, iam };
+    this.services = { s3, iam, glue: options.glue };
     this.settleMs = options.settleMs ?? 3000;
     this.engine = new StackEngine(this);
   }

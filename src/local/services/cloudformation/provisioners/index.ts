@@ -2,6 +2,7 @@
  * The resource types the local CloudFormation can provision. Adding one: write its
  * `Provisioner` in a file of this folder and add it to `BUILTIN_PROVISIONERS`.
  */
+import { glueJobProvisioner } from './glue-job.js';
 import { iamManagedPolicyProvisioner } from './iam-managed-policy.js';
 import { iamPolicyProvisioner } from './iam-policy.js';
 import { iamRoleProvisioner } from './iam-role.js';
@@ -16,6 +17,7 @@ export const BUILTIN_PROVISIONERS: readonly Provisioner[] = [
   iamRoleProvisioner,
   iamPolicyProvisioner,
   iamManagedPolicyProvisioner,
+  glueJobProvisioner,
 ];
 
 /** A registry with every built-in provisioner (callers may `register` more). */

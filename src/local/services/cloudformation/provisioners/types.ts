@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AwsError } from '../../../protocol/errors.js';
+import type { GlueService } from '../../glue/operations.js';
 import type { S3Service } from '../../s3/operations.js';
 import type { IamStore } from '../iam-store.js';
 import type { TemplateObject, TemplateValue } from '../template/index.js';
@@ -18,6 +19,7 @@ import type { TemplateObject, TemplateValue } from '../template/index.js';
 export interface ProvisionerServices {
   readonly s3: S3Service;
   readonly iam: IamStore;
+  readonly glue?: GlueService;
 }
 
 export interface ProvisionContext {

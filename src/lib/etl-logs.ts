@@ -1,0 +1,28 @@
+/**
+ * An ETL run's log: on the local stack, the log file the Glue service keeps per run; on AWS, Glue
+ * writes run logs to CloudWatch Logs, which this version does not read — it says where they are.
+ */
+import { readRunLog } from '../local/services/glue/runner.js';
+import type { Clients } from './clients.js';
+import type { Settings } from './config.js';
+import { MlpipeError } from './errors.js';
+
+export async function readEtlRunLog(clients: Clients, settings: Settings, runId: string): Promise<string[]> {
+  if (clients.connection.target !== 'local') {
+    throw new MlpipeError(
+      `Glue keeps the log of run ${runId} in CloudWatch Logs, which mlpipe does not read yet.`,
+      {
+        code: 'LOGS_IN_CLOUDWATCH',
+        suggestions: [`aws logs tail /aws-glue/jobs/output --log-stream-name-prefix ${runId}`],
+      },
+    );
+  }
+  const text = await readRunLog(settings.local.dataDir.value, runId);
+  if (text === undefined) {
+    throw new MlpipeError(`The local stack has no log for run ${runId}.`, {
+      code: 'NO_RUN_LOG',
+      suggestions: ['List the runs: `mlpipe run-etl --list`.'],
+    });
+  }
+  return text.replace(/\n$/, '').split('\n');
+}
