@@ -29,6 +29,10 @@ export default class LocalStatus extends MlpipeCommand<typeof LocalStatus> {
     }
     const cfn = status.services?.cloudformation;
     if (cfn !== undefined) this.log(`Stacks:      ${formatCount(cfn.stacks ?? 0)} CloudFormation stack(s)`);
+    const glue = status.services?.glue;
+    if (glue !== undefined) {
+      this.log(`Glue:        ${formatCount(glue.jobs ?? 0)} job(s), ${formatCount(glue.runs ?? 0)} run(s)`);
+    }
     return status;
   }
 }
