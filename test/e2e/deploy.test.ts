@@ -11,7 +11,7 @@ import {
   HeadBucketCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { runCli } from '../helpers/cli.js';
+import { localS3Client, runCli } from '../helpers/cli.js';
 
 const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true' };
 
@@ -32,16 +32,7 @@ describe('mlpipe deploy, stacks and destroy', () => {
   let s3: S3Client;
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'mlpipe-deploy-'));
-    const local = JSON.parse((await runCli(['local', 'env', '--json'], { cwd: dir, env })).stdout) as Record<
-      string,
-      string
-    >;
-    s3 = new S3Client({
-      endpoint: local.AWS_ENDPOINT_URL,
-      region: 'us-east-1',
-      credentials: { accessKeyId: local.AWS_ACCESS_KEY_ID!, secretAccessKey: local.AWS_SECRET_ACCESS_KEY! },
-      forcePathStyle: true,
-    });
+    s3 = await localS3Client(dir, env);
   });
   after(async () => {
     s3.destroy();

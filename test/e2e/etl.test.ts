@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { runCli } from '../helpers/cli.js';
+import { localS3Client, runCli } from '../helpers/cli.js';
 
 const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true' };
 
@@ -46,16 +46,7 @@ describe('mlpipe run-etl', () => {
       deployed.stderr,
       /Uploaded \d+ asset file\(s\) for mlpipe-etl to s3:\/\/mlpipe-datalake\/glue_scripts\//,
     );
-    const local = JSON.parse((await runCli(['local', 'env', '--json'], { cwd: dir, env })).stdout) as Record<
-      string,
-      string
-    >;
-    s3 = new S3Client({
-      endpoint: local.AWS_ENDPOINT_URL,
-      region: 'us-east-1',
-      credentials: { accessKeyId: local.AWS_ACCESS_KEY_ID!, secretAccessKey: local.AWS_SECRET_ACCESS_KEY! },
-      forcePathStyle: true,
-    });
+    s3 = await localS3Client(dir, env);
   });
   after(async () => {
     s3?.destroy();

@@ -3,6 +3,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { S3Client } from '@aws-sdk/client-s3';
 
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 
@@ -50,5 +51,19 @@ export async function runCli(
       resolve({ code: code ?? -1, stdout, stderr, errorText: unwrapOclifError(stderr) });
     });
     child.stdin.end(options.input ?? '');
+  });
+}
+
+/** An S3 client for the project's local stack, configured from `mlpipe local env --json` (starts it if needed). */
+export async function localS3Client(cwd: string, env: NodeJS.ProcessEnv): Promise<S3Client> {
+  const local = JSON.parse((await runCli(['local', 'env', '--json'], { cwd, env })).stdout) as Record<
+    string,
+    string
+  >;
+  return new S3Client({
+    endpoint: local.AWS_ENDPOINT_URL,
+    region: local.AWS_REGION,
+    credentials: { accessKeyId: local.AWS_ACCESS_KEY_ID!, secretAccessKey: local.AWS_SECRET_ACCESS_KEY! },
+    forcePathStyle: true,
   });
 }

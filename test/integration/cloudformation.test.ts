@@ -47,25 +47,11 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
+import { sdkError } from '../helpers/sdk.js';
 
 const FIXTURE = path.join(import.meta.dirname, '../fixtures/cfn/datalake-stack.yaml');
 const DATALAKE = readFileSync(FIXTURE, 'utf8');
 const WAIT = { maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.2 };
-
-interface SdkError {
-  name: string;
-  message: string;
-  $metadata: { httpStatusCode?: number };
-}
-
-async function sdkError(promise: Promise<unknown>): Promise<SdkError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as SdkError;
-  }
-  assert.fail('expected the request to fail');
-}
 
 function params(values: Record<string, string>): Parameter[] {
   return Object.entries(values).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));

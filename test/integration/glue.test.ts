@@ -22,6 +22,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { loadMappingSpec, runEtl } from '../../src/etl/index.js';
 import { readRunLog } from '../../src/local/services/glue/operations.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
+import { sdkError } from '../helpers/sdk.js';
 
 const BUCKET = 'lake';
 const SPEC_KEY = 'glue_scripts/mappings/hetrec2011-user-ratedmovies-timestamps.json';
@@ -37,20 +38,6 @@ function hetrec(rows: number, users = 50): string {
     lines.push(`${i % users}\t${1000 + i}\t${(i % 10) / 2 + 0.5}\t${BASE_MS + i * 1000}`);
   }
   return lines.join('\r\n') + '\r\n';
-}
-
-interface SdkError {
-  name: string;
-  message: string;
-}
-
-async function sdkError(promise: Promise<unknown>): Promise<SdkError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as SdkError;
-  }
-  assert.fail('expected the request to fail');
 }
 
 describe('local stack Glue', () => {

@@ -37,25 +37,9 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
+import { sdkError } from '../helpers/sdk.js';
 
 const MiB = 1024 * 1024;
-
-interface SdkError {
-  name: string;
-  message: string;
-  $metadata: { httpStatusCode?: number };
-  Key?: string;
-  BucketName?: string;
-}
-
-async function sdkError(promise: Promise<unknown>): Promise<SdkError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as SdkError;
-  }
-  assert.fail('expected the request to fail');
-}
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 

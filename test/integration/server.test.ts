@@ -10,21 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ListDatasetGroupsCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
-
-interface SdkError {
-  name: string;
-  message: string;
-  $metadata: { httpStatusCode?: number };
-}
-
-async function sdkError(promise: Promise<unknown>): Promise<SdkError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as SdkError;
-  }
-  assert.fail('expected the request to fail');
-}
+import { sdkError } from '../helpers/sdk.js';
 
 describe('local stack server', () => {
   let stack: TestStack;

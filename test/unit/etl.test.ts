@@ -413,3 +413,27 @@ describe('runEtl report', () => {
     assert.deepEqual(a, b);
   });
 });
+
+describe('runEtl direct scanner (unquoted blocks)', () => {
+  it('matches the general path: duplicates across paths, leading zeros, quoting, CR inside a field', async () => {
+    const input =
+      HEADER +
+      '1\t100\t5\t1162160236000\n' + // the first data row takes the general path
+      '2\t7\t1\t01162160236000\r\n' + // leading zero: the number, not the digits
+      '3\ta,b\t1\t1162160236000\n' + // needs quoting
+      '4\tx\ry\t1\t1162160236000\n' + // CR inside a field: quoted
+      '\r\n' +
+      '1\t100\t4\t1162160236000\n' + // duplicate of the first row (direct path)
+      '2\t7\t1\t1162160236999\n'; // duplicate after ms -> s
+    const expected =
+      'USER_ID,ITEM_ID,TIMESTAMP\n1,100,1162160236\n2,7,1162160236\n3,"a,b",1162160236\n4,"x\ry",1162160236\n';
+    for (const sizes of [[], [1], [7]]) {
+      const { output, report } = await run(HETREC, input, sizes);
+      assert.equal(output, expected);
+      assert.equal(report.duplicatesCollapsed, 2);
+      assert.equal(report.blankLines, 1);
+      assert.equal(report.rowsRead, 6);
+      assert.equal(report.distinctItems, 4);
+    }
+  });
+});
