@@ -5,6 +5,10 @@
  * "duplicate" needs a 64-bit collision: probability ~n^2 / 2^65 (3e-6 at 10M rows).
  */
 
+/** The initial raw hash state (h1, h2) of add(); see addHash. */
+export const HASH_SEED1 = 0x811c9dc5 | 0;
+export const HASH_SEED2 = 0x9747b28c | 0;
+
 export class RowHashSet {
   private hi: Int32Array;
   private lo: Int32Array;
@@ -27,14 +31,22 @@ export class RowHashSet {
   /** Adds the hash of `s`; returns false when it was already present (a duplicate). */
   add(s: string): boolean {
     // Two independent 32-bit multiplicative string hashes (FNV-1a style and a murmur-like mix).
-    let h1 = 0x811c9dc5 | 0;
-    let h2 = 0x9747b28c | 0;
+    let h1 = HASH_SEED1;
+    let h2 = HASH_SEED2;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       h1 = Math.imul(h1 ^ c, 0x01000193);
       h2 = Math.imul(h2 + c, 0x5bd1e995);
       h2 ^= h2 >>> 15;
     }
+    return this.addHash(h1, h2);
+  }
+
+  /**
+   * Adds a row by its raw hash state: the h1/h2 that add() computes over the row's characters before
+   * mixing (for callers that hash the characters in place, without building the string).
+   */
+  addHash(h1: number, h2: number): boolean {
     h1 ^= h1 >>> 16;
     h1 = Math.imul(h1, 0x85ebca6b);
     h1 ^= h1 >>> 13;
