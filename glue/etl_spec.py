@@ -586,7 +586,8 @@ def convert_timestamp(value, unit, column="timestamp", min_ts=DEFAULT_CHECKS["mi
     return int(ts)
 
 
-def _compare(a, op, b):
+def compare(a, op, b):
+    """a <op> b for the spec's filter operators; works on plain values and on Spark columns alike."""
     if op == ">=":
         return a >= b
     if op == ">":
@@ -616,12 +617,12 @@ def check_row(fields, spec, names=None, now=None):
     for f in spec["filters"]:
         raw = fields[index[f["column"]]]
         if isinstance(f["value"], str):
-            keep = _compare(raw, f["op"], f["value"])
+            keep = compare(raw, f["op"], f["value"])
         else:
             v = parse_number(raw)
             if _is_nan(v):
                 return None, "%s is not a number: %s (filter %s)" % (f["column"], js_string(raw), filter_label(f))
-            keep = _compare(v, f["op"], f["value"])
+            keep = compare(v, f["op"], f["value"])
         if not keep:
             return None, None
     min_ts, max_ts = plausible_range(spec, now)

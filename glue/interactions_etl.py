@@ -149,12 +149,12 @@ def build_expressions(F, spec, names, min_ts, max_ts):
         r = raw(f["column"])
         label = es.filter_label(f)
         if isinstance(f["value"], str):
-            keep = _cmp(r, f["op"], F.lit(f["value"]))
+            keep = es.compare(r, f["op"], F.lit(f["value"]))
         else:
             v = number(r)
             cases.append((v.isNull(), F.concat(F.lit(f["column"] + " is not a number: "), jstr(r),
                                                F.lit(" (filter %s)" % label))))
-            keep = _cmp(v, f["op"], F.lit(float(f["value"])))
+            keep = es.compare(v, f["op"], F.lit(float(f["value"])))
         cases.append((~keep, F.lit(es.FILTERED)))
 
     unit = spec["timestamp"]["unit"]
@@ -208,19 +208,6 @@ def build_expressions(F, spec, names, min_ts, max_ts):
         reason = F.when(cond, text) if reason is None else reason.when(cond, text)
     return reason, outputs
 
-
-def _cmp(a, op, b):
-    if op == ">=":
-        return a >= b
-    if op == ">":
-        return a > b
-    if op == "<=":
-        return a <= b
-    if op == "<":
-        return a < b
-    if op == "==":
-        return a == b
-    return a != b
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-/** Helpers for asserting on AWS SDK v3 errors in integration tests. */
+/** Helpers for integration tests: asserting on AWS SDK v3 errors, and running the AWS CLI against a local stack. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 
 /** The members of an SDK service exception the tests look at (S3 adds Key/BucketName). */
 export interface SdkError {
@@ -19,4 +21,31 @@ export async function sdkError(promise: Promise<unknown>): Promise<SdkError> {
     return error as SdkError;
   }
   assert.fail('expected the request to fail');
+}
+
+/** True where the AWS CLI is installed (interop tests skip with a message otherwise). */
+export function awsCliAvailable(): boolean {
+  try {
+    execFileSync('aws', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Environment for the AWS CLI talking to a local stack: its credentials, and no user config. */
+export function awsCliEnv(
+  stack: { credentials: { accessKeyId: string; secretAccessKey: string }; region: string },
+  workDir: string,
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: stack.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: stack.credentials.secretAccessKey,
+    AWS_DEFAULT_REGION: stack.region,
+    AWS_CONFIG_FILE: path.join(workDir, 'no-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(workDir, 'no-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+  };
 }

@@ -1,7 +1,7 @@
 // CloudFormation on the local stack, driven by the real CloudFormationClient (and its waiters),
 // checked against the real S3 state with S3Client, and by the AWS CLI v1 when it is installed.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -47,7 +47,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
-import { sdkError } from '../helpers/sdk.js';
+import { awsCliAvailable, awsCliEnv, sdkError } from '../helpers/sdk.js';
 
 const FIXTURE = path.join(import.meta.dirname, '../fixtures/cfn/datalake-stack.yaml');
 const DATALAKE = readFileSync(FIXTURE, 'utf8');
@@ -59,15 +59,6 @@ function params(values: Record<string, string>): Parameter[] {
 
 function outputs(stack: Stack): Record<string, string> {
   return Object.fromEntries((stack.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]));
-}
-
-function awsCliAvailable(): boolean {
-  try {
-    execFileSync('aws', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A minimal one-bucket template (YAML), with extra resource attributes. */
@@ -974,16 +965,7 @@ describe('CloudFormation on the local stack', () => {
       return;
     }
     const work = await mkdtemp(path.join(os.tmpdir(), 'mlpipe-cfn-cli-'));
-    const env = {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: stack.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: stack.credentials.secretAccessKey,
-      AWS_DEFAULT_REGION: stack.region,
-      AWS_CONFIG_FILE: path.join(work, 'no-config'),
-      AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'no-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    };
+    const env = awsCliEnv(stack, work);
     const aws = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
       new Promise((resolve) => {
         execFile('aws', ['--endpoint-url', stack.endpoint, ...args], { env }, (error, stdout, stderr) =>

@@ -1,7 +1,7 @@
 // The local stack's S3 driven over HTTP by the real SDK v3 client (forcePathStyle), raw signed
 // requests, and the AWS CLI v1 when it is installed.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -37,7 +37,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
-import { sdkError } from '../helpers/sdk.js';
+import { awsCliAvailable, awsCliEnv, sdkError } from '../helpers/sdk.js';
 
 const MiB = 1024 * 1024;
 
@@ -84,15 +84,6 @@ function captureHeaders(client: S3Client): Record<string, string>[] {
     { step: 'finalizeRequest', priority: 'low', name: 'captureHeaders' },
   );
   return seen;
-}
-
-function awsCliAvailable(): boolean {
-  try {
-    execFileSync('aws', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('S3 on the local stack', () => {
@@ -651,16 +642,7 @@ describe('S3 on the local stack', () => {
       return;
     }
     const work = await mkdtemp(path.join(os.tmpdir(), 'mlpipe-s3-cli-'));
-    const env = {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: stack.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: stack.credentials.secretAccessKey,
-      AWS_DEFAULT_REGION: stack.region,
-      AWS_CONFIG_FILE: path.join(work, 'no-config'),
-      AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'no-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    };
+    const env = awsCliEnv(stack, work);
     const aws = (...args: string[]): Promise<Buffer> =>
       new Promise((resolve, reject) => {
         execFile(
