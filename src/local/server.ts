@@ -28,6 +28,7 @@ import { encodeS3Error, handleS3Request } from './protocol/s3-rest.js';
 import { CLOUDFORMATION_XMLNS, cloudFormationHandlers } from './services/cloudformation/handlers.js';
 import { CloudFormationService } from './services/cloudformation/operations.js';
 import { GlueService, glueHandlers } from './services/glue/operations.js';
+import { PersonalizeService, personalizeHandlers } from './services/personalize/operations.js';
 import { S3Service } from './services/s3/operations.js';
 import {
   EMPTY_SHA256,
@@ -101,6 +102,7 @@ export class LocalServer {
   private s3!: S3Service;
   private cloudformation!: CloudFormationService;
   private glue!: GlueService;
+  private personalize!: PersonalizeService;
 
   private constructor(private readonly options: LocalServerOptions) {
     this.context = {
@@ -127,6 +129,7 @@ export class LocalServer {
     const server = new LocalServer(options);
     server.s3 = await S3Service.open(server.context);
     server.glue = await GlueService.open(server.context, { s3: server.s3 });
+    server.personalize = await PersonalizeService.open(server.context, { s3: server.s3 });
     server.cloudformation = await CloudFormationService.open(server.context, {
       s3: server.s3,
       glue: server.glue,
@@ -144,6 +147,13 @@ export class LocalServer {
       signingName: 'glue',
       version: '1.1',
       operations: glueHandlers(server.glue),
+    });
+    server.registerJsonService({
+      name: 'Personalize',
+      targetPrefix: 'AmazonPersonalize',
+      signingName: 'personalize',
+      version: '1.1',
+      operations: personalizeHandlers(server.personalize),
     });
     return server;
   }
@@ -182,6 +192,8 @@ export class LocalServer {
     await this.cloudformation.close();
     // In-flight Glue runs are stopped and recorded as FAILED (the stack shut down mid-run).
     await this.glue.close();
+    // In-flight imports are left as they are on disk; the next start records them as interrupted.
+    await this.personalize.close();
   }
 
   /** What the stack holds, for `mlpipe local status`. */
@@ -190,6 +202,7 @@ export class LocalServer {
       s3: this.s3.stats(),
       cloudformation: this.cloudformation.stats(),
       glue: this.glue.stats(),
+      personalize: this.personalize.stats(),
     };
   }
 

@@ -1,0 +1,521 @@
+/**
+ * Personalize data in the local stack: Avro schema parsing and the per-dataset-type rules, the CSV
+ * import (header, types, ID lengths, duplicates, minimum record count, millisecond timestamps) and
+ * the compact on-disk form training code reads back with `loadInteractions`.
+ *
+ * Compact format, one file per dataset, `<dataDir>/personalize/data/<group>/<TYPE>/data.bin`,
+ * replaced atomically (a failed import never touches it):
+ *   bytes 0–3 `MLPD`, 4–7 format version (u32 LE), 8–11 header length H (u32 LE), then H bytes of
+ *   JSON `{type, count, users, items, eventTypes, hasEventValue, hasEventType, columns, rows}`, padded
+ *   to a multiple of 8; for INTERACTIONS then `count` × u32 user index, `count` × u32 item index,
+ *   `count` × f64 TIMESTAMP (epoch seconds), and when present `count` × f32 EVENT_VALUE and
+ *   `count` × u32 EVENT_TYPE index. Items/Users datasets keep their rows in the JSON (`columns`,
+ *   `rows`), with no arrays.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../../store/atomic.js';
+
+export type DatasetType = 'INTERACTIONS' | 'ITEMS' | 'USERS';
+export type AvroType = 'string' | 'int' | 'long' | 'float' | 'double' | 'boolean';
+
+export interface SchemaField {
+  name: string;
+  type: AvroType;
+  nullable: boolean;
+}
+
+/** A problem with user input; the caller turns it into InvalidInputException or a failureReason. */
+export class DataProblem extends Error {}
+
+const AVRO_TYPES: ReadonlySet<string> = new Set(['string', 'int', 'long', 'float', 'double', 'boolean']);
+
+/** Parses an Avro record schema; throws DataProblem when it is not one. */
+export function parseAvroSchema(text: string): SchemaField[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new DataProblem('The schema is not valid JSON: it must be an Avro record schema.');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new DataProblem('The schema must be an Avro schema JSON object.');
+  const record = value as Record<string, unknown>;
+  if (record.type !== 'record') throw new DataProblem('The schema must be an Avro schema of type "record".');
+  if (!Array.isArray(record.fields) || record.fields.length === 0)
+    throw new DataProblem('The schema must have a non-empty "fields" array.');
+  const fields: SchemaField[] = [];
+  const seen = new Set<string>();
+  for (const raw of record.fields as unknown[]) {
+    if (raw === null || typeof raw !== 'object')
+      throw new DataProblem('Each schema field must be an object.');
+    const f = raw as Record<string, unknown>;
+    if (typeof f.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(f.name))
+      throw new DataProblem(`Invalid field name: ${JSON.stringify(f.name)}.`);
+    if (seen.has(f.name)) throw new DataProblem(`Duplicate field name: ${f.name}.`);
+    seen.add(f.name);
+    const members = Array.isArray(f.type) ? (f.type as unknown[]) : [f.type];
+    let nullable = false;
+    const types: string[] = [];
+    for (const m of members) {
+      const t =
+        typeof m === 'string' ? m : m !== null && typeof m === 'object' ? (m as { type?: unknown }).type : m;
+      if (t === 'null') nullable = true;
+      else if (typeof t === 'string' && AVRO_TYPES.has(t)) types.push(t);
+      else throw new DataProblem(`Field ${f.name} has an unsupported type: ${JSON.stringify(f.type)}.`);
+    }
+    if (types.length !== 1)
+      throw new DataProblem(
+        `Field ${f.name} must have exactly one non-null type: ${JSON.stringify(f.type)}.`,
+      );
+    fields.push({ name: f.name, type: types[0] as AvroType, nullable });
+  }
+  return fields;
+}
+
+interface Rule {
+  required: Record<string, AvroType[]>;
+  optional: Record<string, AvroType[]>;
+  maxMetadata: number;
+}
+
+const NUMERIC: AvroType[] = ['float', 'double', 'int', 'long'];
+const RULES: Record<DatasetType, Rule> = {
+  INTERACTIONS: {
+    required: { USER_ID: ['string'], ITEM_ID: ['string'], TIMESTAMP: ['long'] },
+    optional: {
+      EVENT_TYPE: ['string'],
+      EVENT_VALUE: NUMERIC,
+      IMPRESSION: ['string'],
+      RECOMMENDATION_ID: ['string'],
+      EVENT_ATTRIBUTION_SOURCE: ['string'],
+    },
+    maxMetadata: 5,
+  },
+  ITEMS: { required: { ITEM_ID: ['string'] }, optional: { CREATION_TIMESTAMP: ['long'] }, maxMetadata: 50 },
+  USERS: { required: { USER_ID: ['string'] }, optional: {}, maxMetadata: 25 },
+};
+
+/** Column names Personalize reserves (compared case-insensitively) that a schema may not use as-is. */
+const RESERVED = new Set(['USERID', 'ITEMID', 'EVENTTYPE', 'EVENTVALUE', 'SCORE', 'RECOMMENDATIONS']);
+
+/** Checks a schema's fields against a dataset type's rules; throws DataProblem naming the field. */
+export function checkSchemaForType(fields: SchemaField[], type: DatasetType): void {
+  const rule = RULES[type];
+  const byName = new Map(fields.map((f) => [f.name, f]));
+  const label = type.charAt(0) + type.slice(1).toLowerCase();
+  for (const [name, types] of Object.entries(rule.required)) {
+    const field = byName.get(name);
+    if (!field)
+      throw new DataProblem(`The ${label} schema must have a required field ${name} (${types[0]}).`);
+    if (!types.includes(field.type) || field.nullable)
+      throw new DataProblem(
+        `Field ${name} in an ${label} schema must be of type ${types.join(' or ')}, not null.`,
+      );
+  }
+  let metadata = 0;
+  const known = new Set([...Object.keys(rule.required), ...Object.keys(rule.optional)]);
+  for (const field of fields) {
+    const optional = rule.optional[field.name];
+    if (optional && !optional.includes(field.type))
+      throw new DataProblem(`Field ${field.name} must be of type ${optional.join(' or ')}.`);
+    if (known.has(field.name)) continue;
+    const upper = field.name.toUpperCase();
+    if ([...known].some((k) => k === upper) || RESERVED.has(upper.replace(/_/g, '')))
+      throw new DataProblem(`Field name ${field.name} is reserved; use ${upper} or another name.`);
+    metadata++;
+  }
+  if (metadata > rule.maxMetadata)
+    throw new DataProblem(
+      `An ${label} schema can have at most ${rule.maxMetadata} metadata fields; this one has ${metadata}.`,
+    );
+}
+
+/** One CSV record: its values and the 1-based line it starts on. */
+interface CsvRecord {
+  values: string[];
+  line: number;
+}
+
+/** RFC 4180 CSV (quotes, doubled quotes, CRLF or LF); blank lines are skipped. */
+export function* parseCsv(text: string): Generator<CsvRecord> {
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 1;
+  const n = text.length;
+  while (i < n) {
+    const start = line;
+    const values: string[] = [];
+    let field = '';
+    let quoted = false;
+    for (;;) {
+      if (i >= n) {
+        values.push(field);
+        break;
+      }
+      const c = text[i]!;
+      if (quoted) {
+        if (c === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i += 2;
+          } else {
+            quoted = false;
+            i++;
+          }
+        } else {
+          if (c === '\n') line++;
+          field += c;
+          i++;
+        }
+      } else if (c === '"' && field === '') {
+        quoted = true;
+        i++;
+      } else if (c === ',') {
+        values.push(field);
+        field = '';
+        i++;
+      } else if (c === '\n' || c === '\r') {
+        values.push(field);
+        i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
+        line++;
+        break;
+      } else {
+        field += c;
+        i++;
+      }
+    }
+    if (values.length === 1 && values[0] === '') continue;
+    yield { values, line: start };
+  }
+}
+
+/** The compact, typed form of an interactions dataset. */
+export interface InteractionsData {
+  count: number;
+  /** User IDs by index. */
+  users: string[];
+  /** Item IDs by index. */
+  items: string[];
+  userIndex: Uint32Array;
+  itemIndex: Uint32Array;
+  /** Unix epoch seconds. */
+  timestamps: Float64Array;
+  eventValues?: Float32Array;
+  eventTypes?: string[];
+  eventTypeIndex?: Uint32Array;
+}
+
+/** Rows of an Items or Users dataset. */
+export interface MetadataData {
+  columns: string[];
+  rows: string[][];
+}
+
+interface Header {
+  type: DatasetType;
+  count: number;
+  users?: string[];
+  items?: string[];
+  eventTypes?: string[];
+  hasEventValue?: boolean;
+  hasEventType?: boolean;
+  columns?: string[];
+  rows?: string[][];
+}
+
+const MAGIC = 'MLPD';
+const FORMAT_VERSION = 1;
+export const MIN_RECORDS = 1000;
+export const MAX_ID_LENGTH = 256;
+/** Epoch values above this are taken for milliseconds (1e11 seconds is the year 5138). */
+const MILLIS_THRESHOLD = 1e11;
+
+export function personalizeDir(dataDir: string): string {
+  return path.join(dataDir, 'personalize');
+}
+
+/** `arn:…:dataset/<group>/<TYPE>` → `<dataDir>/personalize/data/<group>/<TYPE>`. */
+export function datasetDataDir(dataDir: string, datasetArn: string): string | undefined {
+  const m = /:dataset\/([a-zA-Z0-9][a-zA-Z0-9\-_]{0,62})\/(INTERACTIONS|ITEMS|USERS)$/.exec(datasetArn);
+  if (!m) return undefined;
+  return path.join(personalizeDir(dataDir), 'data', m[1]!, m[2]!);
+}
+
+function dataFile(dataDir: string, datasetArn: string): string | undefined {
+  const dir = datasetDataDir(dataDir, datasetArn);
+  return dir === undefined ? undefined : path.join(dir, 'data.bin');
+}
+
+async function readStored(
+  file: string,
+): Promise<{ header: Header; buffer: Buffer; offset: number } | undefined> {
+  let buffer: Buffer;
+  try {
+    buffer = await fs.readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  if (buffer.length < 12 || buffer.toString('latin1', 0, 4) !== MAGIC)
+    throw new Error(`${file} is not a Personalize data file.`);
+  if (buffer.readUInt32LE(4) !== FORMAT_VERSION) throw new Error(`${file} has an unknown format version.`);
+  const length = buffer.readUInt32LE(8);
+  const header = JSON.parse(buffer.toString('utf8', 12, 12 + length)) as Header;
+  return { header, buffer, offset: align8(12 + length) };
+}
+
+function align8(n: number): number {
+  return Math.ceil(n / 8) * 8;
+}
+
+function slice<T>(buffer: Buffer, offset: number, bytes: number, make: (ab: ArrayBuffer) => T): T {
+  const copy = new ArrayBuffer(bytes);
+  new Uint8Array(copy).set(buffer.subarray(offset, offset + bytes));
+  return make(copy);
+}
+
+/** The imported interactions of a dataset, or undefined if it has none (or is not INTERACTIONS). */
+export async function loadInteractions(
+  dataDir: string,
+  datasetArn: string,
+): Promise<InteractionsData | undefined> {
+  const file = dataFile(dataDir, datasetArn);
+  if (file === undefined) return undefined;
+  const stored = await readStored(file);
+  if (!stored || stored.header.type !== 'INTERACTIONS') return undefined;
+  const { header, buffer } = stored;
+  let offset = stored.offset;
+  const n = header.count;
+  const take = <T>(bytes: number, make: (ab: ArrayBuffer) => T): T => {
+    const value = slice(buffer, offset, bytes, make);
+    offset += align8(bytes);
+    return value;
+  };
+  const data: InteractionsData = {
+    count: n,
+    users: header.users ?? [],
+    items: header.items ?? [],
+    userIndex: take(n * 4, (ab) => new Uint32Array(ab)),
+    itemIndex: take(n * 4, (ab) => new Uint32Array(ab)),
+    timestamps: take(n * 8, (ab) => new Float64Array(ab)),
+  };
+  if (header.hasEventValue) data.eventValues = take(n * 4, (ab) => new Float32Array(ab));
+  if (header.hasEventType) {
+    data.eventTypes = header.eventTypes ?? [];
+    data.eventTypeIndex = take(n * 4, (ab) => new Uint32Array(ab));
+  }
+  return data;
+}
+
+/** The imported rows of an Items or Users dataset, or undefined. */
+export async function loadMetadata(dataDir: string, datasetArn: string): Promise<MetadataData | undefined> {
+  const file = dataFile(dataDir, datasetArn);
+  if (file === undefined) return undefined;
+  const stored = await readStored(file);
+  if (!stored || stored.header.type === 'INTERACTIONS') return undefined;
+  return { columns: stored.header.columns ?? [], rows: stored.header.rows ?? [] };
+}
+
+function encode(header: Header, arrays: ArrayBufferView[]): Buffer {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const parts: Buffer[] = [];
+  const prefix = Buffer.alloc(12);
+  prefix.write(MAGIC, 0, 'latin1');
+  prefix.writeUInt32LE(FORMAT_VERSION, 4);
+  prefix.writeUInt32LE(json.length, 8);
+  parts.push(prefix, json, Buffer.alloc(align8(12 + json.length) - 12 - json.length));
+  for (const a of arrays) {
+    parts.push(
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+      Buffer.alloc(align8(a.byteLength) - a.byteLength),
+    );
+  }
+  return Buffer.concat(parts);
+}
+
+/** A parsed CSV file: its name (for messages) and text. */
+export interface CsvFile {
+  name: string;
+  text: string;
+}
+
+export interface ImportResult {
+  /** Records imported by this job (after collapsing duplicates). */
+  records: number;
+  /** Records the dataset holds afterwards. */
+  total: number;
+}
+
+function checkValue(field: SchemaField, value: string, where: string): void {
+  if (value === '') {
+    if (!field.nullable) throw new DataProblem(`Empty value for required column ${field.name} ${where}.`);
+    return;
+  }
+  switch (field.type) {
+    case 'int':
+    case 'long':
+      if (!/^-?\d+$/.test(value))
+        throw new DataProblem(
+          `Invalid ${field.type} value ${JSON.stringify(value)} for ${field.name} ${where}.`,
+        );
+      break;
+    case 'float':
+    case 'double':
+      if (value.trim() === '' || !Number.isFinite(Number(value)))
+        throw new DataProblem(
+          `Invalid ${field.type} value ${JSON.stringify(value)} for ${field.name} ${where}.`,
+        );
+      break;
+    case 'boolean':
+      if (!/^(true|false)$/i.test(value))
+        throw new DataProblem(`Invalid boolean value ${JSON.stringify(value)} for ${field.name} ${where}.`);
+      break;
+    case 'string':
+      if ((field.name === 'USER_ID' || field.name === 'ITEM_ID') && value.length > MAX_ID_LENGTH)
+        throw new DataProblem(`${field.name} ${where} is longer than ${MAX_ID_LENGTH} characters.`);
+  }
+}
+
+/**
+ * Validates CSV files against a schema and writes the dataset's compact data (FULL replaces,
+ * INCREMENTAL appends). Throws DataProblem with the failure reason; nothing is written then.
+ */
+export async function importCsv(options: {
+  dataDir: string;
+  datasetArn: string;
+  type: DatasetType;
+  fields: SchemaField[];
+  files: CsvFile[];
+  mode: 'FULL' | 'INCREMENTAL';
+  signal?: AbortSignal;
+}): Promise<ImportResult> {
+  const { fields, type } = options;
+  const seen = new Set<string>();
+  const rows: string[][] = [];
+  for (const file of options.files) {
+    if (options.signal?.aborted) throw new Error('aborted');
+    const records = parseCsv(file.text);
+    const first = records.next();
+    if (first.done) continue;
+    const header = first.value.values.map((h) => h.trim());
+    const missing = fields.filter((f) => !f.nullable && !header.includes(f.name)).map((f) => f.name);
+    if (missing.length > 0)
+      throw new DataProblem(`Input CSV is missing the following columns: [${missing.join(', ')}]`);
+    const unknown = header.filter((h) => !fields.some((f) => f.name === h));
+    if (unknown.length > 0)
+      throw new DataProblem(
+        `Input CSV has columns that are not in the schema: [${unknown.join(', ')}] (${file.name}).`,
+      );
+    const positions = fields.map((f) => header.indexOf(f.name));
+    for (const record of records) {
+      const where = `on line ${record.line} of ${file.name}`;
+      if (record.values.length !== header.length)
+        throw new DataProblem(
+          `Line ${record.line} of ${file.name} has ${record.values.length} columns; the header has ${header.length}.`,
+        );
+      const row = positions.map((p) => (p < 0 ? '' : record.values[p]!));
+      fields.forEach((field, k) => checkValue(field, row[k]!, where));
+      if (type === 'INTERACTIONS') {
+        const ts = Number(row[fields.findIndex((f) => f.name === 'TIMESTAMP')]);
+        if (ts > MILLIS_THRESHOLD)
+          throw new DataProblem(
+            `TIMESTAMP values look like milliseconds (e.g. ${ts} on line ${record.line} of ${file.name}); Personalize expects Unix epoch seconds.`,
+          );
+      }
+      const key = row.join('\u0000');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      rows.push(row);
+    }
+  }
+  const minimum = type === 'INTERACTIONS' ? MIN_RECORDS : 1;
+  if (rows.length < minimum)
+    throw new DataProblem(
+      `The input data has fewer than ${minimum} records (${rows.length} after collapsing exact duplicates); an import needs at least ${minimum}.`,
+    );
+  const file = dataFile(options.dataDir, options.datasetArn);
+  if (file === undefined) throw new Error(`Bad dataset ARN ${options.datasetArn}`);
+  if (type !== 'INTERACTIONS') {
+    const columns = fields.map((f) => f.name);
+    let all = rows;
+    if (options.mode === 'INCREMENTAL') {
+      const previous = await loadMetadata(options.dataDir, options.datasetArn);
+      if (previous) {
+        const remap = columns.map((c) => previous.columns.indexOf(c));
+        all = [...previous.rows.map((r) => remap.map((p) => (p < 0 ? '' : r[p]!))), ...rows];
+      }
+    }
+    await writeFileAtomic(file, encode({ type, count: all.length, columns, rows: all }, []));
+    return { records: rows.length, total: all.length };
+  }
+  const col = (name: string): number => fields.findIndex((f) => f.name === name);
+  const [u, it, ts, ev, et] = ['USER_ID', 'ITEM_ID', 'TIMESTAMP', 'EVENT_VALUE', 'EVENT_TYPE'].map(col) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const previous =
+    options.mode === 'INCREMENTAL' ? await loadInteractions(options.dataDir, options.datasetArn) : undefined;
+  const base = previous?.count ?? 0;
+  const count = base + rows.length;
+  const intern = (list: string[]): { list: string[]; index: Map<string, number> } => ({
+    list: [...list],
+    index: new Map(list.map((v, i) => [v, i])),
+  });
+  const users = intern(previous?.users ?? []);
+  const items = intern(previous?.items ?? []);
+  const eventTypes = intern(previous?.eventTypes ?? []);
+  const id = (table: { list: string[]; index: Map<string, number> }, value: string): number => {
+    let i = table.index.get(value);
+    if (i === undefined) {
+      i = table.list.length;
+      table.list.push(value);
+      table.index.set(value, i);
+    }
+    return i;
+  };
+  const hasEventValue = ev >= 0 || previous?.eventValues !== undefined;
+  const hasEventType = et >= 0 || previous?.eventTypeIndex !== undefined;
+  const userIndex = new Uint32Array(count);
+  const itemIndex = new Uint32Array(count);
+  const timestamps = new Float64Array(count);
+  const eventValues = hasEventValue ? new Float32Array(count) : undefined;
+  const eventTypeIndex = hasEventType ? new Uint32Array(count) : undefined;
+  if (previous) {
+    userIndex.set(previous.userIndex);
+    itemIndex.set(previous.itemIndex);
+    timestamps.set(previous.timestamps);
+    if (eventValues) {
+      if (previous.eventValues) eventValues.set(previous.eventValues);
+      else eventValues.fill(Number.NaN, 0, base);
+    }
+    if (eventTypeIndex) {
+      if (previous.eventTypeIndex) eventTypeIndex.set(previous.eventTypeIndex);
+      else eventTypeIndex.fill(id(eventTypes, ''), 0, base);
+    }
+  }
+  rows.forEach((row, k) => {
+    const at = base + k;
+    userIndex[at] = id(users, row[u]!);
+    itemIndex[at] = id(items, row[it]!);
+    timestamps[at] = Number(row[ts]);
+    if (eventValues) eventValues[at] = ev >= 0 && row[ev] !== '' ? Number(row[ev]) : Number.NaN;
+    if (eventTypeIndex) eventTypeIndex[at] = id(eventTypes, et >= 0 ? row[et]! : '');
+  });
+  const arrays: ArrayBufferView[] = [userIndex, itemIndex, timestamps];
+  if (eventValues) arrays.push(eventValues);
+  if (eventTypeIndex) arrays.push(eventTypeIndex);
+  const header: Header = {
+    type,
+    count,
+    users: users.list,
+    items: items.list,
+    hasEventValue,
+    hasEventType,
+    ...(hasEventType ? { eventTypes: eventTypes.list } : {}),
+  };
+  await writeFileAtomic(file, encode(header, arrays));
+  return { records: rows.length, total: count };
+}
