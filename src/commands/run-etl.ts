@@ -60,6 +60,7 @@ A FAILED run prints its error and first rejects and exits 3; the previous output
   };
 
   async run(): Promise<RunEtlResult> {
+    const args = parseArgs(this.flags.arg); // bad input is refused before anything is started
     const clients = await this.clients();
     if (this.flags.list) return this.list(await listEtlRuns(clients, this.settings));
     if (this.flags.logs) {
@@ -72,7 +73,7 @@ A FAILED run prints its error and first rejects and exits 3; the previous output
     }
     let run =
       this.flags['run-id'] === undefined
-        ? await startEtlRun(clients, this.settings, { args: parseArgs(this.flags.arg) })
+        ? await startEtlRun(clients, this.settings, { args })
         : await getEtlRun(clients, this.settings, this.flags['run-id']);
     if (this.flags['run-id'] === undefined) this.note(`Started ETL run ${run.runId} of ${run.jobName}.`);
     if (!this.flags.wait) {
