@@ -8,11 +8,13 @@
  * S3 output layout). ExecutionProperty.MaxConcurrentRuns (default 1) counts STARTING, RUNNING and
  * STOPPING runs; beyond it StartJobRun fails with ConcurrentRunsExceededException.
  */
+import { StateFile } from '../../store/state-file.js';
+import { invalid, str, type Input } from '../input.js';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AwsError } from '../../protocol/errors.js';
-import { readJson, writeJsonAtomic } from '../../store/atomic.js';
+import { readJson } from '../../store/atomic.js';
 import type { LocalContext } from '../../types.js';
 import type { S3Service } from '../s3/operations.js';
 import { executeRun, glueDir, RunFailure, RunStopped, runLogPath } from './runner.js';
@@ -81,8 +83,6 @@ interface GlueState {
   runs: RunRecord[];
 }
 
-type Input = Record<string, unknown>;
-
 const JOB_UPDATE_FIELDS = [
   'Description',
   'LogUri',
@@ -100,23 +100,6 @@ const JOB_UPDATE_FIELDS = [
   'GlueVersion',
   'ExecutionClass',
 ] as const;
-
-function invalid(message: string): AwsError {
-  return new AwsError('InvalidInputException', message);
-}
-
-function str(input: Input, name: string, required: true): string;
-function str(input: Input, name: string, required?: false): string | undefined;
-function str(input: Input, name: string, required = false): string | undefined {
-  const value = input[name];
-  if (value === undefined || value === null) {
-    if (required) throw invalid(`${name} is required.`);
-    return undefined;
-  }
-  if (typeof value !== 'string') throw invalid(`${name} must be a string.`);
-  if (required && value === '') throw invalid(`${name} must not be empty.`);
-  return value;
-}
 
 function int(input: Input, name: string, min: number, max: number): number | undefined {
   const value = input[name];
@@ -224,14 +207,16 @@ export class GlueService {
   private jobs = new Map<string, JobRecord>();
   private runs = new Map<string, RunRecord>();
   private readonly inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
-  private saving: Promise<void> = Promise.resolve();
   private seq = 0;
   private closing = false;
+  private readonly state: StateFile;
 
   private constructor(
     private readonly ctx: LocalContext,
     private readonly s3: S3Service,
-  ) {}
+  ) {
+    this.state = new StateFile(this.statePath, (line) => this.ctx.log(`glue: ${line}`));
+  }
 
   static async open(ctx: LocalContext, deps: { s3: S3Service }): Promise<GlueService> {
     const service = new GlueService(ctx, deps.s3);
@@ -269,11 +254,7 @@ export class GlueService {
 
   /** Persists the state; saves are serialized so the last change always wins on disk. */
   private save(): Promise<void> {
-    const next = this.saving.then(() =>
-      writeJsonAtomic(this.statePath, { jobs: [...this.jobs.values()], runs: [...this.runs.values()] }),
-    );
-    this.saving = next.catch((error: unknown) => this.ctx.log(`glue: saving state failed: ${String(error)}`));
-    return next;
+    return this.state.save({ jobs: [...this.jobs.values()], runs: [...this.runs.values()] });
   }
 
   stats(): { jobs: number; runs: number } {
@@ -285,7 +266,7 @@ export class GlueService {
     this.closing = true;
     for (const { controller } of this.inFlight.values()) controller.abort();
     await Promise.all([...this.inFlight.values()].map((x) => x.done));
-    await this.saving;
+    await this.state.flush();
   }
 
   private job(name: string): JobRecord {

@@ -11,10 +11,12 @@
  * starts) holds each job in CREATE IN_PROGRESS that long, or until it is unset, so tests can observe
  * in-flight jobs.
  */
+import { StateFile } from '../../store/state-file.js';
+import { invalid, str, type Input } from '../input.js';
 import { Buffer } from 'node:buffer';
 import path from 'node:path';
 import { AwsError } from '../../protocol/errors.js';
-import { readJson, writeJsonAtomic } from '../../store/atomic.js';
+import { readJson } from '../../store/atomic.js';
 import type { LocalContext } from '../../types.js';
 import type { S3Service } from '../s3/operations.js';
 import { promises as fs } from 'node:fs';
@@ -90,27 +92,8 @@ interface PersonalizeState {
   importJobs: ImportJobRecord[];
 }
 
-type Input = Record<string, unknown>;
-
-function invalid(message: string): AwsError {
-  return new AwsError('InvalidInputException', message);
-}
-
 function notFound(arn: string): AwsError {
   return new AwsError('ResourceNotFoundException', `Could not find resource with ARN ${arn}`);
-}
-
-function str(input: Input, name: string, required: true): string;
-function str(input: Input, name: string, required?: false): string | undefined;
-function str(input: Input, name: string, required = false): string | undefined {
-  const value = input[name];
-  if (value === undefined || value === null) {
-    if (required) throw invalid(`${name} is required.`);
-    return undefined;
-  }
-  if (typeof value !== 'string') throw invalid(`${name} must be a string.`);
-  if (required && value === '') throw invalid(`${name} must not be empty.`);
-  return value;
 }
 
 function checkName(value: string, member: string): void {
@@ -188,16 +171,18 @@ export class PersonalizeService {
   private schemas = new Map<string, SchemaRecord>();
   private datasets = new Map<string, DatasetRecord>();
   private jobs = new Map<string, ImportJobRecord>();
-  private saving: Promise<void> = Promise.resolve();
   private queue: Promise<void> = Promise.resolve();
   private readonly timers = new Set<NodeJS.Timeout>();
   private seq = 0;
   private closing = false;
+  private readonly state: StateFile;
 
   private constructor(
     private readonly ctx: LocalContext,
     private readonly s3: S3Service,
-  ) {}
+  ) {
+    this.state = new StateFile(this.statePath, (line) => this.ctx.log(`personalize: ${line}`));
+  }
 
   static async open(ctx: LocalContext, deps: { s3: S3Service }): Promise<PersonalizeService> {
     const service = new PersonalizeService(ctx, deps.s3);
@@ -249,11 +234,7 @@ export class PersonalizeService {
       datasets: [...this.datasets.values()],
       importJobs: [...this.jobs.values()],
     };
-    const next = this.saving.then(() => writeJsonAtomic(this.statePath, state));
-    this.saving = next.catch((error: unknown) =>
-      this.ctx.log(`personalize: saving state failed: ${String(error)}`),
-    );
-    return next;
+    return this.state.save(state);
   }
 
   stats(): { datasetGroups: number; datasets: number; importJobs: number } {
@@ -266,7 +247,7 @@ export class PersonalizeService {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.queue;
-    await this.saving;
+    await this.state.flush();
   }
 
   private later(ms: number, fn: () => void): void {
