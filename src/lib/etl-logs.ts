@@ -2,7 +2,6 @@
  * An ETL run's log: on the local stack, the log file the Glue service keeps per run; on AWS, Glue
  * writes run logs to CloudWatch Logs, which this version does not read — it says where they are.
  */
-import { readRunLog } from '../local/services/glue/runner.js';
 import type { Clients } from './clients.js';
 import type { Settings } from './config.js';
 import { MlpipeError } from './errors.js';
@@ -17,6 +16,8 @@ export async function readEtlRunLog(clients: Clients, settings: Settings, runId:
       },
     );
   }
+  // Loaded on demand: the Glue runner module pulls in the ETL engine, which other commands never need.
+  const { readRunLog } = await import('../local/services/glue/runner.js');
   const text = await readRunLog(settings.local.dataDir.value, runId);
   if (text === undefined) {
     throw new MlpipeError(`The local stack has no log for run ${runId}.`, {
