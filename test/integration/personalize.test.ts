@@ -374,6 +374,172 @@ describe('local stack Personalize', () => {
     await personalize.send(new DeleteDatasetGroupCommand({ datasetGroupArn }));
   });
 
+  it('checks Avro schemas per dataset type: field types, attributes, reserved names and metadata counts', async () => {
+    const { datasetGroupArn } = await personalize.send(new CreateDatasetGroupCommand({ name: 'schemas' }));
+    await waitGroup(personalize, datasetGroupArn!);
+    const record = (fields: object[]): string => JSON.stringify({ type: 'record', name: 'S', fields });
+    const interactions = [
+      { name: 'USER_ID', type: 'string' },
+      { name: 'ITEM_ID', type: 'string' },
+      { name: 'TIMESTAMP', type: 'long' },
+    ];
+    let n = 0;
+    /** The InvalidInputException message CreateDataset answers for `fields` as a `datasetType` schema. */
+    const refusal = async (datasetType: string, fields: object[]): Promise<string> => {
+      const { schemaArn: arn } = await personalize.send(
+        new CreateSchemaCommand({ name: `schema-check-${n++}`, schema: record(fields) }),
+      );
+      const error = await sdkError(
+        personalize.send(
+          new CreateDatasetCommand({ name: 'x', datasetGroupArn, datasetType, schemaArn: arn }),
+        ),
+      );
+      assert.equal(error.name, 'InvalidInputException', error.message);
+      return error.message;
+    };
+
+    assert.match(
+      await refusal('Interactions', [...interactions.slice(0, 2), { name: 'TIMESTAMP', type: 'string' }]),
+      /Field TIMESTAMP in an Interactions schema must be of type long/,
+    );
+    assert.match(
+      await refusal('Interactions', [interactions[0]!, { name: 'ITEM_ID', type: 'int' }, interactions[2]!]),
+      /Field ITEM_ID in an Interactions schema must be of type string/,
+    );
+    assert.match(
+      await refusal('Interactions', [...interactions, { name: 'user_id', type: 'string' }]),
+      /Field name user_id is reserved/,
+    );
+    assert.match(
+      await refusal('Items', [{ name: 'ITEM_ID', type: 'string' }]),
+      /Your schema must have at minimum one metadata field/,
+    );
+    assert.match(
+      await refusal('Users', [{ name: 'USER_ID', type: 'string' }]),
+      /Your schema must have at minimum one metadata field/,
+    );
+    assert.match(
+      await refusal('Interactions', [...interactions, { name: 'NOTES', type: 'string', textual: true }]),
+      /textual fields are only allowed in an Items schema/,
+    );
+    assert.match(
+      await refusal('Items', [
+        { name: 'ITEM_ID', type: 'string' },
+        ...Array.from({ length: 51 }, (_, i) => ({ name: `M${i}`, type: 'string' })),
+      ]),
+      /at most 50 metadata fields; this one has 51/,
+    );
+
+    // categorical/textual belong on string fields only, and are refused at CreateSchema otherwise.
+    for (const [attribute, type] of [
+      ['categorical', 'int'],
+      ['textual', ['null', 'double']],
+    ] as const) {
+      const error = await sdkError(
+        personalize.send(
+          new CreateSchemaCommand({
+            name: `attr-${attribute}`,
+            schema: record([
+              { name: 'ITEM_ID', type: 'string' },
+              { name: 'GENRE', type, [attribute]: true },
+            ]),
+          }),
+        ),
+      );
+      assert.equal(error.name, 'InvalidInputException');
+      assert.match(error.message, new RegExp(`"${attribute}": true is only allowed on string fields`));
+    }
+    const { schemaArn: rich } = await personalize.send(
+      new CreateSchemaCommand({
+        name: 'items-rich',
+        schema: record([
+          { name: 'ITEM_ID', type: 'string' },
+          { name: 'GENRES', type: ['null', 'string'], categorical: true },
+          { name: 'DESCRIPTION', type: ['null', 'string'], textual: true },
+          { name: 'PRICE', type: 'float' },
+          { name: 'CREATION_TIMESTAMP', type: 'long' },
+        ]),
+      }),
+    );
+    const { datasetArn } = await personalize.send(
+      new CreateDatasetCommand({ name: 'rich', datasetGroupArn, datasetType: 'Items', schemaArn: rich }),
+    );
+    await waitDataset(personalize, datasetArn!);
+
+    // Nullable columns may be empty (or absent); a categorical value is at most 1,000 characters.
+    await put(
+      'rich/items.csv',
+      [
+        'ITEM_ID,GENRES,DESCRIPTION,PRICE,CREATION_TIMESTAMP',
+        'i1,Comedy|Drama,,9.5,1100000000',
+        'i2,,,1,1100000001',
+      ]
+        .join('\n')
+        .concat('\n'),
+    );
+    await put('rich/no-text.csv', 'ITEM_ID,PRICE,CREATION_TIMESTAMP\ni3,2,1100000002\n');
+    const good = await importJob('rich-1', datasetArn!, `s3://${BUCKET}/rich/items.csv`);
+    assert.equal(good.status, 'ACTIVE', good.failureReason);
+    const incremental = await importJob(
+      'rich-2',
+      datasetArn!,
+      `s3://${BUCKET}/rich/no-text.csv`,
+      'INCREMENTAL',
+    );
+    assert.equal(incremental.status, 'ACTIVE', incremental.failureReason);
+    const before = await loadMetadata(stack.dataDir, datasetArn!);
+    assert.deepEqual(before?.rows, [
+      ['i1', 'Comedy|Drama', '', '9.5', '1100000000'],
+      ['i2', '', '', '1', '1100000001'],
+      ['i3', '', '', '2', '1100000002'],
+    ]);
+
+    const failures: [string, string, RegExp][] = [
+      [
+        'long-category.csv',
+        `ITEM_ID,GENRES,PRICE,CREATION_TIMESTAMP\ni9,${'g'.repeat(1001)},1,1100000000\n`,
+        /^Categorical value for GENRES on line 2 of s3:\/\/lake\/rich\/long-category\.csv is longer than 1000 characters\.$/,
+      ],
+      [
+        'empty-price.csv',
+        'ITEM_ID,PRICE,CREATION_TIMESTAMP\ni9,,1100000000\n',
+        /^Empty value for required column PRICE on line 2/,
+      ],
+      [
+        'ms-created.csv',
+        'ITEM_ID,PRICE,CREATION_TIMESTAMP\ni9,1,1100000000000\n',
+        /^CREATION_TIMESTAMP values look like milliseconds .*Unix epoch seconds/,
+      ],
+    ];
+    for (const [key, body, reason] of failures) {
+      await put(`rich/${key}`, body);
+      const job = await importJob(
+        `rich-${key.replace('.csv', '')}`,
+        datasetArn!,
+        `s3://${BUCKET}/rich/${key}`,
+      );
+      assert.equal(job.status, 'CREATE FAILED', key);
+      assert.match(job.failureReason!, reason);
+    }
+    assert.deepEqual(await loadMetadata(stack.dataDir, datasetArn!), before);
+    const ok = `ITEM_ID,GENRES,PRICE,CREATION_TIMESTAMP\ni9,${'g'.repeat(1000)},1,1100000000\n`;
+    await put('rich/max-category.csv', ok);
+    assert.equal(
+      (await importJob('rich-max', datasetArn!, `s3://${BUCKET}/rich/max-category.csv`)).status,
+      'ACTIVE',
+    );
+  });
+
+  it('answers a token it did not issue with InvalidNextTokenException', async () => {
+    for (const nextToken of ['%%%', 'bm9wZQ', 'x'.repeat(100)]) {
+      const error = await sdkError(personalize.send(new ListDatasetGroupsCommand({ nextToken })));
+      assert.equal(error.name, 'InvalidNextTokenException', nextToken);
+    }
+    const tooMany = await sdkError(personalize.send(new ListSchemasCommand({ maxResults: 101 })));
+    assert.equal(tooMany.name, 'ValidationException');
+    assert.match(tooMany.message, /Value '101' at 'maxResults' failed to satisfy constraint/);
+  });
+
   it('imports a good file into compact typed arrays, and FULL replaces while INCREMENTAL appends', async () => {
     const datasetArn = await interactionsDataset('imports');
     const incrementalFirst = await sdkError(

@@ -1,7 +1,9 @@
 /**
- * Personalize data in the local stack: Avro schema parsing and the per-dataset-type rules, the CSV
- * import (header, types, ID lengths, duplicates, minimum record count, millisecond timestamps) and
- * the compact on-disk form training code reads back with `loadInteractions`.
+ * Personalize data in the local stack: Avro schema parsing (with the `categorical`/`textual` string
+ * attributes) and the per-dataset-type rules (required fields and types, reserved names, metadata
+ * counts), the CSV import (header, types, ID and categorical lengths, duplicates, minimum record
+ * count, millisecond timestamps) and the compact on-disk form training code reads back with
+ * `loadInteractions`.
  *
  * Compact format, one file per dataset, `<dataDir>/personalize/data/<group>/<TYPE>/data.bin`,
  * replaced atomically (a failed import never touches it):
@@ -23,6 +25,10 @@ export interface SchemaField {
   name: string;
   type: AvroType;
   nullable: boolean;
+  /** `"categorical": true`: values are categories (`a|b`), at most MAX_CATEGORICAL_LENGTH chars. */
+  categorical?: boolean;
+  /** `"textual": true`: free text (Items only), at most MAX_TEXTUAL_LENGTH chars. */
+  textual?: boolean;
 }
 
 /** A problem with user input; the caller turns it into InvalidInputException or a failureReason. */
@@ -68,7 +74,21 @@ export function parseAvroSchema(text: string): SchemaField[] {
       throw new DataProblem(
         `Field ${f.name} must have exactly one non-null type: ${JSON.stringify(f.type)}.`,
       );
-    fields.push({ name: f.name, type: types[0] as AvroType, nullable });
+    const field: SchemaField = { name: f.name, type: types[0] as AvroType, nullable };
+    for (const attribute of ['categorical', 'textual'] as const) {
+      const flag = f[attribute];
+      if (flag === undefined) continue;
+      if (typeof flag !== 'boolean')
+        throw new DataProblem(`Field ${f.name}: "${attribute}" must be true or false.`);
+      if (flag && field.type !== 'string')
+        throw new DataProblem(
+          `Field ${f.name}: "${attribute}": true is only allowed on string fields; this one is ${field.type}.`,
+        );
+      if (flag) field[attribute] = true;
+    }
+    if (field.categorical && field.textual)
+      throw new DataProblem(`Field ${f.name} cannot be both categorical and textual.`);
+    fields.push(field);
   }
   return fields;
 }
@@ -76,6 +96,8 @@ export function parseAvroSchema(text: string): SchemaField[] {
 interface Rule {
   required: Record<string, AvroType[]>;
   optional: Record<string, AvroType[]>;
+  /** Fields needed besides the required ones ("Your schema must have at minimum one metadata field"). */
+  minMetadata: number;
   maxMetadata: number;
 }
 
@@ -90,10 +112,16 @@ const RULES: Record<DatasetType, Rule> = {
       RECOMMENDATION_ID: ['string'],
       EVENT_ATTRIBUTION_SOURCE: ['string'],
     },
+    minMetadata: 0,
     maxMetadata: 5,
   },
-  ITEMS: { required: { ITEM_ID: ['string'] }, optional: { CREATION_TIMESTAMP: ['long'] }, maxMetadata: 50 },
-  USERS: { required: { USER_ID: ['string'] }, optional: {}, maxMetadata: 25 },
+  ITEMS: {
+    required: { ITEM_ID: ['string'] },
+    optional: { CREATION_TIMESTAMP: ['long'] },
+    minMetadata: 1,
+    maxMetadata: 50,
+  },
+  USERS: { required: { USER_ID: ['string'] }, optional: {}, minMetadata: 1, maxMetadata: 25 },
 };
 
 /** Column names Personalize reserves (compared case-insensitively) that a schema may not use as-is. */
@@ -113,12 +141,19 @@ export function checkSchemaForType(fields: SchemaField[], type: DatasetType): vo
         `Field ${name} in an ${label} schema must be of type ${types.join(' or ')}, not null.`,
       );
   }
+  const required = Object.keys(rule.required).length;
+  if (fields.length - required < rule.minMetadata)
+    throw new DataProblem(
+      `Your schema must have at minimum one metadata field: an ${label} schema needs a field besides ${Object.keys(rule.required).join(', ')}.`,
+    );
   let metadata = 0;
   const known = new Set([...Object.keys(rule.required), ...Object.keys(rule.optional)]);
   for (const field of fields) {
     const optional = rule.optional[field.name];
     if (optional && !optional.includes(field.type))
       throw new DataProblem(`Field ${field.name} must be of type ${optional.join(' or ')}.`);
+    if (field.textual && type !== 'ITEMS')
+      throw new DataProblem(`Field ${field.name}: textual fields are only allowed in an Items schema.`);
     if (known.has(field.name)) continue;
     const upper = field.name.toUpperCase();
     if ([...known].some((k) => k === upper) || RESERVED.has(upper.replace(/_/g, '')))
@@ -227,6 +262,8 @@ const MAGIC = 'MLPD';
 const FORMAT_VERSION = 1;
 export const MIN_RECORDS = 1000;
 export const MAX_ID_LENGTH = 256;
+export const MAX_CATEGORICAL_LENGTH = 1000;
+export const MAX_TEXTUAL_LENGTH = 20000;
 /** Epoch values above this are taken for milliseconds (1e11 seconds is the year 5138). */
 const MILLIS_THRESHOLD = 1e11;
 
@@ -373,6 +410,14 @@ function checkValue(field: SchemaField, value: string, where: string): void {
     case 'string':
       if ((field.name === 'USER_ID' || field.name === 'ITEM_ID') && value.length > MAX_ID_LENGTH)
         throw new DataProblem(`${field.name} ${where} is longer than ${MAX_ID_LENGTH} characters.`);
+      if (field.categorical && value.length > MAX_CATEGORICAL_LENGTH)
+        throw new DataProblem(
+          `Categorical value for ${field.name} ${where} is longer than ${MAX_CATEGORICAL_LENGTH} characters.`,
+        );
+      if (field.textual && value.length > MAX_TEXTUAL_LENGTH)
+        throw new DataProblem(
+          `Textual value for ${field.name} ${where} is longer than ${MAX_TEXTUAL_LENGTH} characters.`,
+        );
   }
 }
 
@@ -390,6 +435,9 @@ export async function importCsv(options: {
   signal?: AbortSignal;
 }): Promise<ImportResult> {
   const { fields, type } = options;
+  const timestampAt = fields.findIndex(
+    (f) => f.name === (type === 'INTERACTIONS' ? 'TIMESTAMP' : type === 'ITEMS' ? 'CREATION_TIMESTAMP' : ''),
+  );
   const seen = new Set<string>();
   const rows: string[][] = [];
   for (const file of options.files) {
@@ -415,11 +463,11 @@ export async function importCsv(options: {
         );
       const row = positions.map((p) => (p < 0 ? '' : record.values[p]!));
       fields.forEach((field, k) => checkValue(field, row[k]!, where));
-      if (type === 'INTERACTIONS') {
-        const ts = Number(row[fields.findIndex((f) => f.name === 'TIMESTAMP')]);
+      if (timestampAt >= 0) {
+        const ts = Number(row[timestampAt]);
         if (ts > MILLIS_THRESHOLD)
           throw new DataProblem(
-            `TIMESTAMP values look like milliseconds (e.g. ${ts} on line ${record.line} of ${file.name}); Personalize expects Unix epoch seconds.`,
+            `${fields[timestampAt]!.name} values look like milliseconds (e.g. ${ts} on line ${record.line} of ${file.name}); Personalize expects Unix epoch seconds.`,
           );
       }
       const key = row.join('\u0000');

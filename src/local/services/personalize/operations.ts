@@ -130,22 +130,33 @@ function pick<T extends object, K extends keyof T>(record: T, keys: K[]): Pick<T
   return out;
 }
 
-/** One page of `records` (already in listing order) after the token's seq. */
+/**
+ * One page of `records` (already in listing order) after the token's seq. Errors are the ones every
+ * List operation declares or the common ones: a bad token is InvalidNextTokenException, a
+ * maxResults outside the model's 1–100 a ValidationException (List*Groups/Schemas declare no
+ * InvalidInputException).
+ */
 function paginate<T extends Base>(records: T[], input: Input): { page: T[]; nextToken?: string } {
   const max = input.maxResults;
-  if (
-    max !== undefined &&
-    max !== null &&
-    (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 100)
-  )
-    throw invalid('maxResults must be an integer between 1 and 100.');
+  if (max !== undefined && max !== null) {
+    if (typeof max !== 'number' || !Number.isInteger(max))
+      throw new AwsError('SerializationException', 'maxResults must be an integer.');
+    if (max < 1 || max > 100)
+      throw new AwsError(
+        'ValidationException',
+        `1 validation error detected: Value '${max}' at 'maxResults' failed to satisfy constraint: Member must have value ${max < 1 ? 'greater than or equal to 1' : 'less than or equal to 100'}`,
+      );
+  }
   const limit = typeof max === 'number' ? max : 100;
   const token = input.nextToken;
   let start = 0;
   if (token !== undefined && token !== null && token !== '') {
-    if (typeof token !== 'string') throw invalid('nextToken must be a string.');
-    const seq = Number(Buffer.from(token, 'base64url').toString('utf8'));
-    if (!Number.isInteger(seq)) throw invalid('Invalid nextToken.');
+    if (typeof token !== 'string')
+      throw new AwsError('SerializationException', 'nextToken must be a string.');
+    const seq = /^[A-Za-z0-9_-]{1,64}$/.test(token)
+      ? Number(Buffer.from(token, 'base64url').toString('utf8'))
+      : Number.NaN;
+    if (!Number.isInteger(seq)) throw new AwsError('InvalidNextTokenException', 'The token is not valid.');
     start = records.findIndex((r) => r.seq < seq);
     if (start < 0) start = records.length;
   }
@@ -475,7 +486,9 @@ export class PersonalizeService {
 
   async listDatasets(input: Input): Promise<{ datasets: unknown[]; nextToken?: string }> {
     const groupArn = str(input, 'datasetGroupArn');
-    if (groupArn !== undefined) this.group(groupArn);
+    // ListDatasets declares no ResourceNotFoundException: an unknown group is invalid input.
+    if (groupArn !== undefined && !this.groups.has(groupArn))
+      throw invalid(`Could not find resource with ARN ${groupArn}`);
     const all = [...this.datasets.values()].filter(
       (d) => groupArn === undefined || d.datasetGroupArn === groupArn,
     );
@@ -672,7 +685,9 @@ export class PersonalizeService {
 
   async listDatasetImportJobs(input: Input): Promise<{ datasetImportJobs: unknown[]; nextToken?: string }> {
     const datasetArn = str(input, 'datasetArn');
-    if (datasetArn !== undefined) this.dataset(datasetArn);
+    // ListDatasetImportJobs declares no ResourceNotFoundException: an unknown dataset is invalid input.
+    if (datasetArn !== undefined && !this.datasets.has(datasetArn))
+      throw invalid(`Could not find resource with ARN ${datasetArn}`);
     const all = [...this.jobs.values()].filter(
       (j) => datasetArn === undefined || j.datasetArn === datasetArn,
     );
