@@ -133,6 +133,7 @@ export class LocalServer {
     server.cloudformation = await CloudFormationService.open(server.context, {
       s3: server.s3,
       glue: server.glue,
+      personalize: server.personalize,
     });
     server.registerQueryService({
       name: 'CloudFormation',

@@ -11,6 +11,7 @@
  * to `settleMs` for it to finish; the answer is still a state the stack was really in.
  */
 import type { GlueService } from '../glue/operations.js';
+import type { PersonalizeService } from '../personalize/operations.js';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -132,6 +133,8 @@ export interface CloudFormationServiceOptions {
   s3: S3Service;
   /** For AWS::Glue::Job; a stack using that type fails without it. */
   glue?: GlueService;
+  /** For AWS::Personalize::DatasetGroup, Schema and Dataset; a stack using them fails without it. */
+  personalize?: PersonalizeService;
   provisioners?: ProvisionerRegistry;
   /** How long a Describe waits for an in-flight operation on its stack (ms). */
   settleMs?: number;
@@ -302,7 +305,7 @@ export class CloudFormationService implements EngineHost {
     options: CloudFormationServiceOptions,
   ) {
     this.provisioners = options.provisioners ?? createDefaultProvisioners();
-    this.services = { s3, iam, glue: options.glue };
+    this.services = { s3, iam, glue: options.glue, personalize: options.personalize };
     this.settleMs = options.settleMs ?? 3000;
     this.engine = new StackEngine(this);
   }

@@ -6,6 +6,9 @@ import { glueJobProvisioner } from './glue-job.js';
 import { iamManagedPolicyProvisioner } from './iam-managed-policy.js';
 import { iamPolicyProvisioner } from './iam-policy.js';
 import { iamRoleProvisioner } from './iam-role.js';
+import { personalizeDatasetGroupProvisioner } from './personalize-dataset-group.js';
+import { personalizeDatasetProvisioner } from './personalize-dataset.js';
+import { personalizeSchemaProvisioner } from './personalize-schema.js';
 import { ProvisionerRegistry } from './registry.js';
 import { s3BucketPolicyProvisioner } from './s3-bucket-policy.js';
 import { s3BucketProvisioner } from './s3-bucket.js';
@@ -18,6 +21,9 @@ export const BUILTIN_PROVISIONERS: readonly Provisioner[] = [
   iamPolicyProvisioner,
   iamManagedPolicyProvisioner,
   glueJobProvisioner,
+  personalizeDatasetGroupProvisioner,
+  personalizeSchemaProvisioner,
+  personalizeDatasetProvisioner,
 ];
 
 /** A registry with every built-in provisioner (callers may `register` more). */

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { AwsError } from '../../../protocol/errors.js';
 import type { GlueService } from '../../glue/operations.js';
+import type { PersonalizeService } from '../../personalize/operations.js';
 import type { S3Service } from '../../s3/operations.js';
 import type { IamStore } from '../iam-store.js';
 import type { TemplateObject, TemplateValue } from '../template/index.js';
@@ -20,6 +21,7 @@ export interface ProvisionerServices {
   readonly s3: S3Service;
   readonly iam: IamStore;
   readonly glue?: GlueService;
+  readonly personalize?: PersonalizeService;
 }
 
 export interface ProvisionContext {
