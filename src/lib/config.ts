@@ -47,6 +47,7 @@ export const ConfigFileSchema = z.strictObject({
     .strictObject({
       raw: prefix.optional(),
       transformed: prefix.optional(),
+      items: prefix.optional(),
       batchInput: prefix.optional(),
       recommendations: prefix.optional(),
     })
@@ -100,6 +101,7 @@ export interface Settings {
   prefixes: {
     raw: Resolved<string>;
     transformed: Resolved<string>;
+    items: Resolved<string>;
     batchInput: Resolved<string>;
     recommendations: Resolved<string>;
   };
@@ -334,6 +336,7 @@ export function resolveSettings(overrides: ConfigOverrides = {}, options: Resolv
     prefixes: {
       raw: pfx('raw', 'raw/'),
       transformed: pfx('transformed', 'transformed/'),
+      items: pfx('items', 'items/'),
       batchInput: pfx('batchInput', 'batch_users_input/'),
       recommendations: pfx('recommendations', 'recommendations/'),
     },

@@ -39,6 +39,7 @@ export const STACKS: readonly StackDefinition[] = [
       BucketName: settings.bucket.value,
       RawPrefix: settings.prefixes.raw.value,
       TransformedPrefix: settings.prefixes.transformed.value,
+      ItemsPrefix: settings.prefixes.items.value,
       BatchInputPrefix: settings.prefixes.batchInput.value,
       RecommendationsPrefix: settings.prefixes.recommendations.value,
     }),
@@ -55,6 +56,15 @@ export const STACKS: readonly StackDefinition[] = [
     }),
     // The job's script, its spec module and the mapping specs, read by the job from the lake.
     assets: { dir: 'glue', include: /\.(py|json)$/, prefixOutput: 'GlueScriptsPrefix' },
+  },
+  {
+    key: 'personalize',
+    template: 'personalize.yaml',
+    summary: 'the Personalize dataset group, schemas and the interactions and items datasets',
+    parameters: (settings) => ({
+      ProjectName: settings.project.value,
+      DataLakeStackName: settings.stacks.datalake.value,
+    }),
   },
 ];
 

@@ -48,6 +48,7 @@ describe('mlpipe deploy, stacks and destroy', () => {
       [
         ['datalake', 'NOT_DEPLOYED'],
         ['etl', 'NOT_DEPLOYED'],
+        ['personalize', 'NOT_DEPLOYED'],
       ],
     );
   });
@@ -156,7 +157,7 @@ describe('mlpipe deploy, stacks and destroy', () => {
   it('destroys only with confirmation, and keeps the retained bucket', async () => {
     const refused = await runCli(['destroy'], { cwd: dir, env });
     assert.equal(refused.code, 2);
-    assert.match(refused.errorText, /Refusing to delete mlpipe-etl, mlpipe-datalake without confirmation\./);
+    assert.match(refused.errorText, /Refusing to delete mlpipe-personalize, mlpipe-etl, mlpipe-datalake without confirmation\./);
     const result = await runCli(['destroy', '--yes', '--json'], { cwd: dir, env });
     assert.equal(result.code, 0, result.stderr);
     const stacksDestroyed = (
@@ -167,12 +168,13 @@ describe('mlpipe deploy, stacks and destroy', () => {
     assert.deepEqual(
       stacksDestroyed.map((s) => [s.stackName, s.result]),
       [
+        ['mlpipe-personalize', 'deleted'],
         ['mlpipe-etl', 'deleted'],
         ['mlpipe-datalake', 'deleted'],
       ],
       'reverse dependency order',
     );
-    const destroyed = stacksDestroyed[1]!;
+    const destroyed = stacksDestroyed[2]!;
     assert.equal(destroyed.result, 'deleted');
     assert.deepEqual(
       destroyed.retained.map((r) => r.logicalId),

@@ -507,6 +507,7 @@ describe('templates/datalake.yaml', () => {
         BucketName: defaults.bucket.value,
         RawPrefix: defaults.prefixes.raw.value,
         TransformedPrefix: defaults.prefixes.transformed.value,
+        ItemsPrefix: defaults.prefixes.items.value,
         BatchInputPrefix: defaults.prefixes.batchInput.value,
         RecommendationsPrefix: defaults.prefixes.recommendations.value,
         GlueScriptsPrefix: 'glue_scripts/',
@@ -598,6 +599,7 @@ describe('templates/datalake.yaml', () => {
       ]);
       assert.deepEqual(resourcesFor(personalize, 's3:GetObject'), [
         objects('batch_users_input/'),
+        objects('items/'),
         objects('transformed/'),
       ]);
       assert.deepEqual(resourcesFor(personalize, 's3:PutObject'), [objects('recommendations/')]);
@@ -609,6 +611,7 @@ describe('templates/datalake.yaml', () => {
       for (const statement of listing) {
         assert.deepEqual(list(statement.Condition?.StringLike?.['s3:prefix']).sort(), [
           'batch_users_input/*',
+          'items/*',
           'recommendations/*',
           'transformed/*',
         ]);
@@ -657,21 +660,24 @@ describe('templates/datalake.yaml', () => {
       }
     });
 
-    it('Glue: reads raw/ and glue_scripts/, writes transformed/, logs to /aws-glue/*', () => {
+    it('Glue: reads raw/ and glue_scripts/, writes transformed/ and its run reports, logs to /aws-glue/*', () => {
       const [glueId] = roleAssumedBy('glue.amazonaws.com');
       const statements = statementsOf(glueId);
       assert.deepEqual(resourcesFor(statements, 's3:GetObject'), [
         objects('glue_scripts/'),
         objects('raw/'),
         objects('transformed/'),
+        objects('transformed_etl/'),
       ]);
-      assert.deepEqual(resourcesFor(statements, 's3:PutObject'), [objects('transformed/')]);
-      assert.deepEqual(resourcesFor(statements, 's3:DeleteObject'), [objects('transformed/')]);
+      const written = [objects('transformed/'), objects('transformed_etl/')];
+      assert.deepEqual(resourcesFor(statements, 's3:PutObject'), written);
+      assert.deepEqual(resourcesFor(statements, 's3:DeleteObject'), written);
       const listing = allowed(statements, 's3:ListBucket');
       assert.deepEqual(list(listing[0]?.Condition?.StringLike?.['s3:prefix']).sort(), [
         'glue_scripts/*',
         'raw/*',
         'transformed/*',
+        'transformed_etl/*',
       ]);
       for (const resource of resourcesFor(statements, 'logs:PutLogEvents')) {
         assert.match(resource, /^arn:aws:logs:us-east-1:123456789012:log-group:\/aws-glue\/\*/);
@@ -691,6 +697,7 @@ describe('templates/datalake.yaml', () => {
       ]);
       assert.deepEqual(resourcesFor(statements, 's3:GetObject'), [
         objects('batch_users_input/'),
+        objects('items/'),
         objects('transformed/'),
       ]);
       assert.deepEqual(resourcesFor(statements, 's3:PutObject'), [objects('recommendations/')]);
@@ -770,6 +777,7 @@ describe('templates/datalake.yaml', () => {
       EventsRoleArn: attribute(template, eventsId, 'Arn'),
       RawPrefix: 'raw/',
       TransformedPrefix: 'transformed/',
+      ItemsPrefix: 'items/',
       BatchInputPrefix: 'batch_users_input/',
       RecommendationsPrefix: 'recommendations/',
       GlueScriptsPrefix: 'glue_scripts/',
