@@ -5,6 +5,7 @@
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { GlueClient } from '@aws-sdk/client-glue';
+import type { PersonalizeClient } from '@aws-sdk/client-personalize';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Target } from './config.js';
 
@@ -46,6 +47,7 @@ export class Clients {
   private s3Client: S3Client | undefined;
   private cloudFormationClient: CloudFormationClient | undefined;
   private glueClient: GlueClient | undefined;
+  private personalizeClient: PersonalizeClient | undefined;
 
   constructor(readonly connection: Connection) {}
 
@@ -77,6 +79,14 @@ export class Clients {
     return this.glueClient;
   }
 
+  async personalize(): Promise<PersonalizeClient> {
+    if (this.personalizeClient === undefined) {
+      const { PersonalizeClient: Client } = await import('@aws-sdk/client-personalize');
+      this.personalizeClient = new Client(clientConfig(this.connection));
+    }
+    return this.personalizeClient;
+  }
+
   /** Releases sockets so the process can exit promptly. */
   destroy(): void {
     this.s3Client?.destroy();
@@ -85,5 +95,7 @@ export class Clients {
     this.cloudFormationClient = undefined;
     this.glueClient?.destroy();
     this.glueClient = undefined;
+    this.personalizeClient?.destroy();
+    this.personalizeClient = undefined;
   }
 }

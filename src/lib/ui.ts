@@ -81,16 +81,23 @@ export async function startSpinner(text: string, options: UiOptions): Promise<Sp
       },
     };
   }
+  // Without a TTY a line is printed when the status changes, not when only the trailing
+  // elapsed time "(12s)" does, so logs get one line per state.
   let last = '';
+  const key = (t: string): string => t.replace(/\s*\(\d[^()]*\)$/, '');
   const line = (t: string): void => {
-    if (mode === 'plain' && t !== last) stderr.write(`${t}\n`);
-    last = t;
+    if (mode === 'plain' && key(t) !== last) stderr.write(`${t}\n`);
+    last = key(t);
+  };
+  const final = (t: string): void => {
+    if (mode === 'plain') stderr.write(`${t}\n`);
+    last = key(t);
   };
   line(text);
   const print = (t: string): void => {
     if (mode === 'plain') stderr.write(`${t}\n`);
   };
-  return { update: line, print, succeed: line, fail: line, stop: () => undefined };
+  return { update: line, print, succeed: final, fail: final, stop: () => undefined };
 }
 
 /** Progress in bytes or rows: a redrawn bar with rate on a TTY, a line per quarter otherwise. */

@@ -1,0 +1,188 @@
+import { Flags } from '@oclif/core';
+import { MlpipeCommand } from '../lib/base-command.js';
+import { DEFAULT_ITEMS_SPEC } from '../etl/items.js';
+import { usageError } from '../lib/errors.js';
+import {
+  defaultDataLocation,
+  describeImport,
+  personalizeTargets,
+  prepareItems,
+  requireCsvAt,
+  startImport,
+  waitForImport,
+  type DatasetKind,
+  type ImportJobView,
+  type ImportMode,
+  type PreparedItems,
+} from '../lib/imports.js';
+import { parseS3Uri } from '../lib/lake.js';
+import { formatCount, formatDuration, startSpinner, type Spinner } from '../lib/ui.js';
+
+export interface ImportResult {
+  job: ImportJobView;
+  attached: boolean;
+  items: PreparedItems | null;
+  elapsedSeconds: number | null;
+}
+
+export default class Import extends MlpipeCommand<typeof Import> {
+  static override summary = 'Import the transformed interactions (or item metadata) into Personalize.';
+  static override description = `Starts a Personalize dataset import job for the interactions dataset of the Personalize stack
+(default data: the lake's transformed/ prefix, which \`mlpipe run-etl\` writes) and waits for it with a
+spinner; on ACTIVE it prints a summary, on CREATE FAILED the failure reason (exit 3). If an import
+for the dataset is already running, it attaches to that one instead of starting another.
+--no-wait prints the job ARN at once; --arn re-attaches to a job.
+
+--dataset items imports movie metadata into the Items dataset: the catalogue file (the lake's
+raw/movies.dat that \`mlpipe upload-raw\` uploads, or a local file given with --items) is converted
+with an items spec (glue/mappings/items/) into items/items.csv first. --data imports a CSV that is
+already in Personalize's format, as is.`;
+  static override examples = [
+    '<%= config.bin %> import',
+    '<%= config.bin %> import --mode incremental --data s3://mlpipe-datalake/transformed/2026-11/',
+    '<%= config.bin %> import --no-wait',
+    '<%= config.bin %> import --arn arn:aws:personalize:us-east-1:000000000000:dataset-import-job/…',
+    '<%= config.bin %> import --dataset items',
+    '<%= config.bin %> import --items data/movies.dat',
+    '<%= config.bin %> import --items ml-latest-small/movies.csv --items-spec ml-latest-small-movies',
+  ];
+  static override flags = {
+    dataset: Flags.string({
+      description: 'Which dataset to import into.',
+      options: ['interactions', 'items'],
+      default: 'interactions',
+    }),
+    data: Flags.string({
+      description:
+        'S3 URI of a CSV file, or a prefix ending in "/" (every CSV under it) [default: the lake\'s transformed/ (interactions) or items/ (items) prefix].',
+    }),
+    mode: Flags.string({
+      description: "full replaces the dataset's data; incremental appends (after a full import).",
+      options: ['full', 'incremental'],
+      default: 'full',
+    }),
+    wait: Flags.boolean({
+      description: 'Wait for the import to end (--no-wait prints the job ARN at once).',
+      default: true,
+      allowNo: true,
+    }),
+    arn: Flags.string({
+      description: 'Re-attach to (or show) this import job instead of starting one.',
+      exclusive: ['data', 'mode', 'items', 'items-spec', 'job-name', 'dataset'],
+    }),
+    items: Flags.string({
+      description:
+        'Local catalogue file (e.g. data/movies.dat) to convert and import into the Items dataset.',
+      exclusive: ['data'],
+    }),
+    'items-spec': Flags.string({
+      description: `Items spec (name in glue/mappings/items/, or a .json path) that reads the catalogue [default: ${DEFAULT_ITEMS_SPEC}].`,
+      exclusive: ['data'],
+    }),
+    'job-name': Flags.string({
+      description: 'Name of the import job [default: <project>-<dataset>-<time>-<random>].',
+    }),
+    timeout: Flags.integer({
+      description: 'Seconds to wait before giving up (exit 4; the import goes on).',
+      min: 1,
+    }),
+  };
+
+  async run(): Promise<ImportResult> {
+    const { flags } = this;
+    const kind: DatasetKind = flags.items !== undefined ? 'items' : (flags.dataset as DatasetKind);
+    if (flags.items !== undefined && flags.dataset === 'interactions' && this.argv.includes('--dataset'))
+      throw usageError(
+        '--items imports into the Items dataset; leave out --dataset interactions.',
+        [],
+        'BAD_FLAGS',
+      );
+    if (flags['items-spec'] !== undefined && kind !== 'items')
+      throw usageError(
+        '--items-spec applies to item metadata: add --dataset items or --items FILE.',
+        [],
+        'BAD_FLAGS',
+      );
+    if (flags.data !== undefined) parseS3Uri(flags.data); // refuse a bad URI before connecting
+    const mode = flags.mode.toUpperCase() as ImportMode;
+    const clients = await this.clients();
+
+    let job: ImportJobView;
+    let attached = true;
+    let items: PreparedItems | null = null;
+    if (flags.arn !== undefined) {
+      job = await describeImport(clients, flags.arn);
+    } else {
+      const targets = await personalizeTargets(clients, this.settings);
+      let dataLocation = flags.data ?? defaultDataLocation(targets, this.settings, kind);
+      if (kind === 'items' && flags.data === undefined) {
+        items = await prepareItems(clients, this.settings, targets, {
+          ...(flags.items === undefined ? {} : { file: flags.items }),
+          specName: flags['items-spec'] ?? DEFAULT_ITEMS_SPEC,
+        });
+        dataLocation = items.uri;
+        this.note(
+          `Converted ${items.source} with items spec ${items.spec}: ${formatCount(items.rows)} items → ${items.uri}`,
+        );
+      } else {
+        await requireCsvAt(
+          clients,
+          dataLocation,
+          kind === 'interactions'
+            ? 'Run the ETL first: `mlpipe run-etl` writes the interactions CSV there.'
+            : 'Import item metadata from the catalogue instead: `mlpipe import --dataset items`.',
+        );
+      }
+      const started = await startImport(clients, this.settings, targets, {
+        kind,
+        dataLocation,
+        mode,
+        ...(flags['job-name'] === undefined ? {} : { jobName: flags['job-name'] }),
+      });
+      job = started.job;
+      attached = started.attached;
+      if (attached)
+        this.notice(
+          `An import into this dataset is already running: ${job.name} (${job.status}); attaching to it instead of starting another.`,
+        );
+      else this.note(`Started import ${job.name} (${job.mode}) from ${job.dataLocation ?? dataLocation}.`);
+    }
+
+    if (!flags.wait) {
+      this.log(job.arn);
+      return { job, attached, items, elapsedSeconds: null };
+    }
+    const started = Date.now();
+    let spinner: Spinner | undefined;
+    try {
+      spinner = await startSpinner(`import ${job.name}: ${job.status}`, this.uiOptions);
+      job = await waitForImport(clients, job.arn, {
+        timeoutSeconds: flags.timeout,
+        onStatus: (current, elapsed) =>
+          spinner?.update(`import ${current.name}: ${current.status} (${formatDuration(elapsed)})`),
+      });
+      spinner.succeed(`import ${job.name}: ${job.status} in ${formatDuration(Date.now() - started)}`);
+    } catch (error) {
+      spinner?.fail(`import ${job.name}: not imported`);
+      throw error;
+    }
+    this.log(`Dataset:  ${job.datasetArn}`);
+    this.log(`Data:     ${job.dataLocation ?? '-'}`);
+    this.log(`Mode:     ${job.mode}`);
+    if (items !== null) {
+      const empty = Object.entries(items.nulls)
+        .filter(([, n]) => n > 0)
+        .map(([column, n]) => `${column} ${formatCount(n)}`);
+      this.log(
+        `Items:    ${formatCount(items.rows)} from ${items.source} (columns ${items.columns.join(', ')}${empty.length > 0 ? `; empty: ${empty.join(', ')}` : ''})`,
+      );
+    }
+    const took =
+      job.created !== null && job.updated !== null
+        ? (Date.parse(job.updated) - Date.parse(job.created)) / 1000
+        : null;
+    if (took !== null)
+      this.log(`Job time: ${formatDuration(took * 1000)} (created ${job.created?.slice(0, 19)}Z)`);
+    return { job, attached, items, elapsedSeconds: took };
+  }
+}
