@@ -157,7 +157,10 @@ describe('mlpipe deploy, stacks and destroy', () => {
   it('destroys only with confirmation, and keeps the retained bucket', async () => {
     const refused = await runCli(['destroy'], { cwd: dir, env });
     assert.equal(refused.code, 2);
-    assert.match(refused.errorText, /Refusing to delete mlpipe-personalize, mlpipe-etl, mlpipe-datalake without confirmation\./);
+    assert.match(
+      refused.errorText,
+      /Refusing to delete mlpipe-personalize, mlpipe-etl, mlpipe-datalake without confirmation\./,
+    );
     const result = await runCli(['destroy', '--yes', '--json'], { cwd: dir, env });
     assert.equal(result.code, 0, result.stderr);
     const stacksDestroyed = (

@@ -128,7 +128,10 @@ describe('convertItems', () => {
       convertItems(Buffer.from('movieId,title\n1,a\n'), 'm.csv', spec, SCHEMA_FIELDS),
     );
     assert.equal(header.code, 'ITEMS_HEADER');
-    assert.match(header.message, /^m\.csv line 1: the header lacks id, title, year \(it has movieId,title\)\./);
+    assert.match(
+      header.message,
+      /^m\.csv line 1: the header lacks id, title, year \(it has movieId,title\)\./,
+    );
     const narrow = SCHEMA_FIELDS.filter((f) => f.name !== 'YEAR');
     assert.match(
       errorOf(() => convertItems(Buffer.from('id\ttitle\tyear\n1\ta\t1990\n'), 'm.dat', spec, narrow))
