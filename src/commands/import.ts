@@ -5,6 +5,7 @@ import { usageError } from '../lib/errors.js';
 import {
   defaultDataLocation,
   describeImport,
+  isImportRunning,
   personalizeTargets,
   prepareItems,
   requireCsvAt,
@@ -158,8 +159,11 @@ already in Personalize's format, as is.`;
       spinner = await startSpinner(`import ${job.name}: ${job.status}`, this.uiOptions);
       job = await waitForImport(clients, job.arn, {
         timeoutSeconds: flags.timeout,
-        onStatus: (current, elapsed) =>
-          spinner?.update(`import ${current.name}: ${current.status} (${formatDuration(elapsed)})`),
+        // The end state is said once, by succeed/fail below.
+        onStatus: (current, elapsed) => {
+          if (isImportRunning(current.status))
+            spinner?.update(`import ${current.name}: ${current.status} (${formatDuration(elapsed)})`);
+        },
       });
       spinner.succeed(`import ${job.name}: ${job.status} in ${formatDuration(Date.now() - started)}`);
     } catch (error) {

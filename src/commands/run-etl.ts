@@ -1,7 +1,14 @@
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../lib/base-command.js';
 import { usageError } from '../lib/errors.js';
-import { getEtlRun, listEtlRuns, startEtlRun, waitForEtlRun, type EtlRun } from '../lib/etl-runs.js';
+import {
+  ETL_TERMINAL_STATES,
+  getEtlRun,
+  listEtlRuns,
+  startEtlRun,
+  waitForEtlRun,
+  type EtlRun,
+} from '../lib/etl-runs.js';
 import { readEtlRunLog } from '../lib/etl-logs.js';
 import { formatCount, formatDuration, renderTable, startSpinner, type Spinner } from '../lib/ui.js';
 
@@ -85,10 +92,13 @@ A FAILED run prints its error and first rejects and exits 3; the previous output
       spinner = await startSpinner(`${run.jobName} ${run.runId}: ${run.state}`, this.uiOptions);
       run = await waitForEtlRun(clients, this.settings, run.runId, {
         timeoutSeconds: this.flags.timeout,
-        onStatus: (current, elapsed) =>
-          spinner?.update(
-            `${current.jobName} ${current.runId}: ${current.state} (${formatDuration(elapsed)})`,
-          ),
+        // The end state is said once, by succeed/fail below.
+        onStatus: (current, elapsed) => {
+          if (!ETL_TERMINAL_STATES.has(current.state))
+            spinner?.update(
+              `${current.jobName} ${current.runId}: ${current.state} (${formatDuration(elapsed)})`,
+            );
+        },
       });
       spinner.succeed(
         `${run.jobName} ${run.runId}: ${run.state}${run.executionSeconds === null ? '' : ` in ${run.executionSeconds}s`}`,

@@ -45,7 +45,15 @@ export interface EtlRun {
   report: EtlRunReport | null;
 }
 
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'STOPPED', 'ERROR', 'TIMEOUT', 'EXPIRED']);
+export const ETL_TERMINAL_STATES: ReadonlySet<string> = new Set([
+  'SUCCEEDED',
+  'FAILED',
+  'STOPPED',
+  'ERROR',
+  'TIMEOUT',
+  'EXPIRED',
+]);
+const TERMINAL = ETL_TERMINAL_STATES;
 
 function reportBase(outputPath: string): string {
   return `${outputPath.replace(/\/+$/, '')}_etl/`;

@@ -75,3 +75,71 @@ describe('--target aws', () => {
     assert.match(result.errorText, /The endpoint refused the credentials\./);
   });
 });
+
+describe('--target aws: deploy, ETL and import through the same code path', () => {
+  let dir: string;
+  let awsEnv: Record<string, string>;
+  const aws = (args: string[]): ReturnType<typeof runCli> =>
+    runCli([...args, '--target', 'aws'], { cwd: dir, env: awsEnv });
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'mlpipe-aws-pipeline-'));
+    const generated = await runCli(['sample-data', '--users', '100', '--items', '300', '--ratings', '3000'], {
+      cwd: dir,
+      env,
+    });
+    assert.equal(generated.code, 0, generated.stderr);
+    const local = JSON.parse((await runCli(['local', 'env', '--json'], { cwd: dir, env })).stdout) as Record<
+      string,
+      string
+    >;
+    awsEnv = {
+      ...env,
+      AWS_ACCESS_KEY_ID: local.AWS_ACCESS_KEY_ID!,
+      AWS_SECRET_ACCESS_KEY: local.AWS_SECRET_ACCESS_KEY!,
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL: local.AWS_ENDPOINT_URL!,
+      AWS_CONFIG_FILE: path.join(dir, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-aws-credentials'),
+    };
+  });
+  after(async () => {
+    await runCli(['local', 'stop'], { cwd: dir, env });
+  });
+
+  it('says to deploy the Personalize stack before importing', async () => {
+    const result = await aws(['import']);
+    assert.equal(result.code, 1);
+    assert.match(result.errorText, /Stack mlpipe-personalize is not deployed\./);
+    assert.match(result.errorText, /Run `mlpipe deploy --stack personalize`\./);
+  });
+
+  it('deploys every stack, runs the ETL and imports interactions and items', async () => {
+    const deployed = await aws(['deploy', '--yes']);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    assert.match(deployed.stdout, /mlpipe-personalize: created \(CREATE_COMPLETE\)/);
+    for (const step of [['upload-raw'], ['run-etl']]) {
+      const result = await aws(step);
+      assert.equal(result.code, 0, `${step.join(' ')}: ${result.stderr}`);
+    }
+    const imported = await aws(['import', '--json']);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stderr, /target: aws \(region us-east-1, endpoint http:\/\/127\.0\.0\.1:\d+\)/);
+    assert.equal((JSON.parse(imported.stdout) as { job: { status: string } }).job.status, 'ACTIVE');
+    const items = await aws(['import', '--dataset', 'items', '--json']);
+    assert.equal(items.code, 0, items.stderr);
+    assert.equal((JSON.parse(items.stdout) as { items: { rows: number } }).items.rows, 300);
+    const listed = await aws(['datasets', '--json']);
+    const groups = (
+      JSON.parse(listed.stdout) as {
+        datasetGroups: Array<{ datasets: Array<{ type: string; latestImport: { status: string } }> }>;
+      }
+    ).datasetGroups;
+    assert.deepEqual(
+      groups[0]!.datasets.map((d) => [d.type, d.latestImport.status]),
+      [
+        ['INTERACTIONS', 'ACTIVE'],
+        ['ITEMS', 'ACTIVE'],
+      ],
+    );
+  });
+});

@@ -33,6 +33,12 @@ export default class LocalStatus extends MlpipeCommand<typeof LocalStatus> {
     if (glue !== undefined) {
       this.log(`Glue:        ${formatCount(glue.jobs ?? 0)} job(s), ${formatCount(glue.runs ?? 0)} run(s)`);
     }
+    const personalize = status.services?.personalize;
+    if (personalize !== undefined) {
+      this.log(
+        `Personalize: ${formatCount(personalize.datasetGroups ?? 0)} dataset group(s), ${formatCount(personalize.datasets ?? 0)} dataset(s), ${formatCount(personalize.importJobs ?? 0)} import job(s)`,
+      );
+    }
     return status;
   }
 }
