@@ -5,6 +5,7 @@
  *   startup   `mlpipe --help` and `mlpipe upload-raw --help` vs `node -e 0` (median of N runs)
  *   upload    100 MB file uploaded to the local stack (as upload-raw does it) vs fs.copyFile
  *   etl       the local ETL engine on the hetrec-size sample vs DuckDB doing the same work (bench/etl.ts)
+ *   import    a Personalize FULL import of the ETL's output in the local stack vs DuckDB loading it (bench/import.ts)
  */
 // Same reason as bin/run.js: pinned SDK versions support Node 20; the future-version warning is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -15,10 +16,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { S3Client, CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { startLocalStack, stopLocalStack } from '../src/lib/local-stack.js';
+import { builtLocalStack } from './stack.js';
 import { readIdentity } from '../src/local/credentials.js';
 import { PART_SIZE } from '../src/lib/upload.js';
 import { benchEtl } from './etl.js';
+import { benchImport } from './import.js';
 import { median, report } from './report.js';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
@@ -48,6 +50,7 @@ async function benchStartup(): Promise<void> {
 }
 
 async function benchUpload(): Promise<void> {
+  const { startLocalStack, stopLocalStack } = await builtLocalStack();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mlpipe-bench-'));
   const dataDir = path.join(dir, 'local');
   const file = path.join(dir, 'payload.bin');
@@ -109,3 +112,4 @@ console.log(`mlpipe bench on node ${process.version}, ${os.cpus().length} cores`
 if (want('startup')) await benchStartup();
 if (want('upload')) await benchUpload();
 if (want('etl')) await benchEtl();
+if (want('import')) await benchImport();

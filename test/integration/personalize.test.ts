@@ -613,6 +613,64 @@ describe('local stack Personalize', () => {
     assert.ok(paged.nextToken);
   });
 
+  it('imports event types and values in any column order, collapsing only exact duplicates', async () => {
+    const { datasetGroupArn } = await personalize.send(new CreateDatasetGroupCommand({ name: 'events' }));
+    await waitGroup(personalize, datasetGroupArn!);
+    const { schemaArn: eventsSchema } = await personalize.send(
+      new CreateSchemaCommand({
+        name: 'events-schema',
+        schema: JSON.stringify({
+          type: 'record',
+          name: 'Interactions',
+          fields: [
+            { name: 'USER_ID', type: 'string' },
+            { name: 'ITEM_ID', type: 'string' },
+            { name: 'TIMESTAMP', type: 'long' },
+            { name: 'EVENT_TYPE', type: 'string' },
+            { name: 'EVENT_VALUE', type: ['null', 'float'] },
+          ],
+        }),
+      }),
+    );
+    const { datasetArn } = await personalize.send(
+      new CreateDatasetCommand({
+        name: 'events-interactions',
+        datasetGroupArn,
+        datasetType: 'Interactions',
+        schemaArn: eventsSchema,
+      }),
+    );
+    await waitDataset(personalize, datasetArn!);
+    // Header in another order than the schema; each row repeated, and a variant differing only in
+    // EVENT_TYPE, only in EVENT_VALUE, or with an empty EVENT_VALUE.
+    const lines = ['EVENT_VALUE,TIMESTAMP,EVENT_TYPE,ITEM_ID,USER_ID'];
+    for (let i = 0; i < 1000; i++) {
+      const row = `${(i % 5) + 0.5},${T0 + i},watch,i${i % 300},u${i % 30}`;
+      lines.push(row, row);
+    }
+    lines.push(`0.5,${T0},click,i0,u0`, `1.5,${T0},watch,i0,u0`, `,${T0},watch,i0,u0`, `,${T0},watch,i0,u0`);
+    await put('events.csv', `${lines.join('\n')}\n`);
+    const job = await importJob('events-1', datasetArn!, `s3://${BUCKET}/events.csv`);
+    assert.equal(job.status, 'ACTIVE', job.failureReason);
+    const data = (await loadInteractions(stack.dataDir, datasetArn!))!;
+    assert.equal(data.count, 1003);
+    assert.deepEqual(data.eventTypes, ['watch', 'click']);
+    assert.equal(data.users.length, 30);
+    assert.equal(data.items.length, 300);
+    const last = [1000, 1001, 1002].map((k) => [
+      data.users[data.userIndex[k]!],
+      data.items[data.itemIndex[k]!],
+      data.timestamps[k],
+      data.eventTypes![data.eventTypeIndex![k]!],
+      data.eventValues![k],
+    ]);
+    assert.deepEqual(last, [
+      ['u0', 'i0', T0, 'click', 0.5],
+      ['u0', 'i0', T0, 'watch', 1.5],
+      ['u0', 'i0', T0, 'watch', Number.NaN],
+    ]);
+  });
+
   it('fails bad imports with clear reasons and leaves the previous data untouched', async () => {
     const datasetArn = await interactionsDataset('bad-imports');
     await put('base.csv', interactionsCsv(1100));

@@ -177,7 +177,28 @@ export function* parseCsv(text: string): Generator<CsvRecord> {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
   const n = text.length;
+  // Where the next '"' is (n when none): lines before it have no quotes and take the fast path.
+  let nextQuote = text.indexOf('"', i);
+  if (nextQuote < 0) nextQuote = n;
   while (i < n) {
+    const nl = text.indexOf('\n', i);
+    const end = nl < 0 ? n : nl;
+    if (nextQuote < i) {
+      nextQuote = text.indexOf('"', i);
+      if (nextQuote < 0) nextQuote = n;
+    }
+    if (nextQuote >= end) {
+      // No quote in this line: split it on commas (the common case, and much faster).
+      const raw = text.slice(i, text.charCodeAt(end - 1) === 13 && end > i ? end - 1 : end);
+      if (!raw.includes('\r')) {
+        const start = line;
+        line++;
+        i = end + 1;
+        if (raw === '') continue;
+        yield { values: raw.split(','), line: start };
+        continue;
+      }
+    }
     const start = line;
     const values: string[] = [];
     let field = '';
@@ -383,41 +404,161 @@ export interface ImportResult {
   total: number;
 }
 
-function checkValue(field: SchemaField, value: string, where: string): void {
-  if (value === '') {
-    if (!field.nullable) throw new DataProblem(`Empty value for required column ${field.name} ${where}.`);
-    return;
-  }
+const INTEGER = /^-?\d+$/;
+const BOOLEAN = /^(true|false)$/i;
+
+/** What is wrong with a value, as a message taking "on line N of FILE"; undefined when it is fine. */
+function valueProblem(field: SchemaField, value: string): ((where: string) => string) | undefined {
+  if (value === '')
+    return field.nullable ? undefined : (where) => `Empty value for required column ${field.name} ${where}.`;
+  const invalid = (where: string): string =>
+    `Invalid ${field.type} value ${JSON.stringify(value)} for ${field.name} ${where}.`;
   switch (field.type) {
     case 'int':
     case 'long':
-      if (!/^-?\d+$/.test(value))
-        throw new DataProblem(
-          `Invalid ${field.type} value ${JSON.stringify(value)} for ${field.name} ${where}.`,
-        );
-      break;
+      return INTEGER.test(value) ? undefined : invalid;
     case 'float':
     case 'double':
-      if (value.trim() === '' || !Number.isFinite(Number(value)))
-        throw new DataProblem(
-          `Invalid ${field.type} value ${JSON.stringify(value)} for ${field.name} ${where}.`,
-        );
-      break;
+      return value.trim() !== '' && Number.isFinite(Number(value)) ? undefined : invalid;
     case 'boolean':
-      if (!/^(true|false)$/i.test(value))
-        throw new DataProblem(`Invalid boolean value ${JSON.stringify(value)} for ${field.name} ${where}.`);
-      break;
+      return BOOLEAN.test(value) ? undefined : invalid;
     case 'string':
       if ((field.name === 'USER_ID' || field.name === 'ITEM_ID') && value.length > MAX_ID_LENGTH)
-        throw new DataProblem(`${field.name} ${where} is longer than ${MAX_ID_LENGTH} characters.`);
+        return (where) => `${field.name} ${where} is longer than ${MAX_ID_LENGTH} characters.`;
       if (field.categorical && value.length > MAX_CATEGORICAL_LENGTH)
-        throw new DataProblem(
-          `Categorical value for ${field.name} ${where} is longer than ${MAX_CATEGORICAL_LENGTH} characters.`,
-        );
+        return (where) =>
+          `Categorical value for ${field.name} ${where} is longer than ${MAX_CATEGORICAL_LENGTH} characters.`;
       if (field.textual && value.length > MAX_TEXTUAL_LENGTH)
-        throw new DataProblem(
-          `Textual value for ${field.name} ${where} is longer than ${MAX_TEXTUAL_LENGTH} characters.`,
-        );
+        return (where) =>
+          `Textual value for ${field.name} ${where} is longer than ${MAX_TEXTUAL_LENGTH} characters.`;
+  }
+  return undefined;
+}
+
+/** Strings numbered in first-seen order. */
+class Interner {
+  readonly list: string[];
+  private readonly index: Map<string, number>;
+
+  constructor(initial: readonly string[] = []) {
+    this.list = [...initial];
+    this.index = new Map(initial.map((v, i) => [v, i]));
+  }
+
+  id(value: string): number {
+    let i = this.index.get(value);
+    if (i === undefined) {
+      i = this.list.length;
+      this.list.push(value);
+      this.index.set(value, i);
+    }
+    return i;
+  }
+}
+
+/**
+ * An import's interaction rows as columns — numeric fields (TIMESTAMP, EVENT_VALUE, other numbers)
+ * as float64, every other field interned per column — with exact duplicates dropped as rows arrive,
+ * through an open-addressing hash table over the column values (compared in full on a hash match).
+ */
+class InteractionRows {
+  count = 0;
+  private capacity = 1 << 16;
+  private readonly numeric: boolean[];
+  private readonly interners: (Interner | undefined)[];
+  private columns: (Uint32Array | Float64Array)[];
+  private slots = new Int32Array(1 << 17).fill(-1);
+  private readonly scratch = new Float64Array(1);
+  private readonly scratchBits = new Uint32Array(this.scratch.buffer);
+
+  constructor(private readonly fields: readonly SchemaField[]) {
+    this.numeric = fields.map((f) => f.type !== 'string' && f.type !== 'boolean');
+    this.interners = fields.map((_, k) => (this.numeric[k] ? undefined : new Interner()));
+    this.columns = fields.map((_, k) =>
+      this.numeric[k] ? new Float64Array(this.capacity) : new Uint32Array(this.capacity),
+    );
+  }
+
+  /** Adds a checked row (values in schema field order) unless it repeats an earlier one exactly. */
+  add(row: readonly string[]): void {
+    if (this.count === this.capacity) this.grow();
+    const at = this.count;
+    let hash = 0x811c9dc5;
+    for (let k = 0; k < row.length; k++) {
+      const raw = row[k]!;
+      let bits: number;
+      if (this.numeric[k]) {
+        const value = raw === '' ? Number.NaN : Number(raw);
+        (this.columns[k] as Float64Array)[at] = value;
+        this.scratch[0] = value;
+        bits = this.scratchBits[0]! ^ Math.imul(this.scratchBits[1]!, 0x9e3779b1);
+      } else {
+        bits = this.interners[k]!.id(raw);
+        (this.columns[k] as Uint32Array)[at] = bits;
+      }
+      hash = Math.imul(hash ^ bits, 0x01000193);
+    }
+    const mask = this.slots.length - 1;
+    for (let slot = (hash ^ (hash >>> 15)) & mask; ; slot = (slot + 1) & mask) {
+      const other = this.slots[slot]!;
+      if (other < 0) {
+        this.slots[slot] = at;
+        this.count++;
+        return;
+      }
+      if (this.same(other, at)) return; // an exact duplicate: the new row is dropped
+    }
+  }
+
+  /** The interned strings of a string column (undefined for a numeric one or no column). */
+  values(k: number): readonly string[] | undefined {
+    return k < 0 ? undefined : this.interners[k]?.list;
+  }
+
+  ids(k: number): Uint32Array | undefined {
+    const column = k < 0 ? undefined : this.columns[k];
+    return column instanceof Uint32Array ? column : undefined;
+  }
+
+  numbers(k: number): Float64Array | undefined {
+    const column = k < 0 ? undefined : this.columns[k];
+    return column instanceof Float64Array ? column : undefined;
+  }
+
+  private same(a: number, b: number): boolean {
+    for (const column of this.columns) if (!Object.is(column[a], column[b])) return false;
+    return true;
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    this.columns = this.columns.map((old) => {
+      const bigger =
+        old instanceof Float64Array ? new Float64Array(this.capacity) : new Uint32Array(this.capacity);
+      bigger.set(old);
+      return bigger;
+    });
+    // Keep the table at most half full: rebuild it for the kept rows.
+    this.slots = new Int32Array(this.capacity * 2).fill(-1);
+    const mask = this.slots.length - 1;
+    for (let row = 0; row < this.count; row++) {
+      let slot = this.hashOf(row) & mask;
+      while (this.slots[slot]! >= 0) slot = (slot + 1) & mask;
+      this.slots[slot] = row;
+    }
+  }
+
+  private hashOf(row: number): number {
+    let hash = 0x811c9dc5;
+    for (let k = 0; k < this.columns.length; k++) {
+      let bits: number;
+      if (this.numeric[k]) {
+        this.scratch[0] = (this.columns[k] as Float64Array)[row]!;
+        bits = this.scratchBits[0]! ^ Math.imul(this.scratchBits[1]!, 0x9e3779b1);
+      } else bits = (this.columns[k] as Uint32Array)[row]!;
+      hash = Math.imul(hash ^ bits, 0x01000193);
+    }
+    return hash ^ (hash >>> 15);
   }
 }
 
@@ -438,6 +579,9 @@ export async function importCsv(options: {
   const timestampAt = fields.findIndex(
     (f) => f.name === (type === 'INTERACTIONS' ? 'TIMESTAMP' : type === 'ITEMS' ? 'CREATION_TIMESTAMP' : ''),
   );
+  // Interactions go straight into interned, typed columns with an exact duplicate check on them
+  // (no per-row strings or arrays kept); Items/Users rows are few and kept as strings.
+  const interactions = type === 'INTERACTIONS' ? new InteractionRows(fields) : undefined;
   const seen = new Set<string>();
   const rows: string[][] = [];
   for (const file of options.files) {
@@ -455,14 +599,18 @@ export async function importCsv(options: {
         `Input CSV has columns that are not in the schema: [${unknown.join(', ')}] (${file.name}).`,
       );
     const positions = fields.map((f) => header.indexOf(f.name));
+    // The common case, columns in schema order: rows are the parsed records themselves.
+    const inOrder = header.length === fields.length && positions.every((p, k) => p === k);
     for (const record of records) {
-      const where = `on line ${record.line} of ${file.name}`;
       if (record.values.length !== header.length)
         throw new DataProblem(
           `Line ${record.line} of ${file.name} has ${record.values.length} columns; the header has ${header.length}.`,
         );
-      const row = positions.map((p) => (p < 0 ? '' : record.values[p]!));
-      fields.forEach((field, k) => checkValue(field, row[k]!, where));
+      const row = inOrder ? record.values : positions.map((p) => (p < 0 ? '' : record.values[p]!));
+      for (let k = 0; k < fields.length; k++) {
+        const problem = valueProblem(fields[k]!, row[k]!);
+        if (problem !== undefined) throw new DataProblem(problem(`on line ${record.line} of ${file.name}`));
+      }
       if (timestampAt >= 0) {
         const ts = Number(row[timestampAt]);
         if (ts > MILLIS_THRESHOLD)
@@ -470,16 +618,21 @@ export async function importCsv(options: {
             `${fields[timestampAt]!.name} values look like milliseconds (e.g. ${ts} on line ${record.line} of ${file.name}); Personalize expects Unix epoch seconds.`,
           );
       }
+      if (interactions !== undefined) {
+        interactions.add(row);
+        continue;
+      }
       const key = row.join('\u0000');
       if (seen.has(key)) continue;
       seen.add(key);
       rows.push(row);
     }
   }
+  const imported = interactions?.count ?? rows.length;
   const minimum = type === 'INTERACTIONS' ? MIN_RECORDS : 1;
-  if (rows.length < minimum)
+  if (imported < minimum)
     throw new DataProblem(
-      `The input data has fewer than ${minimum} records (${rows.length} after collapsing exact duplicates); an import needs at least ${minimum}.`,
+      `The input data has fewer than ${minimum} records (${imported} after collapsing exact duplicates); an import needs at least ${minimum}.`,
     );
   const file = dataFile(options.dataDir, options.datasetArn);
   if (file === undefined) throw new Error(`Bad dataset ARN ${options.datasetArn}`);
@@ -496,6 +649,7 @@ export async function importCsv(options: {
     await writeFileAtomic(file, encode({ type, count: all.length, columns, rows: all }, []));
     return { records: rows.length, total: all.length };
   }
+  const rowsIn = interactions!;
   const col = (name: string): number => fields.findIndex((f) => f.name === name);
   const [u, it, ts, ev, et] = ['USER_ID', 'ITEM_ID', 'TIMESTAMP', 'EVENT_VALUE', 'EVENT_TYPE'].map(col) as [
     number,
@@ -507,23 +661,10 @@ export async function importCsv(options: {
   const previous =
     options.mode === 'INCREMENTAL' ? await loadInteractions(options.dataDir, options.datasetArn) : undefined;
   const base = previous?.count ?? 0;
-  const count = base + rows.length;
-  const intern = (list: string[]): { list: string[]; index: Map<string, number> } => ({
-    list: [...list],
-    index: new Map(list.map((v, i) => [v, i])),
-  });
-  const users = intern(previous?.users ?? []);
-  const items = intern(previous?.items ?? []);
-  const eventTypes = intern(previous?.eventTypes ?? []);
-  const id = (table: { list: string[]; index: Map<string, number> }, value: string): number => {
-    let i = table.index.get(value);
-    if (i === undefined) {
-      i = table.list.length;
-      table.list.push(value);
-      table.index.set(value, i);
-    }
-    return i;
-  };
+  const count = base + imported;
+  const users = new Interner(previous?.users ?? []);
+  const items = new Interner(previous?.items ?? []);
+  const eventTypes = new Interner(previous?.eventTypes ?? []);
   const hasEventValue = ev >= 0 || previous?.eventValues !== undefined;
   const hasEventType = et >= 0 || previous?.eventTypeIndex !== undefined;
   const userIndex = new Uint32Array(count);
@@ -541,17 +682,31 @@ export async function importCsv(options: {
     }
     if (eventTypeIndex) {
       if (previous.eventTypeIndex) eventTypeIndex.set(previous.eventTypeIndex);
-      else eventTypeIndex.fill(id(eventTypes, ''), 0, base);
+      else eventTypeIndex.fill(eventTypes.id(''), 0, base);
     }
   }
-  rows.forEach((row, k) => {
+  // This import's interned values map onto the dataset's tables (the previous ones come first).
+  const remap = (column: number, table: Interner): Uint32Array | undefined => {
+    const values = rowsIn.values(column);
+    return values === undefined ? undefined : Uint32Array.from(values, (v) => table.id(v));
+  };
+  const userMap = remap(u, users)!;
+  const itemMap = remap(it, items)!;
+  const typeMap = et >= 0 ? remap(et, eventTypes) : undefined;
+  const userCol = rowsIn.ids(u)!;
+  const itemCol = rowsIn.ids(it)!;
+  const tsCol = rowsIn.numbers(ts)!;
+  const evCol = ev >= 0 ? rowsIn.numbers(ev) : undefined;
+  const typeCol = et >= 0 ? rowsIn.ids(et) : undefined;
+  const emptyType = eventTypeIndex !== undefined && typeCol === undefined ? eventTypes.id('') : 0;
+  for (let k = 0; k < imported; k++) {
     const at = base + k;
-    userIndex[at] = id(users, row[u]!);
-    itemIndex[at] = id(items, row[it]!);
-    timestamps[at] = Number(row[ts]);
-    if (eventValues) eventValues[at] = ev >= 0 && row[ev] !== '' ? Number(row[ev]) : Number.NaN;
-    if (eventTypeIndex) eventTypeIndex[at] = id(eventTypes, et >= 0 ? row[et]! : '');
-  });
+    userIndex[at] = userMap[userCol[k]!]!;
+    itemIndex[at] = itemMap[itemCol[k]!]!;
+    timestamps[at] = tsCol[k]!;
+    if (eventValues) eventValues[at] = evCol === undefined ? Number.NaN : evCol[k]!;
+    if (eventTypeIndex) eventTypeIndex[at] = typeCol === undefined ? emptyType : typeMap![typeCol[k]!]!;
+  }
   const arrays: ArrayBufferView[] = [userIndex, itemIndex, timestamps];
   if (eventValues) arrays.push(eventValues);
   if (eventTypeIndex) arrays.push(eventTypeIndex);
@@ -565,5 +720,5 @@ export async function importCsv(options: {
     ...(hasEventType ? { eventTypes: eventTypes.list } : {}),
   };
   await writeFileAtomic(file, encode(header, arrays));
-  return { records: rows.length, total: count };
+  return { records: imported, total: count };
 }
