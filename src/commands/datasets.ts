@@ -1,3 +1,4 @@
+import { prose } from '../lib/prose.js';
 import { MlpipeCommand } from '../lib/base-command.js';
 import { listDatasetGroups, type DatasetGroupView } from '../lib/imports.js';
 import { renderTable } from '../lib/ui.js';
@@ -8,7 +9,7 @@ function when(iso: string | null): string | null {
 
 export default class Datasets extends MlpipeCommand<typeof Datasets> {
   static override summary = 'List Personalize dataset groups, their datasets and latest imports.';
-  static override description = `One line per dataset: its group, type and status, and its latest import job with that job's
+  static override description = prose`One line per dataset: its group, type and status, and its latest import job with that job's
 status, mode and time. Failed imports are followed by their failure reason. A dataset group
 without datasets is listed too. --json prints the same as a document.`;
   static override examples = ['<%= config.bin %> datasets', '<%= config.bin %> datasets --json'];

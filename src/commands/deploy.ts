@@ -1,3 +1,4 @@
+import { prose } from '../lib/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../lib/base-command.js';
 import { deploy, type DeployedStack, type PlannedChange } from '../lib/deploy.js';
@@ -40,7 +41,7 @@ export function changeTable(changes: PlannedChange[]): string {
 export default class Deploy extends MlpipeCommand<typeof Deploy> {
   static override summary =
     "Deploy the pipeline's CloudFormation stacks (change set, confirm, execute, stream events).";
-  static override description = `For each stack in dependency order (data lake first), creates a change set from templates/
+  static override description = prose`For each stack in dependency order (data lake first), creates a change set from templates/
 (a project's own templates/ copy, from \`mlpipe init --templates\`, wins), shows it, asks to confirm
 on a terminal, executes it and streams the stack's events until it is done — the same steps as
 \`aws cloudformation deploy\`, on the local stack or on AWS. "No changes" is success. A failure names

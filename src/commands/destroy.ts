@@ -1,3 +1,4 @@
+import { prose } from '../lib/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../lib/base-command.js';
 import { destroy, type DestroyedStack } from '../lib/deploy.js';
@@ -9,7 +10,7 @@ import { canPrompt, confirm } from '../lib/ui.js';
 export default class Destroy extends MlpipeCommand<typeof Destroy> {
   static override summary =
     "Delete the pipeline's stacks (in reverse order), keeping resources marked Retain.";
-  static override description = `Deletes each stack and everything it created, last-deployed first. Resources with
+  static override description = prose`Deletes each stack and everything it created, last-deployed first. Resources with
 DeletionPolicy Retain — the data-lake bucket and its data — are kept and listed, so deploying again
 later needs them removed by hand (or a different bucket name). Asks for confirmation; --yes skips
 it and is required without a terminal.`;

@@ -1,3 +1,4 @@
+import { prose } from '../lib/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../lib/base-command.js';
 import { DEFAULT_ITEMS_SPEC } from '../etl/items.js';
@@ -28,7 +29,7 @@ export interface ImportResult {
 
 export default class Import extends MlpipeCommand<typeof Import> {
   static override summary = 'Import the transformed interactions (or item metadata) into Personalize.';
-  static override description = `Starts a Personalize dataset import job for the interactions dataset of the Personalize stack
+  static override description = prose`Starts a Personalize dataset import job for the interactions dataset of the Personalize stack
 (default data: the lake's transformed/ prefix, which \`mlpipe run-etl\` writes) and waits for it with a
 spinner; on ACTIVE it prints a summary, on CREATE FAILED the failure reason (exit 3). If an import
 for the dataset is already running, it attaches to that one instead of starting another.
@@ -69,16 +70,13 @@ already in Personalize's format, as is.`;
     }),
     arn: Flags.string({
       description: 'Re-attach to (or show) this import job instead of starting one.',
-      exclusive: ['data', 'mode', 'items', 'items-spec', 'job-name', 'dataset'],
     }),
     items: Flags.string({
       description:
         'Local catalogue file (e.g. data/movies.dat) to convert and import into the Items dataset.',
-      exclusive: ['data'],
     }),
     'items-spec': Flags.string({
       description: `Items spec (name in glue/mappings/items/, or a .json path) that reads the catalogue [default: ${DEFAULT_ITEMS_SPEC}].`,
-      exclusive: ['data'],
     }),
     'job-name': Flags.string({
       description: 'Name of the import job [default: <project>-<dataset>-<time>-<random>].',
@@ -91,8 +89,25 @@ already in Personalize's format, as is.`;
 
   async run(): Promise<ImportResult> {
     const { flags } = this;
+    const given = (name: string): boolean =>
+      this.argv.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
     const kind: DatasetKind = flags.items !== undefined ? 'items' : (flags.dataset as DatasetKind);
-    if (flags.items !== undefined && flags.dataset === 'interactions' && this.argv.includes('--dataset'))
+    if (flags.arn !== undefined) {
+      const others = ['dataset', 'data', 'mode', 'items', 'items-spec', 'job-name'].filter(given);
+      if (others.length > 0)
+        throw usageError(
+          `--arn attaches to an existing import; it cannot be combined with ${others.map((o) => `--${o}`).join(', ')}.`,
+          [],
+          'BAD_FLAGS',
+        );
+    }
+    if (flags.data !== undefined && (flags.items !== undefined || flags['items-spec'] !== undefined))
+      throw usageError(
+        "--data imports a CSV already in Personalize's format; --items and --items-spec convert a catalogue. Use one or the other.",
+        [],
+        'BAD_FLAGS',
+      );
+    if (flags.items !== undefined && flags.dataset === 'interactions' && given('dataset'))
       throw usageError(
         '--items imports into the Items dataset; leave out --dataset interactions.',
         [],

@@ -1,3 +1,4 @@
+import { prose } from '../lib/prose.js';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../lib/base-command.js';
@@ -24,7 +25,7 @@ export type InitCommandResult = InitResult;
 export default class Init extends MlpipeCommand<typeof Init> {
   static override summary =
     'Create mlpipe.config.json for a new project (and optionally copy the templates).';
-  static override description = `Writes mlpipe.config.json in the current directory with the project name, the default target,
+  static override description = prose`Writes mlpipe.config.json in the current directory with the project name, the default target,
 the region and the data-lake bucket. On a terminal it asks for each value the flags leave out
 (defaults: the directory's name as the project, target local, region us-east-1, bucket
 <project>-datalake — on AWS, where bucket names are global, <project>-datalake-<random suffix>);

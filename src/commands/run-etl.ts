@@ -1,3 +1,4 @@
+import { prose } from '../lib/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../lib/base-command.js';
 import { usageError } from '../lib/errors.js';
@@ -31,7 +32,7 @@ function parseArgs(values: string[] | undefined): Record<string, string> {
 
 export default class RunEtl extends MlpipeCommand<typeof RunEtl> {
   static override summary = 'Run the ETL Glue job: raw interactions → Personalize interactions CSV.';
-  static override description = `Starts the ETL stack's Glue job and waits for it with a spinner, then prints a summary: rows
+  static override description = prose`Starts the ETL stack's Glue job and waits for it with a spinner, then prints a summary: rows
 read, written and rejected (with the first rejects and where the reject file is), duplicates
 collapsed, distinct users and items, the time range, the output URI, and whether the data meets
 Personalize's training minimums. --no-wait prints the run id at once; --run-id re-attaches.

@@ -1,3 +1,4 @@
+import { prose } from '../lib/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../lib/base-command.js';
 import { writeSampleData, type WriteSampleDataResult } from '../lib/sample-data.js';
@@ -7,7 +8,7 @@ import { HETREC_DEFAULTS, SMALL_PRESET } from '../sampledata/generator.js';
 export default class SampleData extends MlpipeCommand<typeof SampleData> {
   static override summary =
     'Write a realistic hetrec2011-format MovieLens dataset (ratings + movies) to ./data/.';
-  static override description = `Generates user_ratedmovies-timestamps.dat (TAB-separated, half-star ratings, millisecond
+  static override description = prose`Generates user_ratedmovies-timestamps.dat (TAB-separated, half-star ratings, millisecond
 timestamps) and movies.dat (hetrec's 21 columns, Latin-1) with the structure real ratings have:
 long-tail popularity, heavy-tailed user activity, latent taste groups and releases over time.
 Deterministic for a given --seed. Defaults match hetrec2011-movielens-2k (2,113 users, 10,197

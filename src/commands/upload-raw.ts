@@ -1,3 +1,4 @@
+import { prose } from '../lib/prose.js';
 import { Args, Flags } from '@oclif/core';
 import { MlpipeCommand } from '../lib/base-command.js';
 import { DEFAULT_RAW_FILE, uploadRaw, type UploadRawResult } from '../lib/upload.js';
@@ -6,7 +7,7 @@ import { formatBytes, startProgressBar, type ProgressBar } from '../lib/ui.js';
 export default class UploadRaw extends MlpipeCommand<typeof UploadRaw> {
   static override summary =
     "Upload the raw interactions file (and its items file) to the data lake's raw prefix.";
-  static override description = `Checks that FILE is interactions data (a header with user and item columns, or headerless
+  static override description = prose`Checks that FILE is interactions data (a header with user and item columns, or headerless
 numeric rows), then uploads it to s3://<bucket>/<raw prefix>/<file name>, multipart for large files.
 movies.dat beside it is uploaded too (or the file given with --items). On the local target the
 bucket is created if missing; on AWS it must exist (run \`mlpipe deploy\`).`;

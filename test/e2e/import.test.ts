@@ -182,6 +182,18 @@ describe('mlpipe import', () => {
     const uri = await runCli(['import', '--data', 'transformed/'], { cwd: dir, env });
     assert.equal(uri.code, 2);
     assert.match(uri.errorText, /"transformed\/" is not an S3 URI/);
+    const arn = await runCli(['import', '--arn', 'arn:x', '--mode=full', '--data', 's3://b/k'], {
+      cwd: dir,
+      env,
+    });
+    assert.equal(arn.code, 2);
+    assert.match(
+      arn.errorText,
+      /--arn attaches to an existing import; it cannot be combined with --data, --mode\./,
+    );
+    const both = await runCli(['import', '--data', 's3://b/k.csv', '--items', 'm.dat'], { cwd: dir, env });
+    assert.equal(both.code, 2);
+    assert.match(both.errorText, /--data imports a CSV already in Personalize's format/);
     const spec = await runCli(['import', '--items-spec', 'x'], { cwd: dir, env });
     assert.equal(spec.code, 2);
     assert.match(spec.errorText, /--items-spec applies to item metadata/);

@@ -1,3 +1,4 @@
+import { prose } from '../../lib/prose.js';
 import { MlpipeCommand } from '../../lib/base-command.js';
 import { describeSettings } from '../../lib/config.js';
 import { renderTable } from '../../lib/ui.js';
@@ -9,7 +10,7 @@ export interface ConfigShowResult {
 
 export default class ConfigShow extends MlpipeCommand<typeof ConfigShow> {
   static override summary = 'Print the resolved settings and where each one came from.';
-  static override description = `Shows target, region, profile, endpoint, bucket, prefixes, stack names and local stack settings
+  static override description = prose`Shows target, region, profile, endpoint, bucket, prefixes, stack names and local stack settings
 after applying flags, environment variables, the project config file and defaults (in that order).`;
   static override examples = [
     '<%= config.bin %> config show',

@@ -1,3 +1,4 @@
+import { prose } from '../../lib/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../../lib/base-command.js';
 import { connectLocalStack } from '../../lib/local-stack.js';
@@ -12,7 +13,7 @@ export interface LocalEnvResult {
 
 export default class LocalEnv extends MlpipeCommand<typeof LocalEnv> {
   static override summary = 'Print the environment that points any AWS client at the local stack.';
-  static override description = `Prints export lines for the local stack's endpoint, credentials and region (starting the stack
+  static override description = prose`Prints export lines for the local stack's endpoint, credentials and region (starting the stack
 if needed). Evaluate them in your shell to use the AWS CLI or any SDK against it. AWS CLI v1
 ignores AWS_ENDPOINT_URL: pass --endpoint-url "$AWS_ENDPOINT_URL" to it.`;
   static override examples = [

@@ -1,3 +1,4 @@
+import { prose } from '../../lib/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../../lib/base-command.js';
 import { usageError } from '../../lib/errors.js';
@@ -10,7 +11,7 @@ export interface LocalResetResult extends ResetResult {
 
 export default class LocalReset extends MlpipeCommand<typeof LocalReset> {
   static override summary = 'Delete everything the local stack holds (buckets, objects, jobs).';
-  static override description = `Stops the local stack if it runs, deletes all service state in its data dir, and starts it
+  static override description = prose`Stops the local stack if it runs, deletes all service state in its data dir, and starts it
 again if it was running. The stack's credentials are kept, so \`mlpipe local env\` settings stay valid.
 Asks for confirmation; --yes skips it (required when no one is at the keyboard).`;
   static override examples = ['<%= config.bin %> local reset', '<%= config.bin %> local reset --yes'];

@@ -1,3 +1,4 @@
+import { prose } from '../../lib/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../../lib/base-command.js';
 import { runLocalStackForeground, startLocalStack, startOptionsFor } from '../../lib/local-stack.js';
@@ -12,7 +13,7 @@ export interface LocalStartResult {
 
 export default class LocalStart extends MlpipeCommand<typeof LocalStart> {
   static override summary = 'Start the embedded AWS-compatible local stack.';
-  static override description = `Starts the local stack for this project's data dir, detached, and returns once it answers.
+  static override description = prose`Starts the local stack for this project's data dir, detached, and returns once it answers.
 A second start reports the server already running. With --foreground the server runs in this
 terminal and logs requests until Ctrl-C. Other commands start it on demand, so this is optional.`;
   static override examples = [
