@@ -23,18 +23,9 @@ import { builtLocalStack } from './stack.js';
 import { readIdentity } from '../src/local/credentials.js';
 import { generateSampleData, HETREC_DEFAULTS } from '../src/sampledata/generator.js';
 import { median, report } from './report.js';
+import { interactionsSchema } from '../test/helpers/personalize.js';
 
-const SCHEMA = JSON.stringify({
-  type: 'record',
-  name: 'Interactions',
-  namespace: 'com.amazonaws.personalize.schema',
-  fields: [
-    { name: 'USER_ID', type: 'string' },
-    { name: 'ITEM_ID', type: 'string' },
-    { name: 'TIMESTAMP', type: 'long' },
-  ],
-  version: '1.0',
-});
+const SCHEMA = interactionsSchema();
 
 /** The ETL's output for the hetrec-size sample: USER_ID,ITEM_ID,TIMESTAMP with seconds. */
 async function interactionsCsv(file: string): Promise<number> {

@@ -10,21 +10,24 @@ import { runCli } from '../helpers/cli.js';
 
 const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true' };
 
-describe('--target aws', () => {
-  let dir: string;
-  let awsEnv: Record<string, string>;
-  before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'mlpipe-aws-'));
-    const generated = await runCli(['sample-data', '--users', '100', '--items', '300', '--ratings', '3000'], {
-      cwd: dir,
-      env,
-    });
-    assert.equal(generated.code, 0, generated.stderr);
-    const local = JSON.parse((await runCli(['local', 'env', '--json'], { cwd: dir, env })).stdout) as Record<
-      string,
-      string
-    >;
-    awsEnv = {
+/**
+ * A project with sample data whose aws target is a local stack: the SDK's default chain gets the
+ * stack's credentials and endpoint from the environment, as it would get AWS's.
+ */
+async function awsProject(prefix: string): Promise<{ dir: string; awsEnv: Record<string, string> }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const generated = await runCli(['sample-data', '--users', '100', '--items', '300', '--ratings', '3000'], {
+    cwd: dir,
+    env,
+  });
+  assert.equal(generated.code, 0, generated.stderr);
+  const local = JSON.parse((await runCli(['local', 'env', '--json'], { cwd: dir, env })).stdout) as Record<
+    string,
+    string
+  >;
+  return {
+    dir,
+    awsEnv: {
       ...env,
       AWS_ACCESS_KEY_ID: local.AWS_ACCESS_KEY_ID!,
       AWS_SECRET_ACCESS_KEY: local.AWS_SECRET_ACCESS_KEY!,
@@ -32,7 +35,15 @@ describe('--target aws', () => {
       AWS_ENDPOINT_URL: local.AWS_ENDPOINT_URL!,
       AWS_CONFIG_FILE: path.join(dir, 'no-aws-config'),
       AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-aws-credentials'),
-    };
+    },
+  };
+}
+
+describe('--target aws', () => {
+  let dir: string;
+  let awsEnv: Record<string, string>;
+  before(async () => {
+    ({ dir, awsEnv } = await awsProject('mlpipe-aws-'));
   });
   after(async () => {
     await runCli(['local', 'stop'], { cwd: dir, env });
@@ -82,25 +93,7 @@ describe('--target aws: deploy, ETL and import through the same code path', () =
   const aws = (args: string[]): ReturnType<typeof runCli> =>
     runCli([...args, '--target', 'aws'], { cwd: dir, env: awsEnv });
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'mlpipe-aws-pipeline-'));
-    const generated = await runCli(['sample-data', '--users', '100', '--items', '300', '--ratings', '3000'], {
-      cwd: dir,
-      env,
-    });
-    assert.equal(generated.code, 0, generated.stderr);
-    const local = JSON.parse((await runCli(['local', 'env', '--json'], { cwd: dir, env })).stdout) as Record<
-      string,
-      string
-    >;
-    awsEnv = {
-      ...env,
-      AWS_ACCESS_KEY_ID: local.AWS_ACCESS_KEY_ID!,
-      AWS_SECRET_ACCESS_KEY: local.AWS_SECRET_ACCESS_KEY!,
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL: local.AWS_ENDPOINT_URL!,
-      AWS_CONFIG_FILE: path.join(dir, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-aws-credentials'),
-    };
+    ({ dir, awsEnv } = await awsProject('mlpipe-aws-pipeline-'));
   });
   after(async () => {
     await runCli(['local', 'stop'], { cwd: dir, env });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { awsCliAvailable, awsCliEnv } from '../helpers/sdk.js';
+import { interactionsSchema } from '../helpers/personalize.js';
 
 const skip = awsCliAvailable() ? false : 'skipped: the aws CLI is not installed (Debian package awscli)';
 const T0 = 1_100_000_000;
@@ -145,20 +146,7 @@ describe('local stack Personalize with the AWS CLI', { skip }, () => {
     );
 
     const schemaFile = path.join(work, 'interactions.avsc');
-    await writeFile(
-      schemaFile,
-      JSON.stringify({
-        type: 'record',
-        name: 'Interactions',
-        namespace: 'com.amazonaws.personalize.schema',
-        fields: [
-          { name: 'USER_ID', type: 'string' },
-          { name: 'ITEM_ID', type: 'string' },
-          { name: 'TIMESTAMP', type: 'long' },
-        ],
-        version: '1.0',
-      }),
-    );
+    await writeFile(schemaFile, interactionsSchema());
     const { schemaArn } = await ok<{ schemaArn: string }>(
       'personalize',
       'create-schema',

@@ -14,6 +14,7 @@ import {
   type ServiceModel,
 } from '../helpers/botocore.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
+import { interactionsSchema } from '../helpers/personalize.js';
 
 const loaded = loadBotocoreModel('personalize');
 const model: ServiceModel | undefined = 'model' in loaded ? loaded.model : undefined;
@@ -49,18 +50,7 @@ const BUCKET = 'conformance';
 const ROLE = 'arn:aws:iam::000000000000:role/personalize';
 const T0 = 1_100_000_000;
 
-const INTERACTIONS_SCHEMA = JSON.stringify({
-  type: 'record',
-  name: 'Interactions',
-  namespace: 'com.amazonaws.personalize.schema',
-  fields: [
-    { name: 'USER_ID', type: 'string' },
-    { name: 'ITEM_ID', type: 'string' },
-    { name: 'TIMESTAMP', type: 'long' },
-    { name: 'EVENT_TYPE', type: ['null', 'string'] },
-  ],
-  version: '1.0',
-});
+const INTERACTIONS_SCHEMA = interactionsSchema([{ name: 'EVENT_TYPE', type: ['null', 'string'] }]);
 
 const ITEMS_SCHEMA = JSON.stringify({
   type: 'record',

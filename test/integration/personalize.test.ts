@@ -29,21 +29,12 @@ import {
 } from '../../src/local/services/personalize/operations.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { sdkError } from '../helpers/sdk.js';
+import { interactionsSchema } from '../helpers/personalize.js';
 
 const BUCKET = 'lake';
 const T0 = 1_100_000_000;
 
-const INTERACTIONS_SCHEMA = JSON.stringify({
-  type: 'record',
-  name: 'Interactions',
-  namespace: 'com.amazonaws.personalize.schema',
-  fields: [
-    { name: 'USER_ID', type: 'string' },
-    { name: 'ITEM_ID', type: 'string' },
-    { name: 'TIMESTAMP', type: 'long' },
-  ],
-  version: '1.0',
-});
+const INTERACTIONS_SCHEMA = interactionsSchema();
 
 const ITEMS_SCHEMA = JSON.stringify({
   type: 'record',
