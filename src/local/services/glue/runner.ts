@@ -32,7 +32,8 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../worker-start.js';
 import { EtlError, loadMappingSpec, specToJson, withOverrides, type EtlReport } from '../../../etl/index.js';
 import { AwsError } from '../../protocol/errors.js';
 import type { S3Service } from '../s3/operations.js';
@@ -202,21 +203,9 @@ async function* concatObjects(
   }
 }
 
-/**
- * Starts the run's worker. Built, worker.js loads directly. Under tsx (tests, `npm run dev`) Node 20
- * does not apply the parent's `--import tsx` hooks to a worker's entry module, so a small eval'd
- * bootstrap registers tsx in the worker first and then imports worker.ts.
- */
+/** Starts the run's worker (worker.ts beside this module). */
 function startWorker(task: EtlTaskInput): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./worker.js', import.meta.url), { workerData: task });
-  }
-  const target = new URL('./worker.ts', import.meta.url).href;
-  const api = import.meta.resolve('tsx/esm/api');
-  const code =
-    `(async () => { const { register } = await import(${JSON.stringify(api)}); register(); ` +
-    `await import(${JSON.stringify(target)}); })().catch((error) => { throw error; });`;
-  return new Worker(code, { eval: true, workerData: task });
+  return startModuleWorker(import.meta.url, 'worker', task);
 }
 
 /** Runs the ETL task in a worker thread, feeding it `input`; undefined if no worker could start. */

@@ -6,7 +6,8 @@
  * State lives in `<dataDir>/personalize/state.json`, replaced atomically on every change and
  * reloaded on open. Dataset groups and datasets go CREATE PENDING → CREATE IN_PROGRESS → ACTIVE in
  * the background within a few tens of milliseconds (a restart resumes that). Import jobs run one at
- * a time in creation order (data.ts reads, validates and stores the CSV); a restart turns jobs that
+ * a time in creation order: the CSV is read from S3 here, then checked and stored by data.ts in a
+ * worker thread (import-task.ts), so the stack keeps answering meanwhile; a restart turns jobs that
  * were pending or in progress into CREATE FAILED. `MLPIPE_LOCAL_IMPORT_DELAY_MS` (read when a job
  * starts) holds each job in CREATE IN_PROGRESS that long, or until it is unset, so tests can observe
  * in-flight jobs.
@@ -20,14 +21,13 @@ import { readJson } from '../../store/atomic.js';
 import type { LocalContext } from '../../types.js';
 import type { S3Service } from '../s3/operations.js';
 import { promises as fs } from 'node:fs';
+import { ImportStopped, startImportTask, type ImportTask, type RunningImport } from './import-task.js';
 import {
   checkSchemaForType,
   DataProblem,
   datasetDataDir,
-  importCsv,
   parseAvroSchema,
   personalizeDir,
-  type CsvFile,
   type DatasetType,
 } from './data.js';
 
@@ -183,6 +183,8 @@ export class PersonalizeService {
   private datasets = new Map<string, DatasetRecord>();
   private jobs = new Map<string, ImportJobRecord>();
   private queue: Promise<void> = Promise.resolve();
+  /** The import whose data is being checked and stored right now (in its worker thread). */
+  private running: RunningImport | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private seq = 0;
   private closing = false;
@@ -255,6 +257,7 @@ export class PersonalizeService {
   /** Stops scheduling work, lets the running import notice, and waits for the last save. */
   async close(): Promise<void> {
     this.closing = true;
+    this.running?.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.queue;
@@ -612,7 +615,8 @@ export class PersonalizeService {
       const dataset = this.dataset(job.datasetArn);
       const fields = parseAvroSchema(this.schema(dataset.schemaArn).schema);
       const files = await this.readCsv(job.dataSource.dataLocation);
-      const result = await importCsv({
+      if (this.closing) return; // left in flight: the next start records it as interrupted
+      this.running = startImportTask({
         dataDir: this.ctx.dataDir,
         datasetArn: dataset.datasetArn,
         type: dataset.datasetType,
@@ -620,10 +624,12 @@ export class PersonalizeService {
         files,
         mode: job.importMode,
       });
+      const result = await this.running.done.finally(() => (this.running = undefined));
       this.ctx.log(
         `personalize: ${job.jobName} imported ${result.records} records (${result.total} in the dataset)`,
       );
     } catch (error) {
+      if (error instanceof ImportStopped) return; // the server is closing: recorded as interrupted on the next start
       status = 'CREATE FAILED';
       if (error instanceof DataProblem || error instanceof AwsError) reason = error.message;
       else {
@@ -640,7 +646,7 @@ export class PersonalizeService {
   }
 
   /** The CSV file at `location`, or every *.csv under it when it ends in `/`. */
-  private async readCsv(location: string): Promise<CsvFile[]> {
+  private async readCsv(location: string): Promise<ImportTask['files']> {
     const { bucket, key } = parseS3(location)!;
     const none = (): DataProblem =>
       new DataProblem(`Invalid Data location: no CSV file found at ${location}.`);
@@ -660,12 +666,19 @@ export class PersonalizeService {
       } else {
         keys.push(key);
       }
-      const files: CsvFile[] = [];
+      const files: ImportTask['files'] = [];
       for (const k of keys.sort()) {
         const object = await this.s3.getObject({ bucket, key: k });
         const chunks: Buffer[] = [];
         for await (const chunk of object.body) chunks.push(chunk as Buffer);
-        files.push({ name: `s3://${bucket}/${k}`, text: Buffer.concat(chunks).toString('utf8') });
+        // A fresh buffer of its own (never the shared pool), as it is transferred to the worker.
+        const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+        let at = 0;
+        for (const chunk of chunks) {
+          data.set(chunk, at);
+          at += chunk.length;
+        }
+        files.push({ name: `s3://${bucket}/${k}`, data });
       }
       if (files.length === 0) throw none();
       return files;
