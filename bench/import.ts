@@ -44,8 +44,9 @@ async function interactionsCsv(file: string): Promise<number> {
   return out.length - 1;
 }
 
+/** Polls every 25 ms, as `mlpipe import` starts polling the local stack. */
 async function until(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 25));
 }
 
 async function duckdb(input: string): Promise<number | string> {

@@ -166,20 +166,18 @@ export function checkSchemaForType(fields: SchemaField[], type: DatasetType): vo
     );
 }
 
-/** One CSV record: its values and the 1-based line it starts on. */
-interface CsvRecord {
-  values: string[];
-  line: number;
-}
-
-/** RFC 4180 CSV (quotes, doubled quotes, CRLF or LF); blank lines are skipped. */
-export function* parseCsv(text: string): Generator<CsvRecord> {
+/**
+ * RFC 4180 CSV (quotes, doubled quotes, CRLF or LF); blank lines are skipped. Calls `onRecord`
+ * with each record's values and the 1-based line it starts on. Lines without a quote (the common
+ * case) are split with indexOf; the others go through the character-level parser.
+ */
+export function forEachCsvRecord(text: string, onRecord: (values: string[], line: number) => void): void {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
   const n = text.length;
-  // Where the next '"' is (n when none): lines before it have no quotes and take the fast path.
-  let nextQuote = text.indexOf('"', i);
-  if (nextQuote < 0) nextQuote = n;
+  // Where the next '"' and '\r' are (n when none), so each is searched for once per occurrence.
+  let nextQuote = -1;
+  let nextCr = -1;
   while (i < n) {
     const nl = text.indexOf('\n', i);
     const end = nl < 0 ? n : nl;
@@ -187,17 +185,30 @@ export function* parseCsv(text: string): Generator<CsvRecord> {
       nextQuote = text.indexOf('"', i);
       if (nextQuote < 0) nextQuote = n;
     }
-    if (nextQuote >= end) {
-      // No quote in this line: split it on commas (the common case, and much faster).
-      const raw = text.slice(i, text.charCodeAt(end - 1) === 13 && end > i ? end - 1 : end);
-      if (!raw.includes('\r')) {
-        const start = line;
-        line++;
-        i = end + 1;
-        if (raw === '') continue;
-        yield { values: raw.split(','), line: start };
-        continue;
+    if (nextCr < i) {
+      nextCr = text.indexOf('\r', i);
+      if (nextCr < 0) nextCr = n;
+    }
+    const lineEnd = end > i && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    if (nextQuote >= end && nextCr >= lineEnd) {
+      const start = line;
+      const from = i;
+      line++;
+      i = end + 1;
+      if (lineEnd === from) continue;
+      const values: string[] = [];
+      let p = from;
+      for (;;) {
+        const comma = text.indexOf(',', p);
+        if (comma < 0 || comma >= lineEnd) {
+          values.push(text.slice(p, lineEnd));
+          break;
+        }
+        values.push(text.slice(p, comma));
+        p = comma + 1;
       }
+      onRecord(values, start);
+      continue;
     }
     const start = line;
     const values: string[] = [];
@@ -241,7 +252,7 @@ export function* parseCsv(text: string): Generator<CsvRecord> {
       }
     }
     if (values.length === 1 && values[0] === '') continue;
-    yield { values, line: start };
+    onRecord(values, start);
   }
 }
 
@@ -463,15 +474,21 @@ class Interner {
  */
 class InteractionRows {
   count = 0;
-  private capacity = 1 << 16;
+  private capacity: number;
   private readonly numeric: boolean[];
   private readonly interners: (Interner | undefined)[];
   private columns: (Uint32Array | Float64Array)[];
-  private slots = new Int32Array(1 << 17).fill(-1);
+  private slots: Int32Array;
   private readonly scratch = new Float64Array(1);
   private readonly scratchBits = new Uint32Array(this.scratch.buffer);
 
-  constructor(private readonly fields: readonly SchemaField[]) {
+  /** `expectedRows` sizes the columns and table up front (they grow past it as needed). */
+  constructor(
+    private readonly fields: readonly SchemaField[],
+    expectedRows = 0,
+  ) {
+    this.capacity = 1 << Math.max(16, Math.ceil(Math.log2(expectedRows + 1)));
+    this.slots = new Int32Array(this.capacity * 2).fill(-1);
     this.numeric = fields.map((f) => f.type !== 'string' && f.type !== 'boolean');
     this.interners = fields.map((_, k) => (this.numeric[k] ? undefined : new Interner()));
     this.columns = fields.map((_, k) =>
@@ -581,52 +598,67 @@ export async function importCsv(options: {
   );
   // Interactions go straight into interned, typed columns with an exact duplicate check on them
   // (no per-row strings or arrays kept); Items/Users rows are few and kept as strings.
-  const interactions = type === 'INTERACTIONS' ? new InteractionRows(fields) : undefined;
+  const lines = (text: string): number => {
+    let count = 0;
+    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) count++;
+    return count;
+  };
+  const interactions =
+    type === 'INTERACTIONS'
+      ? new InteractionRows(
+          fields,
+          options.files.reduce((sum, file) => sum + lines(file.text), 0),
+        )
+      : undefined;
   const seen = new Set<string>();
   const rows: string[][] = [];
   for (const file of options.files) {
     if (options.signal?.aborted) throw new Error('aborted');
-    const records = parseCsv(file.text);
-    const first = records.next();
-    if (first.done) continue;
-    const header = first.value.values.map((h) => h.trim());
-    const missing = fields.filter((f) => !f.nullable && !header.includes(f.name)).map((f) => f.name);
-    if (missing.length > 0)
-      throw new DataProblem(`Input CSV is missing the following columns: [${missing.join(', ')}]`);
-    const unknown = header.filter((h) => !fields.some((f) => f.name === h));
-    if (unknown.length > 0)
-      throw new DataProblem(
-        `Input CSV has columns that are not in the schema: [${unknown.join(', ')}] (${file.name}).`,
-      );
-    const positions = fields.map((f) => header.indexOf(f.name));
-    // The common case, columns in schema order: rows are the parsed records themselves.
-    const inOrder = header.length === fields.length && positions.every((p, k) => p === k);
-    for (const record of records) {
-      if (record.values.length !== header.length)
+    let header: string[] | undefined;
+    let positions: number[] = [];
+    let inOrder = false;
+    forEachCsvRecord(file.text, (values, line) => {
+      if (header === undefined) {
+        header = values.map((h) => h.trim());
+        const named = header;
+        const missing = fields.filter((f) => !f.nullable && !named.includes(f.name)).map((f) => f.name);
+        if (missing.length > 0)
+          throw new DataProblem(`Input CSV is missing the following columns: [${missing.join(', ')}]`);
+        const unknown = named.filter((h) => !fields.some((f) => f.name === h));
+        if (unknown.length > 0)
+          throw new DataProblem(
+            `Input CSV has columns that are not in the schema: [${unknown.join(', ')}] (${file.name}).`,
+          );
+        positions = fields.map((f) => named.indexOf(f.name));
+        // The common case, columns in schema order: rows are the parsed records themselves.
+        inOrder = named.length === fields.length && positions.every((p, k) => p === k);
+        return;
+      }
+      if (values.length !== header.length)
         throw new DataProblem(
-          `Line ${record.line} of ${file.name} has ${record.values.length} columns; the header has ${header.length}.`,
+          `Line ${line} of ${file.name} has ${values.length} columns; the header has ${header.length}.`,
         );
-      const row = inOrder ? record.values : positions.map((p) => (p < 0 ? '' : record.values[p]!));
+      const row = inOrder ? values : positions.map((p) => (p < 0 ? '' : values[p]!));
       for (let k = 0; k < fields.length; k++) {
         const problem = valueProblem(fields[k]!, row[k]!);
-        if (problem !== undefined) throw new DataProblem(problem(`on line ${record.line} of ${file.name}`));
+        if (problem !== undefined) throw new DataProblem(problem(`on line ${line} of ${file.name}`));
       }
       if (timestampAt >= 0) {
         const ts = Number(row[timestampAt]);
         if (ts > MILLIS_THRESHOLD)
           throw new DataProblem(
-            `${fields[timestampAt]!.name} values look like milliseconds (e.g. ${ts} on line ${record.line} of ${file.name}); Personalize expects Unix epoch seconds.`,
+            `${fields[timestampAt]!.name} values look like milliseconds (e.g. ${ts} on line ${line} of ${file.name}); Personalize expects Unix epoch seconds.`,
           );
       }
       if (interactions !== undefined) {
         interactions.add(row);
-        continue;
+        return;
       }
       const key = row.join('\u0000');
-      if (seen.has(key)) continue;
+      if (seen.has(key)) return;
       seen.add(key);
       rows.push(row);
-    }
+    });
   }
   const imported = interactions?.count ?? rows.length;
   const minimum = type === 'INTERACTIONS' ? MIN_RECORDS : 1;
