@@ -35,9 +35,10 @@ spinner; on ACTIVE it prints a summary, on CREATE FAILED the failure reason (exi
 for the dataset is already running, it attaches to that one instead of starting another.
 --no-wait prints the job ARN at once; --arn re-attaches to a job.
 
---dataset items imports movie metadata into the Items dataset: the catalogue file (the lake's
-raw/movies.dat that \`mlpipe upload-raw\` uploads, or a local file given with --items) is converted
-with an items spec (glue/mappings/items/) into items/items.csv first. --data imports a CSV that is
+--dataset items imports movie metadata into the Items dataset: the catalogue file (raw/movies.dat
+or raw/movies.csv, which \`mlpipe upload-raw\` uploads beside the ratings, or a local file given with
+--items) is converted with an items spec (glue/mappings/items/; chosen by the file's name unless
+--items-spec says) into items/items.csv first. --data imports a CSV that is
 already in Personalize's format, as is.`;
   static override examples = [
     '<%= config.bin %> import',
@@ -46,7 +47,8 @@ already in Personalize's format, as is.`;
     '<%= config.bin %> import --arn arn:aws:personalize:us-east-1:000000000000:dataset-import-job/…',
     '<%= config.bin %> import --dataset items',
     '<%= config.bin %> import --items data/movies.dat',
-    '<%= config.bin %> import --items ml-latest-small/movies.csv --items-spec ml-latest-small-movies',
+    '<%= config.bin %> import --items ml-latest-small/movies.csv',
+    '<%= config.bin %> import --items catalogue.tsv --items-spec ./my-items-spec.json',
   ];
   static override flags = {
     dataset: Flags.string({
@@ -76,7 +78,7 @@ already in Personalize's format, as is.`;
         'Local catalogue file (e.g. data/movies.dat) to convert and import into the Items dataset.',
     }),
     'items-spec': Flags.string({
-      description: `Items spec (name in glue/mappings/items/, or a .json path) that reads the catalogue [default: ${DEFAULT_ITEMS_SPEC}].`,
+      description: `Items spec (name in glue/mappings/items/, or a .json path) that reads the catalogue [default: by file name: movies.csv → ml-latest-small-movies, otherwise ${DEFAULT_ITEMS_SPEC}].`,
     }),
     'job-name': Flags.string({
       description: 'Name of the import job [default: <project>-<dataset>-<time>-<random>].',
@@ -134,7 +136,7 @@ already in Personalize's format, as is.`;
       if (kind === 'items' && flags.data === undefined) {
         items = await prepareItems(clients, this.settings, targets, {
           ...(flags.items === undefined ? {} : { file: flags.items }),
-          specName: flags['items-spec'] ?? DEFAULT_ITEMS_SPEC,
+          ...(flags['items-spec'] === undefined ? {} : { specName: flags['items-spec'] }),
         });
         dataLocation = items.uri;
         this.note(

@@ -15,7 +15,13 @@ import { ExitCode, MlpipeError, translateAwsError, usageError } from './errors.j
 import { parseS3Uri, s3Uri } from './lake.js';
 import { PACKAGE_ROOT, requireStackOutputs } from './stacks.js';
 import { pollIntervals, waitFor } from './wait.js';
-import { convertItems, itemsFieldsOf, loadItemsSpec, type ItemsConversion } from '../etl/items.js';
+import {
+  convertItems,
+  DEFAULT_ITEMS_SPEC,
+  itemsFieldsOf,
+  loadItemsSpec,
+  type ItemsConversion,
+} from '../etl/items.js';
 
 export type DatasetKind = 'interactions' | 'items';
 export type ImportMode = 'FULL' | 'INCREMENTAL';
@@ -275,24 +281,38 @@ export interface PreparedItems extends ItemsConversion {
 }
 
 /**
- * Converts the catalogue (a local file, or the lake's raw movies.dat) with an items spec into the
- * Items dataset's CSV and writes it to `<items prefix>items.csv`. Nothing is written unless every
- * line converts.
+ * The catalogue files `upload-raw` puts beside the ratings, in the order they are looked for in the
+ * lake's raw prefix, with the items spec that reads each.
+ */
+export const CATALOGUES: readonly { file: string; spec: string }[] = [
+  { file: 'movies.dat', spec: 'hetrec2011-movies' },
+  { file: 'movies.csv', spec: 'ml-latest-small-movies' },
+];
+
+/** The items spec for a catalogue file when none is given: by its name, else hetrec's. */
+export function defaultItemsSpec(file: string): string {
+  const base = path.basename(file).toLowerCase();
+  return (
+    CATALOGUES.find((c) => c.file === base)?.spec ??
+    (base.endsWith('.csv') ? 'ml-latest-small-movies' : DEFAULT_ITEMS_SPEC)
+  );
+}
+
+/**
+ * Converts the catalogue (a local file, or the one `upload-raw` put in the lake's raw prefix) with
+ * an items spec (given, or chosen by the file's name) into the Items dataset's CSV and writes it to
+ * `<items prefix>items.csv`. Nothing is written unless every line converts.
  */
 export async function prepareItems(
   clients: Clients,
   settings: Settings,
   targets: PersonalizeTargets,
-  options: { file?: string; specName: string },
+  options: { file?: string; specName?: string },
 ): Promise<PreparedItems> {
-  const { spec } = await loadItemsSpec(options.specName, {
-    projectDir: settings.projectDir,
-    packageRoot: PACKAGE_ROOT,
-  });
   const fields = itemsFieldsOf(await itemsSchema(clients, datasetArnFor(targets, 'items', settings)));
   const s3 = await clients.s3();
   const { GetObjectCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
-  let content: Buffer;
+  let content: Buffer | undefined;
   let source: string;
   if (options.file !== undefined) {
     source = options.file;
@@ -307,22 +327,37 @@ export async function prepareItems(
       );
     }
   } else {
-    const key = `${settings.prefixes.raw.value}movies.dat`;
-    source = s3Uri({ bucket: targets.bucket, key });
-    try {
-      const object = await s3.send(new GetObjectCommand({ Bucket: targets.bucket, Key: key }));
-      content = Buffer.from((await object.Body?.transformToByteArray()) ?? new Uint8Array());
-    } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchKey')
-        throw new MlpipeError(`There is no items file at ${source}.`, {
+    const raw = settings.prefixes.raw.value;
+    source = s3Uri({ bucket: targets.bucket, key: `${raw}${CATALOGUES[0]!.file}` });
+    for (const catalogue of CATALOGUES) {
+      const uri = s3Uri({ bucket: targets.bucket, key: `${raw}${catalogue.file}` });
+      try {
+        const object = await s3.send(
+          new GetObjectCommand({ Bucket: targets.bucket, Key: `${raw}${catalogue.file}` }),
+        );
+        content = Buffer.from((await object.Body?.transformToByteArray()) ?? new Uint8Array());
+        source = uri;
+        break;
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'NoSuchKey')
+          throw translateAwsError(error, `Reading ${uri}`);
+      }
+    }
+    if (content === undefined)
+      throw new MlpipeError(
+        `There is no items file in s3://${targets.bucket}/${raw} (looked for ${CATALOGUES.map((c) => c.file).join(', ')}).`,
+        {
           code: 'NO_ITEMS_FILE',
           suggestions: [
-            '`mlpipe upload-raw` uploads movies.dat beside the ratings file, or pass a local file: --items data/movies.dat.',
+            '`mlpipe upload-raw` uploads movies.dat beside the ratings file; or convert a local file: --items data/movies.dat.',
           ],
-        });
-      throw translateAwsError(error, `Reading ${source}`);
-    }
+        },
+      );
   }
+  const { spec } = await loadItemsSpec(options.specName ?? defaultItemsSpec(source), {
+    projectDir: settings.projectDir,
+    packageRoot: PACKAGE_ROOT,
+  });
   const converted = convertItems(content, path.basename(source), spec, fields);
   const key = `${settings.prefixes.items.value}items.csv`;
   try {

@@ -253,6 +253,24 @@ describe('mlpipe import', () => {
     );
   });
 
+  it('reads a MovieLens movies.csv with the spec its name selects', async () => {
+    const file = path.join(dir, 'movies.csv');
+    const lines = ['movieId,title,genres'];
+    for (let i = 1; i <= 20; i++) lines.push(`${i},"Film ${i}, The (${1990 + i})",Drama|Comedy`);
+    lines.push('21,Untitled,(no genres listed)');
+    writeFileSync(file, `${lines.join('\r\n')}\r\n`);
+    const result = await runCli(['import', '--items', file, '--json'], { cwd: dir, env });
+    assert.equal(result.code, 0, result.stderr);
+    const out = JSON.parse(result.stdout) as ImportJson;
+    assert.equal(out.job.status, 'ACTIVE');
+    assert.equal(out.items?.rows, 21);
+    const csv = await (
+      await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'items/items.csv' }))
+    ).Body!.transformToString();
+    assert.equal(csv.split('\n')[1], `1,"Film 1, The",Drama|Comedy,1991,${Date.UTC(1991, 0, 1) / 1000}`);
+    assert.equal(csv.split('\n')[21], '21,Untitled,,,');
+  });
+
   it('lists dataset groups, datasets and their latest imports', async () => {
     const result = await runCli(['datasets'], { cwd: dir, env });
     assert.equal(result.code, 0, result.stderr);

@@ -175,3 +175,13 @@ describe('convertItems', () => {
     assert.deepEqual(spec.source.columns, ['id', 'title', 'year']);
   });
 });
+
+describe('defaultItemsSpec', () => {
+  it('picks the spec by the catalogue file name', async () => {
+    const { defaultItemsSpec } = await import('../../src/lib/imports.js');
+    assert.equal(defaultItemsSpec('s3://lake/raw/movies.dat'), 'hetrec2011-movies');
+    assert.equal(defaultItemsSpec('/home/me/ml-latest-small/movies.csv'), 'ml-latest-small-movies');
+    assert.equal(defaultItemsSpec('catalogue.CSV'), 'ml-latest-small-movies');
+    assert.equal(defaultItemsSpec('items.tsv'), 'hetrec2011-movies');
+  });
+});
