@@ -416,9 +416,9 @@ describe('local stack Personalize', () => {
     assert.match(
       await refusal('Items', [
         { name: 'ITEM_ID', type: 'string' },
-        ...Array.from({ length: 51 }, (_, i) => ({ name: `M${i}`, type: 'string' })),
+        ...Array.from({ length: 101 }, (_, i) => ({ name: `M${i}`, type: 'string' })),
       ]),
-      /at most 50 metadata fields; this one has 51/,
+      /at most 100 metadata fields; this one has 101/,
     );
 
     // categorical/textual belong on string fields only, and are refused at CreateSchema otherwise.

@@ -119,7 +119,7 @@ const RULES: Record<DatasetType, Rule> = {
     required: { ITEM_ID: ['string'] },
     optional: { CREATION_TIMESTAMP: ['long'] },
     minMetadata: 1,
-    maxMetadata: 50,
+    maxMetadata: 100,
   },
   USERS: { required: { USER_ID: ['string'] }, optional: {}, minMetadata: 1, maxMetadata: 25 },
 };
