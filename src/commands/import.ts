@@ -115,6 +115,19 @@ already in Personalize's format, as is.`;
         [],
         'BAD_FLAGS',
       );
+    if (
+      flags.mode === 'incremental' &&
+      flags.arn === undefined &&
+      flags.data === undefined &&
+      kind === 'interactions'
+    )
+      throw usageError(
+        `An incremental import appends the data it is given; the default, the lake's ${this.settings.prefixes.transformed.value} prefix, holds everything the ETL wrote, so appending it would repeat interactions already imported.`,
+        [
+          'Give the new interactions with --data, e.g. --data s3://<bucket>/transformed/2026-11/, or run a full import.',
+        ],
+        'INCREMENTAL_NEEDS_DATA',
+      );
     if (flags['items-spec'] !== undefined && kind !== 'items')
       throw usageError(
         '--items-spec applies to item metadata: add --dataset items or --items FILE.',

@@ -305,8 +305,18 @@ describe('mlpipe import: running imports', () => {
     await runCli(['local', 'stop'], { cwd: dir, env });
   });
 
-  it('refuses an incremental import before any full import', async () => {
-    const result = await runCli(['import', '--mode', 'incremental'], { cwd: dir, env });
+  it('refuses an incremental import of the whole ETL output, and before any full import', async () => {
+    const whole = await runCli(['import', '--mode', 'incremental'], { cwd: dir, env });
+    assert.equal(whole.code, 2, whole.stderr);
+    assert.match(
+      whole.errorText,
+      /An incremental import appends the data it is given; the default, the lake's transformed\/ prefix, holds everything the ETL wrote/,
+    );
+    assert.match(whole.errorText, /Give the new interactions with --data/);
+    const result = await runCli(
+      ['import', '--mode', 'incremental', '--data', 's3://mlpipe-datalake/transformed/interactions.csv'],
+      { cwd: dir, env },
+    );
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.errorText, /An incremental import needs a completed full import first/);
     assert.match(result.errorText, /mlpipe import --mode full/);

@@ -468,7 +468,8 @@ describe('local stack Personalize', () => {
         .join('\n')
         .concat('\n'),
     );
-    await put('rich/no-text.csv', 'ITEM_ID,PRICE,CREATION_TIMESTAMP\ni3,2,1100000002\n');
+    // An incremental import adds new items and replaces the record of an item it names again.
+    await put('rich/no-text.csv', 'ITEM_ID,PRICE,CREATION_TIMESTAMP\ni3,2,1100000002\ni2,3,1100000003\n');
     const good = await importJob('rich-1', datasetArn!, `s3://${BUCKET}/rich/items.csv`);
     assert.equal(good.status, 'ACTIVE', good.failureReason);
     const incremental = await importJob(
@@ -481,7 +482,7 @@ describe('local stack Personalize', () => {
     const before = await loadMetadata(stack.dataDir, datasetArn!);
     assert.deepEqual(before?.rows, [
       ['i1', 'Comedy|Drama', '', '9.5', '1100000000'],
-      ['i2', '', '', '1', '1100000001'],
+      ['i2', '', '', '3', '1100000003'],
       ['i3', '', '', '2', '1100000002'],
     ]);
 

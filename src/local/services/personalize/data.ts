@@ -674,8 +674,18 @@ export async function importCsv(options: {
     if (options.mode === 'INCREMENTAL') {
       const previous = await loadMetadata(options.dataDir, options.datasetArn);
       if (previous) {
+        // A record whose ID the dataset already has replaces it in place; new IDs are appended.
         const remap = columns.map((c) => previous.columns.indexOf(c));
-        all = [...previous.rows.map((r) => remap.map((p) => (p < 0 ? '' : r[p]!))), ...rows];
+        all = previous.rows.map((r) => remap.map((p) => (p < 0 ? '' : r[p]!)));
+        const idAt = columns.indexOf(type === 'ITEMS' ? 'ITEM_ID' : 'USER_ID');
+        const position = new Map(all.map((r, k) => [r[idAt]!, k]));
+        for (const row of rows) {
+          const at = position.get(row[idAt]!);
+          if (at === undefined) {
+            position.set(row[idAt]!, all.length);
+            all.push(row);
+          } else all[at] = row;
+        }
       }
     }
     await writeFileAtomic(file, encode({ type, count: all.length, columns, rows: all }, []));
