@@ -2,9 +2,12 @@ import { prose } from '../lib/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../lib/base-command.js';
 import { DEFAULT_ITEMS_SPEC } from '../etl/items.js';
-import { usageError } from '../lib/errors.js';
+import { MlpipeError, usageError } from '../lib/errors.js';
 import {
+  datasetArnFor,
   defaultDataLocation,
+  importRunningError,
+  runningImport,
   describeImport,
   isImportRunning,
   personalizeTargets,
@@ -31,8 +34,9 @@ export default class Import extends MlpipeCommand<typeof Import> {
   static override summary = 'Import the transformed interactions (or item metadata) into Personalize.';
   static override description = prose`Starts a Personalize dataset import job for the interactions dataset of the Personalize stack
 (default data: the lake's transformed/ prefix, which \`mlpipe run-etl\` writes) and waits for it with a
-spinner; on ACTIVE it prints a summary, on CREATE FAILED the failure reason (exit 3). If an import
-for the dataset is already running, it attaches to that one instead of starting another.
+spinner; on ACTIVE it prints a summary, on CREATE FAILED the failure reason (exit 3). If the same import
+(same data and mode) is already running, it attaches to that one; while an import of other data
+runs, it refuses and names the running job.
 --no-wait prints the job ARN at once; --arn re-attaches to a job.
 
 --dataset items imports movie metadata into the Items dataset: the catalogue file (raw/movies.dat
@@ -147,6 +151,9 @@ already in Personalize's format, as is.`;
       const targets = await personalizeTargets(clients, this.settings);
       let dataLocation = flags.data ?? defaultDataLocation(targets, this.settings, kind);
       if (kind === 'items' && flags.data === undefined) {
+        // items.csv is rewritten below: never while an import may be reading it.
+        const running = await runningImport(clients, datasetArnFor(targets, 'items', this.settings));
+        if (running !== undefined) throw importRunningError(running);
         items = await prepareItems(clients, this.settings, targets, {
           ...(flags.items === undefined ? {} : { file: flags.items }),
           ...(flags['items-spec'] === undefined ? {} : { specName: flags['items-spec'] }),
@@ -174,7 +181,7 @@ already in Personalize's format, as is.`;
       attached = started.attached;
       if (attached)
         this.notice(
-          `An import into this dataset is already running: ${job.name} (${job.status}); attaching to it instead of starting another.`,
+          `The same import is already running: ${job.name} (${job.status}); attaching to it instead of starting another.`,
         );
       else this.note(`Started import ${job.name} (${job.mode}) from ${job.dataLocation ?? dataLocation}.`);
     }
@@ -197,7 +204,12 @@ already in Personalize's format, as is.`;
       });
       spinner.succeed(`import ${job.name}: ${job.status} in ${formatDuration(Date.now() - started)}`);
     } catch (error) {
-      spinner?.fail(`import ${job.name}: not imported`);
+      const current = job;
+      spinner?.fail(
+        error instanceof MlpipeError && error.code === 'TIMED_OUT'
+          ? `import ${current.name}: still running; it goes on (re-attach with --arn)`
+          : `import ${current.name}: not imported`,
+      );
       throw error;
     }
     this.log(`Dataset:  ${job.datasetArn}`);

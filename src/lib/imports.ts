@@ -128,19 +128,29 @@ export async function requireCsvAt(clients: Clients, uri: string, hint: string):
   const { bucket, key } = parseS3Uri(uri);
   const s3 = await clients.s3();
   const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
-  const listed = await s3
-    .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1000 }))
-    .catch((error: unknown) => {
-      throw translateAwsError(error, `Looking for data at ${uri}`);
-    });
-  const keys = (listed.Contents ?? []).map((o) => o.Key ?? '');
-  const found =
-    key === '' || key.endsWith('/') ? keys.some((k) => k.toLowerCase().endsWith('.csv')) : keys.includes(key);
-  if (!found)
-    throw new MlpipeError(`There is no CSV to import at ${uri}.`, {
-      code: 'NO_IMPORT_DATA',
-      suggestions: [hint],
-    });
+  const folder = key === '' || key.endsWith('/');
+  let token: string | undefined;
+  do {
+    const listed = await s3
+      .send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: key,
+          ...(folder ? {} : { MaxKeys: 1 }),
+          ...(token === undefined ? {} : { ContinuationToken: token }),
+        }),
+      )
+      .catch((error: unknown) => {
+        throw translateAwsError(error, `Looking for data at ${uri}`);
+      });
+    const keys = (listed.Contents ?? []).map((o) => o.Key ?? '');
+    if (folder ? keys.some((k) => k.toLowerCase().endsWith('.csv')) : keys.includes(key)) return;
+    token = folder && listed.IsTruncated ? listed.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  throw new MlpipeError(`There is no CSV to import at ${uri}.`, {
+    code: 'NO_IMPORT_DATA',
+    suggestions: [hint],
+  });
 }
 
 export async function describeImport(clients: Clients, arn: string): Promise<ImportJobView> {
@@ -187,9 +197,30 @@ export interface StartImportOptions {
   jobName?: string;
 }
 
+/** The import running (pending or in progress) for the dataset, if any. */
+export async function runningImport(
+  clients: Clients,
+  datasetArn: string,
+): Promise<ImportJobView | undefined> {
+  const running = (await listImports(clients, datasetArn)).find((job) => isImportRunning(job.status));
+  return running === undefined ? undefined : describeImport(clients, running.arn);
+}
+
+/** The refusal when another import runs for the dataset and this one cannot simply wait for it. */
+export function importRunningError(running: ImportJobView): MlpipeError {
+  return new MlpipeError(
+    `Another import into this dataset is running: ${running.name} (${running.status}, ${running.mode} from ${running.dataLocation ?? '?'}). Nothing was started or changed.`,
+    {
+      code: 'IMPORT_RUNNING',
+      suggestions: [`Wait for it with \`mlpipe import --arn ${running.arn}\`, then run this import again.`],
+    },
+  );
+}
+
 /**
- * Starts an import, or returns the one already running for the dataset (`attached: true`), since
- * a second one would only queue behind it on the same data.
+ * Starts an import. When one is already running for the dataset with the same data and mode (and
+ * no job name was asked for), returns that one (`attached: true`) instead: a second would only
+ * repeat it. A running import of anything else is an IMPORT_RUNNING error.
  */
 export async function startImport(
   clients: Clients,
@@ -198,8 +229,16 @@ export async function startImport(
   options: StartImportOptions,
 ): Promise<{ job: ImportJobView; attached: boolean }> {
   const datasetArn = datasetArnFor(targets, options.kind, settings);
-  const running = (await listImports(clients, datasetArn)).find((job) => isImportRunning(job.status));
-  if (running !== undefined) return { job: await describeImport(clients, running.arn), attached: true };
+  const running = await runningImport(clients, datasetArn);
+  if (running !== undefined) {
+    if (
+      options.jobName === undefined &&
+      running.dataLocation === options.dataLocation &&
+      running.mode === options.mode
+    )
+      return { job: running, attached: true };
+    throw importRunningError(running);
+  }
   const personalize = await clients.personalize();
   const { CreateDatasetImportJobCommand } = await import('@aws-sdk/client-personalize');
   const jobName = options.jobName ?? uniqueJobName(settings, options.kind);

@@ -291,9 +291,9 @@ describe('mlpipe import', () => {
 });
 
 describe('mlpipe import: running imports', () => {
-  // The local stack holds every import in CREATE IN_PROGRESS for 2 s, so a second command can
-  // find it running.
-  const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true', MLPIPE_LOCAL_IMPORT_DELAY_MS: '2000' };
+  // The local stack holds every import in CREATE IN_PROGRESS for 4 s, so the next commands find
+  // it running.
+  const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true', MLPIPE_LOCAL_IMPORT_DELAY_MS: '4000' };
   let dir: string;
 
   before(async () => {
@@ -327,6 +327,19 @@ describe('mlpipe import: running imports', () => {
     assert.equal(started.code, 0, started.stderr);
     const arn = started.stdout.trim();
     assert.match(arn, /^arn:aws:personalize:us-east-1:\d{12}:dataset-import-job\/mlpipe-interactions-/);
+    const other = await runCli(['import', '--data', 's3://mlpipe-datalake/transformed/interactions.csv'], {
+      cwd: dir,
+      env,
+    });
+    assert.equal(other.code, 1, other.stderr);
+    assert.match(
+      other.errorText,
+      /Another import into this dataset is running: mlpipe-interactions-\S+ \(CREATE (PENDING|IN_PROGRESS), FULL from s3:\/\/mlpipe-datalake\/transformed\/\)\. Nothing was started or changed\./,
+    );
+    assert.match(
+      other.errorText,
+      /Wait for it with `mlpipe import --arn arn:aws:personalize:us-east-1:\d{12}:dataset-import-job\//,
+    );
     const second = await runCli(['import', '--json'], { cwd: dir, env });
     assert.equal(second.code, 0, second.stderr);
     const out = JSON.parse(second.stdout) as ImportJson;
@@ -335,7 +348,7 @@ describe('mlpipe import: running imports', () => {
     assert.equal(out.job.status, 'ACTIVE');
     assert.match(
       second.stderr,
-      /An import into this dataset is already running: mlpipe-interactions-\S+ \(CREATE (PENDING|IN_PROGRESS)\); attaching to it/,
+      /The same import is already running: mlpipe-interactions-\S+ \(CREATE (PENDING|IN_PROGRESS)\); attaching to it/,
     );
     const again = await runCli(['import', '--arn', arn, '--json'], { cwd: dir, env });
     assert.equal(again.code, 0, again.stderr);
@@ -343,5 +356,23 @@ describe('mlpipe import: running imports', () => {
     const unknown = await runCli(['import', '--arn', `${arn}-nope`], { cwd: dir, env });
     assert.equal(unknown.code, 1);
     assert.match(unknown.errorText, /There is no dataset import job arn:aws:personalize:.*-nope\./);
+  });
+
+  it('refuses to rewrite items.csv while an items import runs', async () => {
+    const started = await runCli(['import', '--dataset', 'items', '--no-wait'], { cwd: dir, env });
+    assert.equal(started.code, 0, started.stderr);
+    const s3 = await localS3Client(dir, env);
+    try {
+      const head = () => s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'items/items.csv' }));
+      const before = (await head()).ETag;
+      const again = await runCli(['import', '--items', path.join('data', 'movies.dat')], { cwd: dir, env });
+      assert.equal(again.code, 1, again.stderr);
+      assert.match(again.errorText, /Another import into this dataset is running: mlpipe-items-/);
+      assert.equal((await head()).ETag, before, 'items.csv untouched');
+      const waited = await runCli(['import', '--arn', started.stdout.trim()], { cwd: dir, env });
+      assert.equal(waited.code, 0, waited.stderr);
+    } finally {
+      s3.destroy();
+    }
   });
 });

@@ -502,6 +502,16 @@ describe('local stack Personalize', () => {
         'ITEM_ID,PRICE,CREATION_TIMESTAMP\ni9,1,1100000000000\n',
         /^CREATION_TIMESTAMP values look like milliseconds .*Unix epoch seconds/,
       ],
+      [
+        'hex-price.csv',
+        'ITEM_ID,PRICE,CREATION_TIMESTAMP\ni9,0x10,1100000000\n',
+        /^Invalid float value "0x10" for PRICE on line 2/,
+      ],
+      [
+        'two-records.csv',
+        'ITEM_ID,PRICE,CREATION_TIMESTAMP\ni9,1,1100000000\ni8,1,1100000000\ni9,2,1100000000\n',
+        /^ITEM_ID i9 has two different records: line 2 of s3:\/\/lake\/rich\/two-records\.csv and line 4 of s3:\/\/lake\/rich\/two-records\.csv\. Each ITEM_ID needs one record\.$/,
+      ],
     ];
     for (const [key, body, reason] of failures) {
       await put(`rich/${key}`, body);
@@ -585,6 +595,18 @@ describe('local stack Personalize', () => {
     assert.equal(data.count, 2400);
     assert.equal(data.items.length, 2400);
     assert.equal(data.users.length, 50);
+    // Appended rows map onto the dataset's ID tables: row 1200 + k is line k + 2 of more/a.csv.
+    for (const k of [0, 1, 599, 600, 1199]) {
+      const i = k < 600 ? 5000 + k : 6000 + k - 600;
+      assert.deepEqual(
+        [
+          data.users[data.userIndex[1200 + k]!],
+          data.items[data.itemIndex[1200 + k]!],
+          data.timestamps[1200 + k],
+        ],
+        [`u${i % 50}`, `i${i}`, T0 + i],
+      );
+    }
 
     // FULL replaces.
     await put('replace.csv', interactionsCsv(1000, 9000));
@@ -661,6 +683,58 @@ describe('local stack Personalize', () => {
       ['u0', 'i0', T0, 'watch', 1.5],
       ['u0', 'i0', T0, 'watch', Number.NaN],
     ]);
+  });
+
+  it('reads CRLF, BOM, bare-CR and quoted CSV, and collapses only rows whose text repeats', async () => {
+    const datasetArn = await interactionsDataset('csv-forms');
+    // Bare CR line ends and more rows than the columns start with (their size comes from '\n's).
+    const rows = Array.from({ length: 70_000 }, (_, i) => `u${i % 100},i${i % 5000},${T0 + i}`);
+    await put('cr.csv', `USER_ID,ITEM_ID,TIMESTAMP\r${rows.join('\r')}\r${rows.slice(0, 10).join('\r')}\r`);
+    const cr = await importJob('cr', datasetArn, `s3://${BUCKET}/cr.csv`);
+    assert.equal(cr.status, 'ACTIVE', cr.failureReason);
+    let data = (await loadInteractions(stack.dataDir, datasetArn))!;
+    assert.equal(data.count, 70_000, 'the ten repeated rows collapse');
+    assert.deepEqual(
+      [data.users[data.userIndex[69_999]!], data.items[data.itemIndex[69_999]!], data.timestamps[69_999]],
+      ['u99', 'i4999', T0 + 69_999],
+    );
+    // A BOM, CRLF, a quoted ID with a comma and one with a line break; numbers spelled differently
+    // are different text, so not duplicates.
+    const body = [
+      '\ufeffUSER_ID,ITEM_ID,TIMESTAMP',
+      ...interactionsCsv(1000).split('\n').slice(1, -1),
+      '"u,1","i\n1",1100000000',
+      '"u,1","i\n1",1100000000',
+      'u1,i1,0100',
+      'u1,i1,100',
+      'u1,i1,100',
+    ].join('\r\n');
+    await put('forms.csv', `${body}\r\n`);
+    const forms = await importJob('forms', datasetArn, `s3://${BUCKET}/forms.csv`);
+    assert.equal(forms.status, 'ACTIVE', forms.failureReason);
+    data = (await loadInteractions(stack.dataDir, datasetArn))!;
+    assert.equal(data.count, 1003);
+    assert.deepEqual(
+      [1000, 1001, 1002].map((k) => [
+        data.users[data.userIndex[k]!],
+        data.items[data.itemIndex[k]!],
+        data.timestamps[k],
+      ]),
+      [
+        ['u,1', 'i\n1', 1100000000],
+        ['u1', 'i1', 100],
+        ['u1', 'i1', 100],
+      ],
+    );
+    // An unterminated quote is named, not swallowed.
+    await put('open-quote.csv', `${interactionsCsv(1000)}u1,"i1,1100000000\nu2,i2,1100000001\n`);
+    const open = await importJob('open-quote', datasetArn, `s3://${BUCKET}/open-quote.csv`);
+    assert.equal(open.status, 'CREATE FAILED');
+    assert.match(
+      open.failureReason!,
+      /^A quoted field that starts on line 1002 of s3:\/\/lake\/open-quote\.csv has no closing quote/,
+    );
+    assert.equal((await loadInteractions(stack.dataDir, datasetArn))!.count, 1003, 'data untouched');
   });
 
   it('fails bad imports with clear reasons and leaves the previous data untouched', async () => {

@@ -77,6 +77,26 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array): 
   }
 }
 
+/**
+ * Writes `data` to a fsynced temp file next to `target` and returns its path; `commitFile` moves it
+ * into place later (so another thread can do the writing and the owner decides when it counts).
+ */
+export async function stageFile(target: string, data: string | Uint8Array): Promise<string> {
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const tmp = tempPathFor(target);
+  const handle = await fs.open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await fs.rm(tmp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  return tmp;
+}
+
 /** Atomically moves an already-written, fsynced temp file into place. */
 export async function commitFile(tmp: string, target: string): Promise<void> {
   await fs.mkdir(path.dirname(target), { recursive: true });

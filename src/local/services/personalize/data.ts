@@ -16,7 +16,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../../store/atomic.js';
+import { stageFile } from '../../store/atomic.js';
 
 export type DatasetType = 'INTERACTIONS' | 'ITEMS' | 'USERS';
 export type AvroType = 'string' | 'int' | 'long' | 'float' | 'double' | 'boolean';
@@ -171,15 +171,25 @@ export function checkSchemaForType(fields: SchemaField[], type: DatasetType): vo
  * with each record's values and the 1-based line it starts on. Lines without a quote (the common
  * case) are split with indexOf; the others go through the character-level parser.
  */
-export function forEachCsvRecord(text: string, onRecord: (values: string[], line: number) => void): void {
+export function forEachCsvRecord(
+  text: string,
+  onRecord: (values: string[], line: number) => void,
+  label = 'the file',
+): void {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
   const n = text.length;
-  // Where the next '"' and '\r' are (n when none), so each is searched for once per occurrence.
+  // Where the next '\n', '"' and '\r' are (n when none), so each is searched for once per
+  // occurrence (a file with bare-CR line ends has no '\n' at all).
+  let nextNl = -1;
   let nextQuote = -1;
   let nextCr = -1;
   while (i < n) {
-    const nl = text.indexOf('\n', i);
+    if (nextNl < i) {
+      nextNl = text.indexOf('\n', i);
+      if (nextNl < 0) nextNl = n;
+    }
+    const nl = nextNl < n ? nextNl : -1;
     const end = nl < 0 ? n : nl;
     if (nextQuote < i) {
       nextQuote = text.indexOf('"', i);
@@ -216,6 +226,10 @@ export function forEachCsvRecord(text: string, onRecord: (values: string[], line
     let quoted = false;
     for (;;) {
       if (i >= n) {
+        if (quoted)
+          throw new DataProblem(
+            `A quoted field that starts on line ${start} of ${label} has no closing quote: the rest of the file would be one value.`,
+          );
         values.push(field);
         break;
       }
@@ -413,9 +427,22 @@ export interface ImportResult {
   records: number;
   /** Records the dataset holds afterwards. */
   total: number;
+  /**
+   * The dataset's new data file, written and fsynced as `tmp`; the caller commits it (renames it
+   * over `target`) when it records the job ACTIVE, so the two cannot disagree.
+   */
+  staged: { tmp: string; target: string };
 }
 
 const INTEGER = /^-?\d+$/;
+/** A decimal number as CSV writes it (no hex, no surrounding spaces, no Infinity/NaN). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Whether an integer's text is exactly how the number prints (no leading zeros, no -0, ≤ 2^53). */
+function plainInteger(raw: string): boolean {
+  const digits = raw.charCodeAt(0) === 45 ? 1 : 0;
+  return raw.length - digits <= 15 && (raw.charCodeAt(digits) !== 48 || raw.length === 1);
+}
 const BOOLEAN = /^(true|false)$/i;
 
 /** What is wrong with a value, as a message taking "on line N of FILE"; undefined when it is fine. */
@@ -430,7 +457,7 @@ function valueProblem(field: SchemaField, value: string): ((where: string) => st
       return INTEGER.test(value) ? undefined : invalid;
     case 'float':
     case 'double':
-      return value.trim() !== '' && Number.isFinite(Number(value)) ? undefined : invalid;
+      return DECIMAL.test(value) && Number.isFinite(Number(value)) ? undefined : invalid;
     case 'boolean':
       return BOOLEAN.test(value) ? undefined : invalid;
     case 'string':
@@ -471,6 +498,9 @@ class Interner {
  * An import's interaction rows as columns — numeric fields (TIMESTAMP, EVENT_VALUE, other numbers)
  * as float64, every other field interned per column — with exact duplicates dropped as rows arrive,
  * through an open-addressing hash table over the column values (compared in full on a hash match).
+ * Duplicates are exact as text: comparing numbers stands in for comparing text only while every
+ * numeric value is written the way the number prints (`100`, not `0100`, `1.0` or a long beyond
+ * 2^53); a row with any other spelling is compared by its text instead.
  */
 class InteractionRows {
   count = 0;
@@ -481,6 +511,10 @@ class InteractionRows {
   private slots: Int32Array;
   private readonly scratch = new Float64Array(1);
   private readonly scratchBits = new Uint32Array(this.scratch.buffer);
+  private readonly integer: boolean[];
+  /** Rows deduplicated by their text (1), not in the hash table. */
+  private viaText: Uint8Array;
+  private textKeys: Set<string> | undefined;
 
   /** `expectedRows` sizes the columns and table up front (they grow past it as needed). */
   constructor(
@@ -490,6 +524,8 @@ class InteractionRows {
     this.capacity = 1 << Math.max(16, Math.ceil(Math.log2(expectedRows + 1)));
     this.slots = new Int32Array(this.capacity * 2).fill(-1);
     this.numeric = fields.map((f) => f.type !== 'string' && f.type !== 'boolean');
+    this.integer = fields.map((f) => f.type === 'int' || f.type === 'long');
+    this.viaText = new Uint8Array(this.capacity);
     this.interners = fields.map((_, k) => (this.numeric[k] ? undefined : new Interner()));
     this.columns = fields.map((_, k) =>
       this.numeric[k] ? new Float64Array(this.capacity) : new Uint32Array(this.capacity),
@@ -501,12 +537,14 @@ class InteractionRows {
     if (this.count === this.capacity) this.grow();
     const at = this.count;
     let hash = 0x811c9dc5;
+    let plain = true;
     for (let k = 0; k < row.length; k++) {
       const raw = row[k]!;
       let bits: number;
       if (this.numeric[k]) {
         const value = raw === '' ? Number.NaN : Number(raw);
         (this.columns[k] as Float64Array)[at] = value;
+        if (plain && raw !== '') plain = this.integer[k] ? plainInteger(raw) : String(value) === raw;
         this.scratch[0] = value;
         bits = this.scratchBits[0]! ^ Math.imul(this.scratchBits[1]!, 0x9e3779b1);
       } else {
@@ -515,6 +553,16 @@ class InteractionRows {
       }
       hash = Math.imul(hash ^ bits, 0x01000193);
     }
+    if (!plain) {
+      this.textKeys ??= new Set();
+      const key = row.join('\u0000');
+      if (this.textKeys.has(key)) return; // an exact duplicate: the new row is dropped
+      this.textKeys.add(key);
+      this.viaText[at] = 1;
+      this.count++;
+      return;
+    }
+    this.viaText[at] = 0;
     const mask = this.slots.length - 1;
     for (let slot = (hash ^ (hash >>> 15)) & mask; ; slot = (slot + 1) & mask) {
       const other = this.slots[slot]!;
@@ -555,10 +603,14 @@ class InteractionRows {
       bigger.set(old);
       return bigger;
     });
+    const viaText = new Uint8Array(this.capacity);
+    viaText.set(this.viaText);
+    this.viaText = viaText;
     // Keep the table at most half full: rebuild it for the kept rows.
     this.slots = new Int32Array(this.capacity * 2).fill(-1);
     const mask = this.slots.length - 1;
     for (let row = 0; row < this.count; row++) {
+      if (this.viaText[row] === 1) continue;
       let slot = this.hashOf(row) & mask;
       while (this.slots[slot]! >= 0) slot = (slot + 1) & mask;
       this.slots[slot] = row;
@@ -580,8 +632,9 @@ class InteractionRows {
 }
 
 /**
- * Validates CSV files against a schema and writes the dataset's compact data (FULL replaces,
- * INCREMENTAL appends). Throws DataProblem with the failure reason; nothing is written then.
+ * Validates CSV files against a schema and stages the dataset's compact data (FULL replaces,
+ * INCREMENTAL appends) in a temp file for the caller to commit. Throws DataProblem with the failure
+ * reason; nothing is staged then.
  */
 export async function importCsv(options: {
   dataDir: string;
@@ -612,55 +665,78 @@ export async function importCsv(options: {
       : undefined;
   const seen = new Set<string>();
   const rows: string[][] = [];
+  const rowLines: [number, string][] = [];
   for (const file of options.files) {
     if (options.signal?.aborted) throw new Error('aborted');
     let header: string[] | undefined;
     let positions: number[] = [];
     let inOrder = false;
-    forEachCsvRecord(file.text, (values, line) => {
-      if (header === undefined) {
-        header = values.map((h) => h.trim());
-        const named = header;
-        const missing = fields.filter((f) => !f.nullable && !named.includes(f.name)).map((f) => f.name);
-        if (missing.length > 0)
-          throw new DataProblem(`Input CSV is missing the following columns: [${missing.join(', ')}]`);
-        const unknown = named.filter((h) => !fields.some((f) => f.name === h));
-        if (unknown.length > 0)
+    forEachCsvRecord(
+      file.text,
+      (values, line) => {
+        if (header === undefined) {
+          header = values.map((h) => h.trim());
+          const named = header;
+          const missing = fields.filter((f) => !f.nullable && !named.includes(f.name)).map((f) => f.name);
+          if (missing.length > 0)
+            throw new DataProblem(`Input CSV is missing the following columns: [${missing.join(', ')}]`);
+          const unknown = named.filter((h) => !fields.some((f) => f.name === h));
+          if (unknown.length > 0)
+            throw new DataProblem(
+              `Input CSV has columns that are not in the schema: [${unknown.join(', ')}] (${file.name}).`,
+            );
+          positions = fields.map((f) => named.indexOf(f.name));
+          // The common case, columns in schema order: rows are the parsed records themselves.
+          inOrder = named.length === fields.length && positions.every((p, k) => p === k);
+          return;
+        }
+        if (values.length !== header.length)
           throw new DataProblem(
-            `Input CSV has columns that are not in the schema: [${unknown.join(', ')}] (${file.name}).`,
+            `Line ${line} of ${file.name} has ${values.length} columns; the header has ${header.length}.`,
           );
-        positions = fields.map((f) => named.indexOf(f.name));
-        // The common case, columns in schema order: rows are the parsed records themselves.
-        inOrder = named.length === fields.length && positions.every((p, k) => p === k);
-        return;
-      }
-      if (values.length !== header.length)
-        throw new DataProblem(
-          `Line ${line} of ${file.name} has ${values.length} columns; the header has ${header.length}.`,
-        );
-      const row = inOrder ? values : positions.map((p) => (p < 0 ? '' : values[p]!));
-      for (let k = 0; k < fields.length; k++) {
-        const problem = valueProblem(fields[k]!, row[k]!);
-        if (problem !== undefined) throw new DataProblem(problem(`on line ${line} of ${file.name}`));
-      }
-      if (timestampAt >= 0) {
-        const ts = Number(row[timestampAt]);
-        if (ts > MILLIS_THRESHOLD)
-          throw new DataProblem(
-            `${fields[timestampAt]!.name} values look like milliseconds (e.g. ${ts} on line ${line} of ${file.name}); Personalize expects Unix epoch seconds.`,
-          );
-      }
-      if (interactions !== undefined) {
-        interactions.add(row);
-        return;
-      }
-      const key = row.join('\u0000');
-      if (seen.has(key)) return;
-      seen.add(key);
-      rows.push(row);
-    });
+        const row = inOrder ? values : positions.map((p) => (p < 0 ? '' : values[p]!));
+        for (let k = 0; k < fields.length; k++) {
+          const problem = valueProblem(fields[k]!, row[k]!);
+          if (problem !== undefined) throw new DataProblem(problem(`on line ${line} of ${file.name}`));
+        }
+        if (timestampAt >= 0) {
+          const ts = Number(row[timestampAt]);
+          if (ts > MILLIS_THRESHOLD)
+            throw new DataProblem(
+              `${fields[timestampAt]!.name} values look like milliseconds (e.g. ${ts} on line ${line} of ${file.name}); Personalize expects Unix epoch seconds.`,
+            );
+        }
+        if (interactions !== undefined) {
+          interactions.add(row);
+          return;
+        }
+        const key = row.join('\u0000');
+        if (seen.has(key)) return;
+        seen.add(key);
+        rows.push(row);
+        rowLines.push([line, file.name]);
+      },
+      file.name,
+    );
   }
   const imported = interactions?.count ?? rows.length;
+  if (type !== 'INTERACTIONS') {
+    // Exact repeats collapsed above; two different records for one ID cannot both be the item/user.
+    const idName = type === 'ITEMS' ? 'ITEM_ID' : 'USER_ID';
+    const idAt = fields.findIndex((f) => f.name === idName);
+    const firstRow = new Map<string, number>();
+    rows.forEach((row, k) => {
+      const earlier = firstRow.get(row[idAt]!);
+      if (earlier === undefined) firstRow.set(row[idAt]!, k);
+      else {
+        const [a, aFile] = rowLines[earlier]!;
+        const [b, bFile] = rowLines[k]!;
+        throw new DataProblem(
+          `${idName} ${row[idAt]} has two different records: line ${a} of ${aFile} and line ${b} of ${bFile}. Each ${idName} needs one record.`,
+        );
+      }
+    });
+  }
   const minimum = type === 'INTERACTIONS' ? MIN_RECORDS : 1;
   if (imported < minimum)
     throw new DataProblem(
@@ -688,8 +764,8 @@ export async function importCsv(options: {
         }
       }
     }
-    await writeFileAtomic(file, encode({ type, count: all.length, columns, rows: all }, []));
-    return { records: rows.length, total: all.length };
+    const tmp = await stageFile(file, encode({ type, count: all.length, columns, rows: all }, []));
+    return { records: rows.length, total: all.length, staged: { tmp, target: file } };
   }
   const rowsIn = interactions!;
   const col = (name: string): number => fields.findIndex((f) => f.name === name);
@@ -761,6 +837,6 @@ export async function importCsv(options: {
     hasEventType,
     ...(hasEventType ? { eventTypes: eventTypes.list } : {}),
   };
-  await writeFileAtomic(file, encode(header, arrays));
-  return { records: imported, total: count };
+  const tmp = await stageFile(file, encode(header, arrays));
+  return { records: imported, total: count, staged: { tmp, target: file } };
 }

@@ -17,7 +17,7 @@ import { invalid, str, type Input } from '../input.js';
 import { Buffer } from 'node:buffer';
 import path from 'node:path';
 import { AwsError } from '../../protocol/errors.js';
-import { readJson } from '../../store/atomic.js';
+import { commitFile, readJson } from '../../store/atomic.js';
 import type { LocalContext } from '../../types.js';
 import type { S3Service } from '../s3/operations.js';
 import { promises as fs } from 'node:fs';
@@ -211,7 +211,17 @@ export class PersonalizeService {
     return `arn:aws:personalize:${this.ctx.region}:${this.ctx.accountId}:${kind}/${name}`;
   }
 
+  /** Removes data files an import staged but never committed (the server stopped mid-import). */
+  private async sweepStagedFiles(): Promise<void> {
+    const root = path.join(personalizeDir(this.ctx.dataDir), 'data');
+    const entries = await fs.readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const entry of entries)
+      if (entry.isFile() && entry.name.startsWith('.tmp-'))
+        await fs.rm(path.join(entry.parentPath, entry.name), { force: true });
+  }
+
   private async load(): Promise<void> {
+    await this.sweepStagedFiles();
     const state = await readJson<PersonalizeState>(this.statePath);
     if (!state) return;
     const now = this.ctx.now().toISOString();
@@ -523,12 +533,14 @@ export class PersonalizeService {
         'ResourceInUseException',
         `Dataset ${arn} has an import in progress: ${running.datasetImportJobArn}`,
       );
+    // The data goes first, while the ARN is still taken: a dataset created again under the same
+    // ARN right after must not lose its new data to this delete.
+    const dir = datasetDataDir(this.ctx.dataDir, arn);
+    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
     this.datasets.delete(arn);
     for (const j of [...this.jobs.values()])
       if (j.datasetArn === arn) this.jobs.delete(j.datasetImportJobArn);
     await this.save();
-    const dir = datasetDataDir(this.ctx.dataDir, arn);
-    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
     return {};
   }
 
@@ -625,6 +637,8 @@ export class PersonalizeService {
         mode: job.importMode,
       });
       const result = await this.running.done.finally(() => (this.running = undefined));
+      // The new data counts from here: committed together with the job's ACTIVE status below.
+      await commitFile(result.staged.tmp, result.staged.target);
       this.ctx.log(
         `personalize: ${job.jobName} imported ${result.records} records (${result.total} in the dataset)`,
       );
