@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { loadMappingSpec, runEtl, type EtlReport, type MappingSpec } from '../src/etl/index.js';
 import { generateSampleData, HETREC_DEFAULTS } from '../src/sampledata/generator.js';
 import { writableSink } from '../src/sampledata/sinks.js';
-import { median, report } from './report.js';
+import { duckdbMedianMs, median, report, sqlPath } from './report.js';
 
 const SPEC = fileURLToPath(
   new URL('../glue/mappings/hetrec2011-user-ratedmovies-timestamps.json', import.meta.url),
@@ -42,27 +42,11 @@ async function etlFile(
   return { ms, peak: Math.max(peak, process.memoryUsage().rss), report: result };
 }
 
-async function duckdb(input: string, output: string): Promise<number | string> {
-  let api: typeof import('@duckdb/node-api');
-  try {
-    api = await import('@duckdb/node-api');
-  } catch {
-    return 'unavailable';
-  }
-  const instance = await api.DuckDBInstance.create(':memory:', { threads: '1' });
-  const connection = await instance.connect();
-  const esc = (p: string): string => p.replace(/'/g, "''");
-  const times: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const started = process.hrtime.bigint();
-    await connection.run(
-      `COPY (SELECT userID AS USER_ID, movieID AS ITEM_ID, timestamp // 1000 AS TIMESTAMP ` +
-        `FROM read_csv('${esc(input)}', delim='\t', header=true)) TO '${esc(output)}' (HEADER)`,
-    );
-    if (i > 0) times.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  connection.closeSync();
-  return median(times);
+function duckdb(input: string, output: string): Promise<number | string> {
+  return duckdbMedianMs(
+    `COPY (SELECT userID AS USER_ID, movieID AS ITEM_ID, timestamp // 1000 AS TIMESTAMP ` +
+      `FROM read_csv('${sqlPath(input)}', delim='\t', header=true)) TO '${sqlPath(output)}' (HEADER)`,
+  );
 }
 
 export async function benchEtl(): Promise<void> {

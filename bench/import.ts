@@ -22,7 +22,7 @@ import {
 import { builtLocalStack } from './stack.js';
 import { readIdentity } from '../src/local/credentials.js';
 import { generateSampleData, HETREC_DEFAULTS } from '../src/sampledata/generator.js';
-import { median, report } from './report.js';
+import { duckdbMedianMs, median, report, sqlPath } from './report.js';
 import { interactionsSchema } from '../test/helpers/personalize.js';
 
 const SCHEMA = interactionsSchema();
@@ -49,26 +49,11 @@ async function until(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 25));
 }
 
-async function duckdb(input: string): Promise<number | string> {
-  let api: typeof import('@duckdb/node-api');
-  try {
-    api = await import('@duckdb/node-api');
-  } catch {
-    return 'unavailable';
-  }
-  const instance = await api.DuckDBInstance.create(':memory:', { threads: '1' });
-  const connection = await instance.connect();
-  const times: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const started = process.hrtime.bigint();
-    await connection.run(
-      `CREATE OR REPLACE TABLE interactions AS SELECT DISTINCT * FROM read_csv('${input.replace(/'/g, "''")}', ` +
-        `header=true, columns={'USER_ID': 'VARCHAR', 'ITEM_ID': 'VARCHAR', 'TIMESTAMP': 'BIGINT'})`,
-    );
-    if (i > 0) times.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  connection.closeSync();
-  return median(times);
+function duckdb(input: string): Promise<number | string> {
+  return duckdbMedianMs(
+    `CREATE OR REPLACE TABLE interactions AS SELECT DISTINCT * FROM read_csv('${sqlPath(input)}', ` +
+      `header=true, columns={'USER_ID': 'VARCHAR', 'ITEM_ID': 'VARCHAR', 'TIMESTAMP': 'BIGINT'})`,
+  );
 }
 
 export async function benchImport(): Promise<void> {

@@ -10,3 +10,31 @@ export function report(name: string, fields: Record<string, string | number>): v
   const parts = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v}`);
   console.log(`${name.padEnd(24)} ${parts.join('  ')}`);
 }
+
+/**
+ * The median time of `sql` run 3 times (after one warm-up run) by DuckDB on one thread, the
+ * baseline several benchmarks compare with; 'unavailable' when @duckdb/node-api cannot load here.
+ */
+export async function duckdbMedianMs(sql: string): Promise<number | string> {
+  let api: typeof import('@duckdb/node-api');
+  try {
+    api = await import('@duckdb/node-api');
+  } catch {
+    return 'unavailable';
+  }
+  const instance = await api.DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await instance.connect();
+  const times: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const started = process.hrtime.bigint();
+    await connection.run(sql);
+    if (i > 0) times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  connection.closeSync();
+  return median(times);
+}
+
+/** A path as a DuckDB string literal's content. */
+export function sqlPath(p: string): string {
+  return p.replace(/'/g, "''");
+}

@@ -38,18 +38,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /** Atomically replaces `target` with `data`. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  const tmp = tempPathFor(target);
-  const handle = await fs.open(tmp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
-  await handle.close();
+  const tmp = await stageFile(target, data);
   try {
     await fs.rename(tmp, target);
   } catch (error) {
