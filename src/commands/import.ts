@@ -62,7 +62,7 @@ already in Personalize's format, as is.`;
     }),
     data: Flags.string({
       description:
-        'S3 URI of a CSV file, or a prefix ending in "/" (every CSV under it) [default: the lake\'s transformed/ (interactions) or items/ (items) prefix].',
+        'S3 URI of a CSV file, or a folder ending in "/" (every CSV in it, not sub-folders) [default: the lake\'s transformed/ (interactions) or items/ (items) prefix].',
     }),
     mode: Flags.string({
       description: "full replaces the dataset's data; incremental appends (after a full import).",

@@ -144,7 +144,10 @@ export async function requireCsvAt(clients: Clients, uri: string, hint: string):
         throw translateAwsError(error, `Looking for data at ${uri}`);
       });
     const keys = (listed.Contents ?? []).map((o) => o.Key ?? '');
-    if (folder ? keys.some((k) => k.toLowerCase().endsWith('.csv')) : keys.includes(key)) return;
+    // A folder's own CSV files count; Personalize does not import sub-folders.
+    const csvInFolder = (k: string): boolean =>
+      k.toLowerCase().endsWith('.csv') && !k.slice(key.length).includes('/');
+    if (folder ? keys.some(csvInFolder) : keys.includes(key)) return;
     token = folder && listed.IsTruncated ? listed.NextContinuationToken : undefined;
   } while (token !== undefined);
   throw new MlpipeError(`There is no CSV to import at ${uri}.`, {

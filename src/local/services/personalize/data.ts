@@ -664,8 +664,7 @@ export async function importCsv(options: {
         )
       : undefined;
   const seen = new Set<string>();
-  const rows: string[][] = [];
-  const rowLines: [number, string][] = [];
+  let rows: string[][] = [];
   for (const file of options.files) {
     if (options.signal?.aborted) throw new Error('aborted');
     let header: string[] | undefined;
@@ -714,29 +713,26 @@ export async function importCsv(options: {
         if (seen.has(key)) return;
         seen.add(key);
         rows.push(row);
-        rowLines.push([line, file.name]);
       },
       file.name,
     );
   }
-  const imported = interactions?.count ?? rows.length;
   if (type !== 'INTERACTIONS') {
-    // Exact repeats collapsed above; two different records for one ID cannot both be the item/user.
-    const idName = type === 'ITEMS' ? 'ITEM_ID' : 'USER_ID';
-    const idAt = fields.findIndex((f) => f.name === idName);
-    const firstRow = new Map<string, number>();
-    rows.forEach((row, k) => {
-      const earlier = firstRow.get(row[idAt]!);
-      if (earlier === undefined) firstRow.set(row[idAt]!, k);
-      else {
-        const [a, aFile] = rowLines[earlier]!;
-        const [b, bFile] = rowLines[k]!;
-        throw new DataProblem(
-          `${idName} ${row[idAt]} has two different records: line ${a} of ${aFile} and line ${b} of ${bFile}. Each ${idName} needs one record.`,
-        );
-      }
-    });
+    // Exact repeats collapsed above. Of two different records for one ID the later one stays, as
+    // Personalize replaces a record with a newer one for the same ID.
+    const idAt = fields.findIndex((f) => f.name === (type === 'ITEMS' ? 'ITEM_ID' : 'USER_ID'));
+    const position = new Map<string, number>();
+    const kept: string[][] = [];
+    for (const row of rows) {
+      const at = position.get(row[idAt]!);
+      if (at === undefined) {
+        position.set(row[idAt]!, kept.length);
+        kept.push(row);
+      } else kept[at] = row;
+    }
+    rows = kept;
   }
+  const imported = interactions?.count ?? rows.length;
   const minimum = type === 'INTERACTIONS' ? MIN_RECORDS : 1;
   if (imported < minimum)
     throw new DataProblem(

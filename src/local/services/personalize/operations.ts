@@ -659,7 +659,7 @@ export class PersonalizeService {
     if (this.jobs.get(job.datasetImportJobArn) === job) await this.save();
   }
 
-  /** The CSV file at `location`, or every *.csv under it when it ends in `/`. */
+  /** The CSV file at `location`, or every *.csv directly in it when it ends in `/`. */
   private async readCsv(location: string): Promise<ImportTask['files']> {
     const { bucket, key } = parseS3(location)!;
     const none = (): DataProblem =>
@@ -674,7 +674,10 @@ export class PersonalizeService {
             prefix: key,
             ...(token ? { continuationToken: token } : {}),
           });
-          for (const o of page.contents) if (o.key.toLowerCase().endsWith('.csv')) keys.push(o.key);
+          // The folder's own files: sub-folders are not imported (only data deletion jobs read them).
+          for (const o of page.contents)
+            if (o.key.toLowerCase().endsWith('.csv') && !o.key.slice(key.length).includes('/'))
+              keys.push(o.key);
           token = page.isTruncated ? page.nextContinuationToken : undefined;
         } while (token !== undefined);
       } else {
