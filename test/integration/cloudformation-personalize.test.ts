@@ -11,8 +11,6 @@ import {
   CloudFormationClient,
   CreateStackCommand,
   DeleteStackCommand,
-  DescribeStackEventsCommand,
-  DescribeStacksCommand,
   ListExportsCommand,
   ListImportsCommand,
   ListStackResourcesCommand,
@@ -37,6 +35,7 @@ import {
 } from '@aws-sdk/client-personalize';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadInteractions } from '../../src/local/services/personalize/operations.js';
+import { describeStack as describeStackOf, settledStack, stackEvents } from '../helpers/cfn.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { sdkError } from '../helpers/sdk.js';
 
@@ -69,30 +68,10 @@ describe('CloudFormation AWS::Personalize::* and templates/personalize.yaml on t
   let s3: S3Client;
   let lakeOutputs: Record<string, string>;
 
-  const describeStack = async (name: string): Promise<Stack> =>
-    (await cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0]!;
+  const describeStack = (name: string): Promise<Stack> => describeStackOf(cfn, name);
+  const settled = (name: string): Promise<Stack> => settledStack(cfn, name);
 
-  /** Polls until the stack's status no longer ends in _IN_PROGRESS. */
-  const settled = async (name: string): Promise<Stack> => {
-    for (let i = 0; i < 500; i++) {
-      const current = await describeStack(name);
-      if (!(current.StackStatus ?? '').endsWith('_IN_PROGRESS')) return current;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.fail(`stack ${name} did not settle`);
-  };
-
-  /** Events oldest first. */
-  const eventsOf = async (name: string): Promise<StackEvent[]> => {
-    const events: StackEvent[] = [];
-    let token: string | undefined;
-    do {
-      const page = await cfn.send(new DescribeStackEventsCommand({ StackName: name, NextToken: token }));
-      events.push(...(page.StackEvents ?? []));
-      token = page.NextToken;
-    } while (token);
-    return events.reverse();
-  };
+  const eventsOf = (name: string): Promise<StackEvent[]> => stackEvents(cfn, name);
 
   /** The first failure reason of a stack, to make an unexpected status readable. */
   const failureOf = async (name: string): Promise<string> =>

@@ -46,6 +46,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { describeStack as describeStackOf, settledStack, stackEvents } from '../helpers/cfn.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { awsCliAvailable, awsCliEnv, sdkError } from '../helpers/sdk.js';
 
@@ -87,31 +88,11 @@ describe('CloudFormation on the local stack', () => {
     await stack.stop();
   });
 
-  const describeStack = async (name: string): Promise<Stack> =>
-    (await cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks![0]!;
+  const describeStack = (name: string): Promise<Stack> => describeStackOf(cfn, name);
 
-  /** Events oldest first. */
-  const eventsOf = async (name: string): Promise<StackEvent[]> => {
-    const events: StackEvent[] = [];
-    let token: string | undefined;
-    do {
-      const page = await cfn.send(new DescribeStackEventsCommand({ StackName: name, NextToken: token }));
-      events.push(...(page.StackEvents ?? []));
-      token = page.NextToken;
-    } while (token);
-    return events.reverse();
-  };
+  const eventsOf = (name: string): Promise<StackEvent[]> => stackEvents(cfn, name);
 
-  /** Polls until the stack's status no longer ends in _IN_PROGRESS (REVIEW_IN_PROGRESS aside). */
-  const settled = async (name: string): Promise<Stack> => {
-    for (let i = 0; i < 200; i++) {
-      const current = await describeStack(name);
-      const status = current.StackStatus ?? '';
-      if (!status.endsWith('_IN_PROGRESS') || status === 'REVIEW_IN_PROGRESS') return current;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.fail(`stack ${name} did not settle`);
-  };
+  const settled = (name: string): Promise<Stack> => settledStack(cfn, name);
 
   const bucketExists = async (bucket: string): Promise<boolean> => {
     try {
