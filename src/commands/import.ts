@@ -1,19 +1,12 @@
-import { prose } from '../lib/prose.js';
 import { Flags } from '@oclif/core';
+import { prose } from '../lib/prose.js';
 import { MlpipeCommand } from '../lib/base-command.js';
 import { DEFAULT_ITEMS_SPEC } from '../etl/items.js';
 import { MlpipeError, usageError } from '../lib/errors.js';
 import {
-  datasetArnFor,
-  defaultDataLocation,
-  importRunningError,
-  runningImport,
+  beginImport,
   describeImport,
   isImportRunning,
-  personalizeTargets,
-  prepareItems,
-  requireCsvAt,
-  startImport,
   waitForImport,
   type DatasetKind,
   type ImportJobView,
@@ -148,42 +141,27 @@ already in Personalize's format, as is.`;
     if (flags.arn !== undefined) {
       job = await describeImport(clients, flags.arn);
     } else {
-      const targets = await personalizeTargets(clients, this.settings);
-      let dataLocation = flags.data ?? defaultDataLocation(targets, this.settings, kind);
-      if (kind === 'items' && flags.data === undefined) {
-        // items.csv is rewritten below: never while an import may be reading it.
-        const running = await runningImport(clients, datasetArnFor(targets, 'items', this.settings));
-        if (running !== undefined) throw importRunningError(running);
-        items = await prepareItems(clients, this.settings, targets, {
-          ...(flags.items === undefined ? {} : { file: flags.items }),
-          ...(flags['items-spec'] === undefined ? {} : { specName: flags['items-spec'] }),
-        });
-        dataLocation = items.uri;
-        this.note(
-          `Converted ${items.source} with items spec ${items.spec}: ${formatCount(items.rows)} items → ${items.uri}`,
-        );
-      } else {
-        await requireCsvAt(
-          clients,
-          dataLocation,
-          kind === 'interactions'
-            ? 'Run the ETL first: `mlpipe run-etl` writes the interactions CSV there.'
-            : 'Import item metadata from the catalogue instead: `mlpipe import --dataset items`.',
-        );
-      }
-      const started = await startImport(clients, this.settings, targets, {
-        kind,
-        dataLocation,
-        mode,
-        ...(flags['job-name'] === undefined ? {} : { jobName: flags['job-name'] }),
-      });
-      job = started.job;
-      attached = started.attached;
+      ({ job, attached, items } = await beginImport(
+        clients,
+        this.settings,
+        {
+          kind,
+          mode,
+          ...(flags.data === undefined ? {} : { data: flags.data }),
+          ...(flags.items === undefined ? {} : { itemsFile: flags.items }),
+          ...(flags['items-spec'] === undefined ? {} : { itemsSpec: flags['items-spec'] }),
+          ...(flags['job-name'] === undefined ? {} : { jobName: flags['job-name'] }),
+        },
+        (converted) =>
+          this.note(
+            `Converted ${converted.source} with items spec ${converted.spec}: ${formatCount(converted.rows)} items → ${converted.uri}`,
+          ),
+      ));
       if (attached)
         this.notice(
           `The same import is already running: ${job.name} (${job.status}); attaching to it instead of starting another.`,
         );
-      else this.note(`Started import ${job.name} (${job.mode}) from ${job.dataLocation ?? dataLocation}.`);
+      else this.note(`Started import ${job.name} (${job.mode}) from ${job.dataLocation ?? '-'}.`);
     }
 
     if (!flags.wait) {

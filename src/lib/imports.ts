@@ -286,6 +286,59 @@ export async function startImport(
   return { job: await describeImport(clients, arn ?? ''), attached: false };
 }
 
+export interface ImportRequest {
+  kind: DatasetKind;
+  mode: ImportMode;
+  /** S3 URI of a CSV (or folder) already in Personalize's format; default: the kind's lake prefix. */
+  data?: string;
+  /** Items: a local catalogue file to convert (default: the catalogue in the lake's raw prefix). */
+  itemsFile?: string;
+  itemsSpec?: string;
+  jobName?: string;
+}
+
+/**
+ * What `mlpipe import` starts: the dataset and role from the stacks, the data (for item metadata
+ * without `data`, the catalogue converted to items.csv first — never while an import of the Items
+ * dataset runs, as it may be reading that file), a check that there is a CSV to import, and the
+ * job (or the same one already running).
+ */
+export async function beginImport(
+  clients: Clients,
+  settings: Settings,
+  request: ImportRequest,
+  onConverted: (items: PreparedItems) => void = () => undefined,
+): Promise<{ job: ImportJobView; attached: boolean; items: PreparedItems | null }> {
+  const targets = await personalizeTargets(clients, settings);
+  let dataLocation = request.data ?? defaultDataLocation(targets, settings, request.kind);
+  let items: PreparedItems | null = null;
+  if (request.kind === 'items' && request.data === undefined) {
+    const running = await runningImport(clients, datasetArnFor(targets, 'items', settings));
+    if (running !== undefined) throw importRunningError(running);
+    items = await prepareItems(clients, settings, targets, {
+      ...(request.itemsFile === undefined ? {} : { file: request.itemsFile }),
+      ...(request.itemsSpec === undefined ? {} : { specName: request.itemsSpec }),
+    });
+    onConverted(items);
+    dataLocation = items.uri;
+  } else {
+    await requireCsvAt(
+      clients,
+      dataLocation,
+      request.kind === 'interactions'
+        ? 'Run the ETL first: `mlpipe run-etl` writes the interactions CSV there.'
+        : 'Import item metadata from the catalogue instead: `mlpipe import --dataset items`.',
+    );
+  }
+  const started = await startImport(clients, settings, targets, {
+    kind: request.kind,
+    dataLocation,
+    mode: request.mode,
+    ...(request.jobName === undefined ? {} : { jobName: request.jobName }),
+  });
+  return { ...started, items };
+}
+
 /** Waits for an import to end; CREATE FAILED is an error with exit code 3 and the failure reason. */
 export async function waitForImport(
   clients: Clients,
