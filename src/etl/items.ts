@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ExitCode, MlpipeError } from '../lib/errors.js';
+import { forEachCsvRecord, UnterminatedQuoteError } from './csv.js';
 
 export const ITEMS_SPEC_DIR = path.join('glue', 'mappings', 'items');
 export const DEFAULT_ITEMS_SPEC = 'hetrec2011-movies';
@@ -153,62 +154,6 @@ export function itemsFieldsOf(schemaJson: string): ItemsField[] {
   });
 }
 
-/** Splits one line on `separator`, honouring `quote` (doubled quotes inside quoted fields). */
-function splitLine(line: string, separator: string, quote: string | null): string[] {
-  if (quote === null || !line.includes(quote)) return line.split(separator);
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    let value = '';
-    if (line.startsWith(quote, i)) {
-      i += 1;
-      for (;;) {
-        const end = line.indexOf(quote, i);
-        if (end < 0) throw new Error('unterminated quoted field');
-        value += line.slice(i, end);
-        i = end + 1;
-        if (line.startsWith(quote, i)) {
-          value += quote;
-          i += 1;
-        } else break;
-      }
-      if (i < line.length && !line.startsWith(separator, i))
-        throw new Error(`unexpected characters after a closing ${quote}`);
-    } else {
-      const end = line.indexOf(separator, i);
-      value = end < 0 ? line.slice(i) : line.slice(i, end);
-      i = end < 0 ? line.length : end;
-    }
-    fields.push(value);
-    if (i >= line.length) return fields;
-    i += separator.length;
-    if (i === line.length) {
-      fields.push('');
-      return fields;
-    }
-  }
-}
-
-/**
- * Logical records with the line each starts on: a quoted field may span lines (MovieLens
- * movies.csv never does, but RFC 4180 allows it).
- */
-function* records(text: string, quote: string | null): Generator<{ line: number; text: string }> {
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const start = i;
-    let record = lines[i]!.replace(/\r$/, '');
-    if (quote !== null) {
-      while ((record.split(quote).length - 1) % 2 === 1 && i + 1 < lines.length) {
-        i += 1;
-        record += `\n${lines[i]!.replace(/\r$/, '')}`;
-      }
-    }
-    if (record.trim() === '') continue;
-    yield { line: start + 1, text: record };
-  }
-}
-
 function yearOf(value: string): number | undefined {
   const m = /^\s*(\d{4})\s*$/.exec(value) ?? /\((\d{4})\)\s*$/.exec(value);
   return m ? Number(m[1]) : undefined;
@@ -287,9 +232,7 @@ export function convertItems(
       );
   }
 
-  let text = spec.source.encoding === 'latin1' ? content.toString('latin1') : content.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const { separator, quote } = spec.source;
+  const text = spec.source.encoding === 'latin1' ? content.toString('latin1') : content.toString('utf8');
   const problems: string[] = [];
   let problemCount = 0;
   const problem = (line: number, message: string): void => {
@@ -297,16 +240,22 @@ export function convertItems(
     if (problems.length < MAX_PROBLEMS) problems.push(`${label} line ${line}: ${message}`);
   };
 
-  const iterator = records(text, quote);
-  const first = iterator.next();
-  if (first.done)
-    throw new MlpipeError(`${label} is empty: expected a header line and items.`, { code: 'ITEMS_EMPTY' });
-  let header: string[];
+  // Catalogues are small: read every record first, then check them.
+  const records: { values: string[]; line: number }[] = [];
+  let openQuoteAt: number | undefined;
   try {
-    header = splitLine(first.value.text, separator, quote).map((h) => h.trim());
+    forEachCsvRecord(text, (values, line) => records.push({ values, line }), {
+      separator: spec.source.separator,
+      quote: spec.source.quote,
+    });
   } catch (error) {
-    throw new MlpipeError(`${label} line 1: ${(error as Error).message}.`, { code: 'ITEMS_INVALID' });
+    if (!(error instanceof UnterminatedQuoteError)) throw error;
+    openQuoteAt = error.line; // reported after the lines before it
   }
+  const first = records.shift();
+  if (first === undefined)
+    throw new MlpipeError(`${label} is empty: expected a header line and items.`, { code: 'ITEMS_EMPTY' });
+  const header = first.values.map((h) => h.trim());
   const expected = spec.source.columns ?? [];
   const wanted = [...new Set([...expected, ...spec.mappings.map((m) => m.from)])];
   const missing = wanted.filter((column) => !header.includes(column));
@@ -326,16 +275,9 @@ export function convertItems(
   const nulls: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
   const seen = new Map<string, number>();
 
-  for (const record of iterator) {
-    let values: string[];
-    try {
-      values = splitLine(record.text, separator, quote);
-    } catch (error) {
-      problem(record.line, (error as Error).message);
-      continue;
-    }
+  for (const { values, line } of records) {
     if (values.length !== header.length) {
-      problem(record.line, `${values.length} fields, but the header has ${header.length}`);
+      problem(line, `${values.length} fields, but the header has ${header.length}`);
       continue;
     }
     const row: string[] = [];
@@ -350,7 +292,7 @@ export function convertItems(
       if (value === null || value === '') {
         if (!field.nullable) {
           problem(
-            record.line,
+            line,
             `${field.name} is empty${mapping ? ` (column ${mapping.from})` : ''}, and the Items schema does not allow null for it`,
           );
           bad = true;
@@ -362,7 +304,7 @@ export function convertItems(
       }
       const wrong = typeProblem(value, field);
       if (wrong !== undefined) {
-        problem(record.line, wrong);
+        problem(line, wrong);
         bad = true;
         break;
       }
@@ -372,13 +314,18 @@ export function convertItems(
     const id = values[sourceIndex.get(byTarget.get('ITEM_ID')!.from)!]!;
     const earlier = seen.get(id);
     if (earlier !== undefined) {
-      problem(record.line, `ITEM_ID ${id} repeats the item on line ${earlier}`);
+      problem(line, `ITEM_ID ${id} repeats the item on line ${earlier}`);
       continue;
     }
-    seen.set(id, record.line);
+    seen.set(id, line);
     out.push(row.join(','));
   }
 
+  if (openQuoteAt !== undefined)
+    problem(
+      openQuoteAt,
+      'a quoted field starts here and never closes, so the rest of the file would be one value',
+    );
   if (problemCount > 0) {
     throw new MlpipeError(
       `${label}: ${problemCount} line(s) cannot become items:\n  ${problems.join('\n  ')}${problemCount > problems.length ? `\n  … and ${problemCount - problems.length} more` : ''}`,

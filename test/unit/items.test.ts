@@ -115,7 +115,10 @@ describe('convertItems', () => {
     assert.match(error.message, /^movies\.csv: 4 line\(s\) cannot become items:/);
     assert.match(error.message, /movies\.csv line 3: 2 fields, but the header has 3/);
     assert.match(error.message, /movies\.csv line 4: ITEM_ID 1 repeats the item on line 2/);
-    assert.match(error.message, /movies\.csv line 6: unterminated quoted field/);
+    assert.match(
+      error.message,
+      /movies\.csv line 6: a quoted field starts here and never closes, so the rest of the file would be one value$/,
+    );
     assert.match(
       error.message,
       /line 5: GENRES is a categorical value of 1001 characters; Personalize allows at most 1000/,

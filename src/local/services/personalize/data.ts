@@ -16,6 +16,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { forEachCsvRecord, UnterminatedQuoteError } from '../../../etl/csv.js';
 import { stageFile } from '../../store/atomic.js';
 
 export type DatasetType = 'INTERACTIONS' | 'ITEMS' | 'USERS';
@@ -164,110 +165,6 @@ export function checkSchemaForType(fields: SchemaField[], type: DatasetType): vo
     throw new DataProblem(
       `An ${label} schema can have at most ${rule.maxMetadata} metadata fields; this one has ${metadata}.`,
     );
-}
-
-/**
- * RFC 4180 CSV (quotes, doubled quotes, CRLF or LF); blank lines are skipped. Calls `onRecord`
- * with each record's values and the 1-based line it starts on. Lines without a quote (the common
- * case) are split with indexOf; the others go through the character-level parser.
- */
-export function forEachCsvRecord(
-  text: string,
-  onRecord: (values: string[], line: number) => void,
-  label = 'the file',
-): void {
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
-  const n = text.length;
-  // Where the next '\n', '"' and '\r' are (n when none), so each is searched for once per
-  // occurrence (a file with bare-CR line ends has no '\n' at all).
-  let nextNl = -1;
-  let nextQuote = -1;
-  let nextCr = -1;
-  while (i < n) {
-    if (nextNl < i) {
-      nextNl = text.indexOf('\n', i);
-      if (nextNl < 0) nextNl = n;
-    }
-    const nl = nextNl < n ? nextNl : -1;
-    const end = nl < 0 ? n : nl;
-    if (nextQuote < i) {
-      nextQuote = text.indexOf('"', i);
-      if (nextQuote < 0) nextQuote = n;
-    }
-    if (nextCr < i) {
-      nextCr = text.indexOf('\r', i);
-      if (nextCr < 0) nextCr = n;
-    }
-    const lineEnd = end > i && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-    if (nextQuote >= end && nextCr >= lineEnd) {
-      const start = line;
-      const from = i;
-      line++;
-      i = end + 1;
-      if (lineEnd === from) continue;
-      const values: string[] = [];
-      let p = from;
-      for (;;) {
-        const comma = text.indexOf(',', p);
-        if (comma < 0 || comma >= lineEnd) {
-          values.push(text.slice(p, lineEnd));
-          break;
-        }
-        values.push(text.slice(p, comma));
-        p = comma + 1;
-      }
-      onRecord(values, start);
-      continue;
-    }
-    const start = line;
-    const values: string[] = [];
-    let field = '';
-    let quoted = false;
-    for (;;) {
-      if (i >= n) {
-        if (quoted)
-          throw new DataProblem(
-            `A quoted field that starts on line ${start} of ${label} has no closing quote: the rest of the file would be one value.`,
-          );
-        values.push(field);
-        break;
-      }
-      const c = text[i]!;
-      if (quoted) {
-        if (c === '"') {
-          if (text[i + 1] === '"') {
-            field += '"';
-            i += 2;
-          } else {
-            quoted = false;
-            i++;
-          }
-        } else {
-          if (c === '\n') line++;
-          field += c;
-          i++;
-        }
-      } else if (c === '"' && field === '') {
-        quoted = true;
-        i++;
-      } else if (c === ',') {
-        values.push(field);
-        field = '';
-        i++;
-      } else if (c === '\n' || c === '\r') {
-        values.push(field);
-        i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
-        line++;
-        break;
-      } else {
-        field += c;
-        i++;
-      }
-    }
-    if (values.length === 1 && values[0] === '') continue;
-    onRecord(values, start);
-  }
 }
 
 /** The compact, typed form of an interactions dataset. */
@@ -670,9 +567,8 @@ export async function importCsv(options: {
     let header: string[] | undefined;
     let positions: number[] = [];
     let inOrder = false;
-    forEachCsvRecord(
-      file.text,
-      (values, line) => {
+    try {
+      forEachCsvRecord(file.text, (values, line) => {
         if (header === undefined) {
           header = values.map((h) => h.trim());
           const named = header;
@@ -713,9 +609,14 @@ export async function importCsv(options: {
         if (seen.has(key)) return;
         seen.add(key);
         rows.push(row);
-      },
-      file.name,
-    );
+      });
+    } catch (error) {
+      if (error instanceof UnterminatedQuoteError)
+        throw new DataProblem(
+          `A quoted field that starts on line ${error.line} of ${file.name} has no closing quote: the rest of the file would be one value.`,
+        );
+      throw error;
+    }
   }
   if (type !== 'INTERACTIONS') {
     // Exact repeats collapsed above. Of two different records for one ID the later one stays, as
