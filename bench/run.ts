@@ -18,7 +18,7 @@ import { S3Client, CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/clien
 import { Upload } from '@aws-sdk/lib-storage';
 import { builtLocalStack } from './stack.js';
 import { readIdentity } from '../src/local/credentials.js';
-import { PART_SIZE } from '../src/lib/upload.js';
+import { PART_SIZE } from '../src/lib/data/upload.js';
 import { benchEtl } from './etl.js';
 import { benchImport } from './import.js';
 import { median, report } from './report.js';

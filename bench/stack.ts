@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-type LocalStackModule = typeof import('../src/lib/local-stack.js');
+type LocalStackModule = typeof import('../src/lib/local/lifecycle.js');
 
 export async function builtLocalStack(): Promise<LocalStackModule> {
   const url = new URL('../dist/lib/local-stack.js', import.meta.url);

@@ -1,7 +1,7 @@
-import { prose } from '../lib/prose.js';
-import { MlpipeCommand } from '../lib/base-command.js';
-import { listDatasetGroups, type DatasetGroupView } from '../lib/imports.js';
-import { renderTable } from '../lib/ui.js';
+import { prose } from '../lib/cli/prose.js';
+import { MlpipeCommand } from '../lib/cli/base-command.js';
+import { listDatasetGroups, type DatasetGroupView } from '../lib/personalize/imports.js';
+import { renderTable } from '../lib/cli/ui.js';
 
 function when(iso: string | null): string | null {
   return iso === null ? null : `${iso.replace('T', ' ').slice(0, 19)}`;

@@ -1,11 +1,11 @@
-import { prose } from '../lib/prose.js';
+import { prose } from '../lib/cli/prose.js';
 import { Flags } from '@oclif/core';
-import { MlpipeCommand } from '../lib/base-command.js';
-import { deploy, type DeployedStack, type PlannedChange } from '../lib/deploy.js';
-import { usageError } from '../lib/errors.js';
-import { selectStacks } from '../lib/stacks.js';
-import { renderOutputs, stackProgress } from '../lib/stack-view.js';
-import { canPrompt, confirm, renderTable } from '../lib/ui.js';
+import { MlpipeCommand } from '../lib/cli/base-command.js';
+import { deploy, type DeployedStack, type PlannedChange } from '../lib/infra/deploy.js';
+import { usageError } from '../lib/cli/errors.js';
+import { selectStacks } from '../lib/infra/stacks.js';
+import { renderOutputs, stackProgress } from '../lib/infra/stack-view.js';
+import { canPrompt, confirm, renderTable } from '../lib/cli/ui.js';
 
 export interface DeployResult {
   stacks: DeployedStack[];

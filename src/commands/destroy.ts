@@ -1,11 +1,11 @@
-import { prose } from '../lib/prose.js';
+import { prose } from '../lib/cli/prose.js';
 import { Flags } from '@oclif/core';
-import { MlpipeCommand } from '../lib/base-command.js';
-import { destroy, type DestroyedStack } from '../lib/deploy.js';
-import { usageError } from '../lib/errors.js';
-import { selectStacks, stackName } from '../lib/stacks.js';
-import { stackProgress } from '../lib/stack-view.js';
-import { canPrompt, confirm } from '../lib/ui.js';
+import { MlpipeCommand } from '../lib/cli/base-command.js';
+import { destroy, type DestroyedStack } from '../lib/infra/deploy.js';
+import { usageError } from '../lib/cli/errors.js';
+import { selectStacks, stackName } from '../lib/infra/stacks.js';
+import { stackProgress } from '../lib/infra/stack-view.js';
+import { canPrompt, confirm } from '../lib/cli/ui.js';
 
 export default class Destroy extends MlpipeCommand<typeof Destroy> {
   static override summary =

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
-import { prose } from '../lib/prose.js';
-import { MlpipeCommand } from '../lib/base-command.js';
+import { prose } from '../lib/cli/prose.js';
+import { MlpipeCommand } from '../lib/cli/base-command.js';
 import { DEFAULT_ITEMS_SPEC } from '../etl/items.js';
-import { MlpipeError, usageError } from '../lib/errors.js';
+import { MlpipeError, usageError } from '../lib/cli/errors.js';
 import {
   beginImport,
   describeImport,
@@ -12,9 +12,9 @@ import {
   type ImportJobView,
   type ImportMode,
   type PreparedItems,
-} from '../lib/imports.js';
-import { parseS3Uri } from '../lib/lake.js';
-import { formatCount, formatDuration, startSpinner, type Spinner } from '../lib/ui.js';
+} from '../lib/personalize/imports.js';
+import { parseS3Uri } from '../lib/data/lake.js';
+import { formatCount, formatDuration, startSpinner, type Spinner } from '../lib/cli/ui.js';
 
 export interface ImportResult {
   job: ImportJobView;

@@ -1,9 +1,9 @@
-import { prose } from '../lib/prose.js';
+import { prose } from '../lib/cli/prose.js';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { MlpipeCommand } from '../lib/base-command.js';
-import { findConfigFile, type Target } from '../lib/config.js';
-import { MlpipeError } from '../lib/errors.js';
+import { MlpipeCommand } from '../lib/cli/base-command.js';
+import { findConfigFile, type Target } from '../lib/cli/config.js';
+import { MlpipeError } from '../lib/cli/errors.js';
 import {
   buildConfigFile,
   checkGivenValues,
@@ -17,8 +17,8 @@ import {
   type InitResult,
   type InitValues,
   withDefaultTemplatesDir,
-} from '../lib/init.js';
-import { canPrompt, inquirerPrompter } from '../lib/ui.js';
+} from '../lib/project/init.js';
+import { canPrompt, inquirerPrompter } from '../lib/cli/ui.js';
 
 export type InitCommandResult = InitResult;
 

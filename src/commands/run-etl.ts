@@ -1,7 +1,7 @@
-import { prose } from '../lib/prose.js';
+import { prose } from '../lib/cli/prose.js';
 import { Flags } from '@oclif/core';
-import { MlpipeCommand } from '../lib/base-command.js';
-import { usageError } from '../lib/errors.js';
+import { MlpipeCommand } from '../lib/cli/base-command.js';
+import { usageError } from '../lib/cli/errors.js';
 import {
   ETL_TERMINAL_STATES,
   getEtlRun,
@@ -9,9 +9,9 @@ import {
   startEtlRun,
   waitForEtlRun,
   type EtlRun,
-} from '../lib/etl-runs.js';
-import { readEtlRunLog } from '../lib/etl-logs.js';
-import { formatCount, formatDuration, renderTable, startSpinner, type Spinner } from '../lib/ui.js';
+} from '../lib/etl/runs.js';
+import { readEtlRunLog } from '../lib/etl/logs.js';
+import { formatCount, formatDuration, renderTable, startSpinner, type Spinner } from '../lib/cli/ui.js';
 
 export type RunEtlResult = EtlRun | { runs: EtlRun[] } | { runId: string; log: string[] };
 

@@ -1,8 +1,8 @@
-import { prose } from '../lib/prose.js';
+import { prose } from '../lib/cli/prose.js';
 import { Flags } from '@oclif/core';
-import { MlpipeCommand } from '../lib/base-command.js';
-import { writeSampleData, type WriteSampleDataResult } from '../lib/sample-data.js';
-import { formatBytes, formatCount, startProgressBar } from '../lib/ui.js';
+import { MlpipeCommand } from '../lib/cli/base-command.js';
+import { writeSampleData, type WriteSampleDataResult } from '../lib/data/sample-data.js';
+import { formatBytes, formatCount, startProgressBar } from '../lib/cli/ui.js';
 import { HETREC_DEFAULTS, SMALL_PRESET } from '../sampledata/generator.js';
 
 export default class SampleData extends MlpipeCommand<typeof SampleData> {

@@ -1,7 +1,7 @@
-import { MlpipeCommand } from '../lib/base-command.js';
-import { describeStack, outputsOf, stackName, STACKS, templatePath } from '../lib/stacks.js';
-import { renderOutputs } from '../lib/stack-view.js';
-import { renderTable } from '../lib/ui.js';
+import { MlpipeCommand } from '../lib/cli/base-command.js';
+import { describeStack, outputsOf, stackName, STACKS, templatePath } from '../lib/infra/stacks.js';
+import { renderOutputs } from '../lib/infra/stack-view.js';
+import { renderTable } from '../lib/cli/ui.js';
 
 export interface StackSummary {
   key: string;

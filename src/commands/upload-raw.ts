@@ -1,8 +1,8 @@
-import { prose } from '../lib/prose.js';
+import { prose } from '../lib/cli/prose.js';
 import { Args, Flags } from '@oclif/core';
-import { MlpipeCommand } from '../lib/base-command.js';
-import { DEFAULT_RAW_FILE, uploadRaw, type UploadRawResult } from '../lib/upload.js';
-import { formatBytes, startProgressBar, type ProgressBar } from '../lib/ui.js';
+import { MlpipeCommand } from '../lib/cli/base-command.js';
+import { DEFAULT_RAW_FILE, uploadRaw, type UploadRawResult } from '../lib/data/upload.js';
+import { formatBytes, startProgressBar, type ProgressBar } from '../lib/cli/ui.js';
 
 export default class UploadRaw extends MlpipeCommand<typeof UploadRaw> {
   static override summary =

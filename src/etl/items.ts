@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ExitCode, MlpipeError } from '../lib/errors.js';
+import { ExitCode, MlpipeError } from '../lib/cli/errors.js';
 import { forEachCsvRecord, UnterminatedQuoteError } from './csv.js';
 
 export const ITEMS_SPEC_DIR = path.join('glue', 'mappings', 'items');

@@ -15,7 +15,7 @@
  * - `filters` compare a source column with a number (>=, >, <=, <, ==, !=) or a string (==, !=).
  * - `output.columns` lists every mapping target once, in output order.
  */
-import { MlpipeError, ExitCode } from '../lib/errors.js';
+import { MlpipeError, ExitCode } from '../lib/cli/errors.js';
 
 export type ColumnType = 'string' | 'long' | 'double';
 export type TimestampUnit = 'ms' | 's' | 'auto';

@@ -40,7 +40,7 @@
  * popularity's precision@10 on the small preset; see test/unit/sampledata.test.ts).
  * Output is byte-identical for the same options on the same Node.js major (V8's Math functions).
  */
-import { usageError } from '../lib/errors.js';
+import { usageError } from '../lib/cli/errors.js';
 import { MovieLineWriter } from './movies.js';
 import { Rng } from './prng.js';
 

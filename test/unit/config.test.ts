@@ -4,8 +4,8 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { describeSettings, findConfigFile, resolveSettings } from '../../src/lib/config.js';
-import { MlpipeError } from '../../src/lib/errors.js';
+import { describeSettings, findConfigFile, resolveSettings } from '../../src/lib/cli/config.js';
+import { MlpipeError } from '../../src/lib/cli/errors.js';
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mlpipe-config-'));

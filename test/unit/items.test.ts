@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { MlpipeError } from '../../src/lib/errors.js';
+import { MlpipeError } from '../../src/lib/cli/errors.js';
 import {
   convertItems,
   itemsFieldsOf,
@@ -181,7 +181,7 @@ describe('convertItems', () => {
 
 describe('defaultItemsSpec', () => {
   it('picks the spec by the catalogue file name', async () => {
-    const { defaultItemsSpec } = await import('../../src/lib/imports.js');
+    const { defaultItemsSpec } = await import('../../src/lib/personalize/imports.js');
     assert.equal(defaultItemsSpec('s3://lake/raw/movies.dat'), 'hetrec2011-movies');
     assert.equal(defaultItemsSpec('/home/me/ml-latest-small/movies.csv'), 'ml-latest-small-movies');
     assert.equal(defaultItemsSpec('catalogue.CSV'), 'ml-latest-small-movies');

@@ -1,7 +1,7 @@
 // Recognising raw interactions files before upload, and refusing everything else with a clear message.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { detectInteractionsFormat, NotInteractionsError } from '../../src/lib/raw-check.js';
+import { detectInteractionsFormat, NotInteractionsError } from '../../src/lib/data/raw-check.js';
 
 describe('detectInteractionsFormat', () => {
   it('recognises hetrec2011 (TAB, header)', () => {

@@ -17,7 +17,7 @@ import {
   type SampleDataOptions,
   type SampleDataSummary,
 } from '../../src/sampledata/generator.js';
-import { MlpipeError } from '../../src/lib/errors.js';
+import { MlpipeError } from '../../src/lib/cli/errors.js';
 import { writableSink } from '../../src/sampledata/sinks.js';
 
 interface Generated {

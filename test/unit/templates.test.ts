@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ConfigFileSchema, resolveSettings } from '../../src/lib/config.js';
+import { ConfigFileSchema, resolveSettings } from '../../src/lib/cli/config.js';
 import {
   createResourceTypeRegistry,
   evaluateConditions,

@@ -1,7 +1,7 @@
-import { prose } from '../../lib/prose.js';
-import { MlpipeCommand } from '../../lib/base-command.js';
-import { describeSettings } from '../../lib/config.js';
-import { renderTable } from '../../lib/ui.js';
+import { prose } from '../../lib/cli/prose.js';
+import { MlpipeCommand } from '../../lib/cli/base-command.js';
+import { describeSettings } from '../../lib/cli/config.js';
+import { renderTable } from '../../lib/cli/ui.js';
 
 export interface ConfigShowResult {
   configFile: string | null;

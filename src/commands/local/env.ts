@@ -1,7 +1,7 @@
-import { prose } from '../../lib/prose.js';
+import { prose } from '../../lib/cli/prose.js';
 import { Flags } from '@oclif/core';
-import { MlpipeCommand } from '../../lib/base-command.js';
-import { connectLocalStack } from '../../lib/local-stack.js';
+import { MlpipeCommand } from '../../lib/cli/base-command.js';
+import { connectLocalStack } from '../../lib/local/lifecycle.js';
 
 export interface LocalEnvResult {
   AWS_ENDPOINT_URL: string;

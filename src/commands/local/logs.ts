@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { MlpipeCommand } from '../../lib/base-command.js';
-import { followLog, readLog } from '../../lib/local-logs.js';
+import { MlpipeCommand } from '../../lib/cli/base-command.js';
+import { followLog, readLog } from '../../lib/local/logs.js';
 
 export interface LocalLogsResult {
   logFile: string;

@@ -1,9 +1,9 @@
-import { prose } from '../../lib/prose.js';
+import { prose } from '../../lib/cli/prose.js';
 import { Flags } from '@oclif/core';
-import { MlpipeCommand } from '../../lib/base-command.js';
-import { usageError } from '../../lib/errors.js';
-import { resetLocalStack, startOptionsFor, type ResetResult } from '../../lib/local-stack.js';
-import { canPrompt, confirm, formatBytes } from '../../lib/ui.js';
+import { MlpipeCommand } from '../../lib/cli/base-command.js';
+import { usageError } from '../../lib/cli/errors.js';
+import { resetLocalStack, startOptionsFor, type ResetResult } from '../../lib/local/lifecycle.js';
+import { canPrompt, confirm, formatBytes } from '../../lib/cli/ui.js';
 
 export interface LocalResetResult extends ResetResult {
   reset: boolean;

@@ -1,7 +1,7 @@
-import { prose } from '../../lib/prose.js';
+import { prose } from '../../lib/cli/prose.js';
 import { Flags } from '@oclif/core';
-import { MlpipeCommand } from '../../lib/base-command.js';
-import { runLocalStackForeground, startLocalStack, startOptionsFor } from '../../lib/local-stack.js';
+import { MlpipeCommand } from '../../lib/cli/base-command.js';
+import { runLocalStackForeground, startLocalStack, startOptionsFor } from '../../lib/local/lifecycle.js';
 
 export interface LocalStartResult {
   endpoint: string;

@@ -1,6 +1,6 @@
-import { MlpipeCommand } from '../../lib/base-command.js';
-import { localStackStatus, type LocalStackStatus } from '../../lib/local-stack.js';
-import { formatBytes, formatCount, formatDuration } from '../../lib/ui.js';
+import { MlpipeCommand } from '../../lib/cli/base-command.js';
+import { localStackStatus, type LocalStackStatus } from '../../lib/local/lifecycle.js';
+import { formatBytes, formatCount, formatDuration } from '../../lib/cli/ui.js';
 
 export default class LocalStatus extends MlpipeCommand<typeof LocalStatus> {
   static override summary = 'Show whether the local stack runs, where, and what it holds.';

@@ -1,5 +1,5 @@
-import { MlpipeCommand } from '../../lib/base-command.js';
-import { stopLocalStack } from '../../lib/local-stack.js';
+import { MlpipeCommand } from '../../lib/cli/base-command.js';
+import { stopLocalStack } from '../../lib/local/lifecycle.js';
 
 export interface LocalStopResult {
   dataDir: string;

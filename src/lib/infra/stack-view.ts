@@ -4,7 +4,7 @@
  * and destroy so both read the same.
  */
 import type { StackEventLine } from './deploy.js';
-import { formatDuration, renderTable, startSpinner, type Spinner, type UiOptions } from './ui.js';
+import { formatDuration, renderTable, startSpinner, type Spinner, type UiOptions } from '../cli/ui.js';
 
 export function formatStackEvent(event: StackEventLine): string {
   const reason = event.reason ? `  ${event.reason}` : '';

@@ -2,9 +2,9 @@
  * An ETL run's log: on the local stack, the log file the Glue service keeps per run; on AWS, Glue
  * writes run logs to CloudWatch Logs, which this version does not read — it says where they are.
  */
-import type { Clients } from './clients.js';
-import type { Settings } from './config.js';
-import { MlpipeError } from './errors.js';
+import type { Clients } from '../cli/clients.js';
+import type { Settings } from '../cli/config.js';
+import { MlpipeError } from '../cli/errors.js';
 
 export async function readEtlRunLog(clients: Clients, settings: Settings, runId: string): Promise<string[]> {
   if (clients.connection.target !== 'local') {
@@ -17,7 +17,7 @@ export async function readEtlRunLog(clients: Clients, settings: Settings, runId:
     );
   }
   // Loaded on demand: the Glue runner module pulls in the ETL engine, which other commands never need.
-  const { readRunLog } = await import('../local/services/glue/runner.js');
+  const { readRunLog } = await import('../../local/services/glue/runner.js');
   const text = await readRunLog(settings.local.dataDir.value, runId);
   if (text === undefined) {
     throw new MlpipeError(`The local stack has no log for run ${runId}.`, {

@@ -16,12 +16,12 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readIdentity, type LocalIdentity } from '../local/credentials.js';
-import { isProcessAlive, readServerInfo } from '../local/lock.js';
-import { HEALTH_PATH, localPaths, SERVER_FILES, STATUS_PATH, type ServerInfo } from '../local/paths.js';
-import type { Connection } from './clients.js';
-import type { Settings } from './config.js';
-import { MlpipeError } from './errors.js';
+import { readIdentity, type LocalIdentity } from '../../local/credentials.js';
+import { isProcessAlive, readServerInfo } from '../../local/lock.js';
+import { HEALTH_PATH, localPaths, SERVER_FILES, STATUS_PATH, type ServerInfo } from '../../local/paths.js';
+import type { Connection } from '../cli/clients.js';
+import type { Settings } from '../cli/config.js';
+import { MlpipeError } from '../cli/errors.js';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -82,10 +82,10 @@ export async function probeLocalStack(dataDir: string): Promise<LocalStackState>
 }
 
 function serverEntry(): { entry: string; execArgv: string[] } {
-  // Under the TypeScript test runner this module is src/lib/local-stack.ts; built, dist/lib/local-stack.js.
+  // Under the TypeScript test runner this module is src/lib/local/lifecycle.ts; built, dist/lib/local/lifecycle.js.
   const fromSource = import.meta.url.endsWith('.ts');
   return {
-    entry: fileURLToPath(new URL(`../local/main.${fromSource ? 'ts' : 'js'}`, import.meta.url)),
+    entry: fileURLToPath(new URL(`../../local/main.${fromSource ? 'ts' : 'js'}`, import.meta.url)),
     execArgv: fromSource ? ['--import', 'tsx'] : [],
   };
 }

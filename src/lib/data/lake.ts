@@ -3,8 +3,8 @@
  * are formed from the settings.
  */
 import path from 'node:path';
-import type { Settings } from './config.js';
-import { usageError } from './errors.js';
+import type { Settings } from '../cli/config.js';
+import { usageError } from '../cli/errors.js';
 
 export interface S3Location {
   bucket: string;

@@ -9,19 +9,19 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetImportJob, DatasetImportJobSummary } from '@aws-sdk/client-personalize';
-import type { Clients } from './clients.js';
-import type { Settings } from './config.js';
-import { ExitCode, MlpipeError, translateAwsError, usageError } from './errors.js';
-import { parseS3Uri, s3Uri } from './lake.js';
-import { PACKAGE_ROOT, requireStackOutputs } from './stacks.js';
-import { pollIntervals, waitFor } from './wait.js';
+import type { Clients } from '../cli/clients.js';
+import type { Settings } from '../cli/config.js';
+import { ExitCode, MlpipeError, translateAwsError, usageError } from '../cli/errors.js';
+import { parseS3Uri, s3Uri } from '../data/lake.js';
+import { PACKAGE_ROOT, requireStackOutputs } from '../infra/stacks.js';
+import { pollIntervals, waitFor } from '../cli/wait.js';
 import {
   convertItems,
   DEFAULT_ITEMS_SPEC,
   itemsFieldsOf,
   loadItemsSpec,
   type ItemsConversion,
-} from '../etl/items.js';
+} from '../../etl/items.js';
 
 export type DatasetKind = 'interactions' | 'items';
 export type ImportMode = 'FULL' | 'INCREMENTAL';

@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Output, Stack } from '@aws-sdk/client-cloudformation';
-import type { Clients } from './clients.js';
-import type { Settings } from './config.js';
-import { MlpipeError, translateAwsError } from './errors.js';
+import type { Clients } from '../cli/clients.js';
+import type { Settings } from '../cli/config.js';
+import { MlpipeError, translateAwsError } from '../cli/errors.js';
 
 export type StackKey = 'datalake' | 'etl' | 'personalize' | 'pipeline';
 
@@ -68,7 +68,7 @@ export const STACKS: readonly StackDefinition[] = [
   },
 ];
 
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const PACKAGE_TEMPLATES_DIR = path.join(PACKAGE_ROOT, 'templates');
 
 /** A project's own copy (`mlpipe init --templates`) wins over the templates shipped with mlpipe. */

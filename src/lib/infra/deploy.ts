@@ -7,11 +7,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Change, CloudFormationClient, StackEvent, Parameter } from '@aws-sdk/client-cloudformation';
 import { uploadStackAssets, type UploadedAsset } from './assets.js';
-import type { Clients } from './clients.js';
-import type { Settings } from './config.js';
-import { ExitCode, MlpipeError, translateAwsError } from './errors.js';
+import type { Clients } from '../cli/clients.js';
+import type { Settings } from '../cli/config.js';
+import { ExitCode, MlpipeError, translateAwsError } from '../cli/errors.js';
 import { describeStack, outputsOf, stackName, templatePath, type StackDefinition } from './stacks.js';
-import { pollIntervals, waitFor } from './wait.js';
+import { pollIntervals, waitFor } from '../cli/wait.js';
 
 export interface PlannedChange {
   action: string;

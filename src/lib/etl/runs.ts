@@ -9,12 +9,12 @@
  *   <output_path without "/">_etl/<run id>/rejects.csv  rejected rows: line, reason, raw
  */
 import type { JobRun } from '@aws-sdk/client-glue';
-import type { Clients } from './clients.js';
-import type { Settings } from './config.js';
-import { ExitCode, MlpipeError, translateAwsError } from './errors.js';
-import { parseS3Uri } from './lake.js';
-import { requireStackOutputs } from './stacks.js';
-import { pollIntervals, waitFor } from './wait.js';
+import type { Clients } from '../cli/clients.js';
+import type { Settings } from '../cli/config.js';
+import { ExitCode, MlpipeError, translateAwsError } from '../cli/errors.js';
+import { parseS3Uri } from '../data/lake.js';
+import { requireStackOutputs } from '../infra/stacks.js';
+import { pollIntervals, waitFor } from '../cli/wait.js';
 
 export interface EtlRunReport {
   rowsRead?: number;

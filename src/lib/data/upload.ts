@@ -5,12 +5,12 @@
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Clients } from './clients.js';
-import type { Settings } from './config.js';
-import { MlpipeError, translateAwsError } from './errors.js';
-import { deploy } from './deploy.js';
+import type { Clients } from '../cli/clients.js';
+import type { Settings } from '../cli/config.js';
+import { MlpipeError, translateAwsError } from '../cli/errors.js';
+import { deploy } from '../infra/deploy.js';
 import { rawObjectKey, s3Uri, type S3Location } from './lake.js';
-import { describeStack, outputsOf, selectStacks, stackName } from './stacks.js';
+import { describeStack, outputsOf, selectStacks, stackName } from '../infra/stacks.js';
 import { detectInteractionsFormat, NotInteractionsError, type InteractionsFormat } from './raw-check.js';
 
 export const DEFAULT_RAW_FILE = path.join('data', 'user_ratedmovies-timestamps.dat');

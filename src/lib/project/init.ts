@@ -8,23 +8,23 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../local/store/atomic.js';
+import { writeFileAtomic } from '../../local/store/atomic.js';
 import {
   CONFIG_FILE_NAMES,
   ConfigFileSchema,
   DEFAULT_LOCAL_REGION,
   type ConfigFile,
   type Target,
-} from './config.js';
-import { MlpipeError, usageError } from './errors.js';
-import type { Prompter } from './ui.js';
+} from '../cli/config.js';
+import { MlpipeError, usageError } from '../cli/errors.js';
+import type { Prompter } from '../cli/ui.js';
 
 /** The file `init` writes (the first name the config lookup tries, so it wins over the others). */
 export const INIT_CONFIG_FILE_NAME = 'mlpipe.config.json';
 /** Where `--templates` copies to by default: the directory `mlpipe deploy` reads when present. */
 export const DEFAULT_TEMPLATES_DIR = 'templates';
 /** The templates shipped with mlpipe (resolves from src/lib and from dist/lib alike). */
-export const PACKAGE_TEMPLATES_URL = new URL('../../templates/', import.meta.url);
+export const PACKAGE_TEMPLATES_URL = new URL('../../../templates/', import.meta.url);
 
 const FALLBACK_PROJECT = 'mlpipe';
 const PROJECT_MAX_LENGTH = 41;

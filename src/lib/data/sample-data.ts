@@ -11,10 +11,10 @@ import {
   RATINGS_FILE_NAME,
   type SampleDataOptions,
   type SampleDataSummary,
-} from '../sampledata/generator.js';
-import { writableSink } from '../sampledata/sinks.js';
-import { fsyncDir, tempPathFor, writeJsonAtomic } from '../local/store/atomic.js';
-import { MlpipeError } from './errors.js';
+} from '../../sampledata/generator.js';
+import { writableSink } from '../../sampledata/sinks.js';
+import { fsyncDir, tempPathFor, writeJsonAtomic } from '../../local/store/atomic.js';
+import { MlpipeError } from '../cli/errors.js';
 
 export interface WriteSampleDataResult {
   outDir: string;

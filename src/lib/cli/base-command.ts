@@ -7,7 +7,7 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { Clients, type Connection } from './clients.js';
 import { resolveSettings, type Settings } from './config.js';
 import { MlpipeError } from './errors.js';
-import { connectLocalStack } from './local-stack.js';
+import { connectLocalStack } from '../local/lifecycle.js';
 import { uiMode, type UiOptions } from './ui.js';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<

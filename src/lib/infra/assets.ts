@@ -5,9 +5,9 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Clients } from './clients.js';
-import type { Settings } from './config.js';
-import { MlpipeError, translateAwsError } from './errors.js';
+import type { Clients } from '../cli/clients.js';
+import type { Settings } from '../cli/config.js';
+import { MlpipeError, translateAwsError } from '../cli/errors.js';
 import { PACKAGE_ROOT, requireStackOutputs, type StackDefinition } from './stacks.js';
 
 export interface UploadedAsset {
