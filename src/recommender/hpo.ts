@@ -34,7 +34,7 @@ export const DEFAULT_SEARCH_SPACE: Readonly<Record<string, readonly (string | nu
     unobserved_weight: [0.02, 0.05, 0.15],
     recency_half_life: [8, 16, 48, 200],
     recency_floor: [0.1, 0.2, 0.5],
-    popularity_window: [0.01, 0.03, 0.1],
+    popularity_window: [0.005, 0.015, 0.05],
     sequence_window: [3, 5, 10],
   });
 

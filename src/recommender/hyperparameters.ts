@@ -27,7 +27,7 @@ const USER_PERSONALIZATION = {
   recency_floor: { type: 'float', default: 0.2, min: 0, max: 1 },
   sequence_window: { type: 'int', default: 5, min: 1, max: 50 },
   neighbours: { type: 'int', default: 100, min: 10, max: 1000 },
-  popularity_window: { type: 'float', default: 0.03, min: 0.001, max: 1 },
+  popularity_window: { type: 'float', default: 0.015, min: 0.001, max: 1 },
   factor_weight: { type: 'weight', default: 'auto', min: 0, max: 100 },
   sequence_weight: { type: 'weight', default: 'auto', min: 0, max: 100 },
   popularity_weight: { type: 'weight', default: 'auto', min: 0, max: 100 },

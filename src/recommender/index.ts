@@ -38,8 +38,9 @@
  *   sequence_window (5; 1–50)        positions around an item that count as "next to it" when the
  *                                    sequential neighbours are counted (nearer counts more).
  *   neighbours (100)                 sequential neighbours kept per item.
- *   popularity_window (0.03; 0–1]    the share of all interactions, centred on the user's latest
- *                                    timestamp, that time-local popularity counts.
+ *   popularity_window (0.015; 0–1]   time-local popularity counts the interactions within this
+ *                                    share of all interactions on either side of the user's latest
+ *                                    timestamp (1 = all-time popularity).
  *   factor_weight, sequence_weight, popularity_weight ("auto")  the blend weights of the three
  *                                    terms; "auto" fits them at every training run on a held-out
  *                                    tenth of the training users (see blend.ts), or give numbers.

@@ -10,8 +10,9 @@
  *   sequence_weight   · log(1 + s_i / s̄_u)   s_i = Σ_q r_q · N(h_q → i) over the last `bptt` items,
  *                                            N the sequential item-to-item neighbours, r_q the recency
  *                                            weight of the q-th newest; s̄_u the mean of the non-zero s
- *   popularity_weight · log p_t(i)           popularity around the user's latest timestamp t (a
- *                                            share `popularity_window` of all interactions), mixed with
+ *   popularity_weight · log p_t(i)           popularity around the user's latest timestamp t (the
+ *                                            interactions within a share `popularity_window` of all
+ *                                            interactions on either side of t), mixed with
  *                                            a little all-time popularity so nothing is impossible
  * Recency weight of the q-th newest interaction (q = 0 the latest), with `recency_mask`:
  *   r_q = recency_floor + (1 − recency_floor) · 2^(−q / recency_half_life), else 1.
@@ -218,7 +219,7 @@ export function scoreTerms(model: UserPersonalizationModel, history: IndexedHist
 
 function addPopularityTerm(model: UserPersonalizationModel, t: number, out: Float64Array): void {
   const nBins = model.timePopularity.edges.length - 1;
-  const halfWidth = Math.max(1, Math.round((model.params.popularity_window * nBins) / 2));
+  const halfWidth = Math.max(1, Math.round(model.params.popularity_window * nBins));
   const local = new Float64Array(out.length);
   const localTotal = addTimePopularity(model.timePopularity, t, halfWidth, local);
   let globalTotal = 0;
@@ -242,7 +243,12 @@ export function blend(
   return out;
 }
 
-/** Applies exploration: items younger than the cut-off get a bonus that shrinks with their interaction count. */
+/**
+ * Applies exploration: each item first seen (or created) within the age cut-off moves a share of
+ * the way from its score to the best score, the share being `weight` × novelty, where novelty
+ * 1 / (1 + ln(1 + interactions)) is 1 for an item nobody has interacted with yet. Scale-free, so
+ * it means the same for every user; weight 0 changes nothing, weight 1 puts unseen new items on top.
+ */
 export function explore(
   model: UserPersonalizationModel,
   scores: Float64Array,
@@ -251,23 +257,14 @@ export function explore(
 ): void {
   if (!(weight > 0)) return;
   const cutOff = model.latestTimestamp - ageCutOffDays * 86_400;
-  // The bonus is measured against the spread of this user's scores so it means the same for any user.
   let max = -Infinity;
-  let sum = 0;
-  let finite = 0;
-  for (let i = 0; i < scores.length; i++) {
-    const s = scores[i]!;
-    if (s === -Infinity) continue;
-    if (s > max) max = s;
-    sum += s;
-    finite++;
-  }
-  if (finite === 0) return;
-  const spread = max - sum / finite;
+  for (let i = 0; i < scores.length; i++) if (scores[i]! > max) max = scores[i]!;
+  if (max === -Infinity) return;
   for (let i = 0; i < scores.length; i++) {
     const start = model.itemStart[i]!;
     if (!(start >= cutOff) || scores[i] === -Infinity) continue;
-    scores[i]! += weight * spread * (1 / (1 + Math.log1p(model.counts[i]!)));
+    const novelty = 1 / (1 + Math.log1p(model.counts[i]!));
+    scores[i]! += weight * novelty * (max - scores[i]!);
   }
 }
 

@@ -3,8 +3,8 @@
  * interact with next is much closer to what was popular around their latest interaction than to
  * the all-time chart. Time is cut into bins holding equal numbers of interactions (quantiles, so
  * busy and quiet periods get the same resolution on any data set), each bin keeps its items'
- * counts (sparse), and the popularity at time t is a triangular-kernel sum over the bins within
- * `window` (a share of all interactions) of t's bin.
+ * counts (sparse), and the popularity at time t sums the bins within `window` (a share of all
+ * interactions, on either side) of t's bin.
  */
 import type { Sequences } from './dataset.js';
 
@@ -75,8 +75,8 @@ export function binIndex(edges: Float64Array, t: number): number {
 }
 
 /**
- * Adds to `out` each item's kernel-weighted count around time t: bins within `halfWidth` bins of
- * t's bin, weighted 1 − |Δ|/(halfWidth + 1). Returns the total weight added (for normalising).
+ * Adds to `out` each item's count in the bins within `halfWidth` bins of t's bin (a box window:
+ * with halfWidth ≥ the bin count it is all-time popularity). Returns the total added.
  */
 export function addTimePopularity(
   tp: TimePopularity,
@@ -90,10 +90,9 @@ export function addTimePopularity(
   const from = Math.max(0, centre - halfWidth);
   const to = Math.min(nBins - 1, centre + halfWidth);
   for (let b = from; b <= to; b++) {
-    const w = 1 - Math.abs(b - centre) / (halfWidth + 1);
     for (let e = tp.ptr[b]!; e < tp.ptr[b + 1]!; e++) {
-      out[tp.item[e]!]! += w * tp.count[e]!;
-      total += w * tp.count[e]!;
+      out[tp.item[e]!]! += tp.count[e]!;
+      total += tp.count[e]!;
     }
   }
   return total;
