@@ -6,6 +6,7 @@
  *   upload    100 MB file uploaded to the local stack (as upload-raw does it) vs fs.copyFile
  *   etl       the local ETL engine on the hetrec-size sample vs DuckDB doing the same work (bench/etl.ts)
  *   import    a Personalize FULL import of the ETL's output in the local stack vs DuckDB loading it (bench/import.ts)
+ *   recommender  offline metrics vs popularity and plain iALS, training/HPO time, scaling (bench/recommender.ts)
  */
 // Same reason as bin/run.js: pinned SDK versions support Node 20; the future-version warning is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -21,6 +22,7 @@ import { readIdentity } from '../src/local/credentials.js';
 import { PART_SIZE } from '../src/lib/data/upload.js';
 import { benchEtl } from './etl.js';
 import { benchImport } from './import.js';
+import { benchRecommender } from './recommender.js';
 import { median, report } from './report.js';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
@@ -113,3 +115,4 @@ if (want('startup')) await benchStartup();
 if (want('upload')) await benchUpload();
 if (want('etl')) await benchEtl();
 if (want('import')) await benchImport();
+if (want('recommender')) await benchRecommender();
