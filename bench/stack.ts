@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 type LocalStackModule = typeof import('../src/lib/local/lifecycle.js');
 
 export async function builtLocalStack(): Promise<LocalStackModule> {
-  const url = new URL('../dist/lib/local-stack.js', import.meta.url);
+  const url = new URL('../dist/lib/local/lifecycle.js', import.meta.url);
   if (!existsSync(fileURLToPath(url)))
     throw new Error('Build first: npm run build (the benchmarks use dist/).');
   return (await import(url.href)) as LocalStackModule;
