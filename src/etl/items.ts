@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ExitCode, MlpipeError } from '../lib/cli/errors.js';
+import { ItemsError } from './errors.js';
 import { forEachCsvRecord, UnterminatedQuoteError } from './csv.js';
 
 export const ITEMS_SPEC_DIR = path.join('glue', 'mappings', 'items');
@@ -84,8 +84,8 @@ export interface ItemsConversion {
   nulls: Record<string, number>;
 }
 
-function specError(message: string, suggestions: string[] = []): MlpipeError {
-  return new MlpipeError(message, { exit: ExitCode.usage, code: 'ITEMS_SPEC', suggestions });
+function specError(message: string, suggestions: string[] = []): ItemsError {
+  return new ItemsError(message, { usage: true, code: 'ITEMS_SPEC', suggestions });
 }
 
 /** Parses an items spec; errors name the file and the field. */
@@ -207,8 +207,8 @@ function csvField(value: string): string {
 
 /**
  * Converts a catalogue file to the Items CSV for `fields` (the dataset's schema). `label` names the
- * file in errors. Throws MlpipeError (exit 2 for a spec that does not fit the schema or the file,
- * exit 1 listing the bad lines) and returns nothing partial.
+ * file in errors. Throws ItemsError (`usage` for a spec that does not fit the schema or the file;
+ * otherwise listing the bad lines) and returns nothing partial.
  */
 export function convertItems(
   content: Buffer,
@@ -254,16 +254,16 @@ export function convertItems(
   }
   const first = records.shift();
   if (first === undefined)
-    throw new MlpipeError(`${label} is empty: expected a header line and items.`, { code: 'ITEMS_EMPTY' });
+    throw new ItemsError(`${label} is empty: expected a header line and items.`, { code: 'ITEMS_EMPTY' });
   const header = first.values.map((h) => h.trim());
   const expected = spec.source.columns ?? [];
   const wanted = [...new Set([...expected, ...spec.mappings.map((m) => m.from)])];
   const missing = wanted.filter((column) => !header.includes(column));
   if (missing.length > 0) {
-    throw new MlpipeError(
+    throw new ItemsError(
       `${label} line 1: the header lacks ${missing.join(', ')} (it has ${header.join(', ')}).`,
       {
-        exit: ExitCode.usage,
+        usage: true,
         code: 'ITEMS_HEADER',
         suggestions: [`Is this the file items spec ${spec.name} is for? Choose another with --items-spec.`],
       },
@@ -327,7 +327,7 @@ export function convertItems(
       'a quoted field starts here and never closes, so the rest of the file would be one value',
     );
   if (problemCount > 0) {
-    throw new MlpipeError(
+    throw new ItemsError(
       `${label}: ${problemCount} line(s) cannot become items:\n  ${problems.join('\n  ')}${problemCount > problems.length ? `\n  … and ${problemCount - problems.length} more` : ''}`,
       {
         code: 'ITEMS_INVALID',
@@ -337,6 +337,6 @@ export function convertItems(
       },
     );
   }
-  if (out.length === 1) throw new MlpipeError(`${label} has a header but no items.`, { code: 'ITEMS_EMPTY' });
+  if (out.length === 1) throw new ItemsError(`${label} has a header but no items.`, { code: 'ITEMS_EMPTY' });
   return { csv: `${out.join('\n')}\n`, rows: out.length - 1, columns: names, nulls };
 }

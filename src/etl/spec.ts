@@ -15,12 +15,13 @@
  * - `filters` compare a source column with a number (>=, >, <=, <, ==, !=) or a string (==, !=).
  * - `output.columns` lists every mapping target once, in output order.
  */
-import { MlpipeError, ExitCode } from '../lib/cli/errors.js';
+import { EtlError, type EtlErrorKind } from './errors.js';
+
+export { EtlError, type EtlErrorKind } from './errors.js';
 
 export type ColumnType = 'string' | 'long' | 'double';
 export type TimestampUnit = 'ms' | 's' | 'auto';
 export type FilterOp = '>=' | '>' | '==' | '<=' | '<' | '!=';
-export type EtlErrorKind = 'spec' | 'structure' | 'threshold' | 'input';
 
 export interface SourceSpec {
   format: 'csv' | 'tsv';
@@ -74,26 +75,6 @@ export interface MappingSpec {
   eventValue: EventValueSpec | null;
   output: { format: 'csv'; header: true; columns: readonly string[] };
   checks: ChecksSpec;
-}
-
-/** Every failure of the ETL: a bad spec, a structurally wrong input, or too many rejected rows. */
-export class EtlError extends MlpipeError {
-  readonly kind: EtlErrorKind;
-  readonly firstRejects: readonly { line: number; reason: string }[];
-
-  constructor(
-    kind: EtlErrorKind,
-    message: string,
-    firstRejects: readonly { line: number; reason: string }[] = [],
-  ) {
-    super(message, {
-      exit: kind === 'spec' ? ExitCode.usage : ExitCode.jobFailed,
-      code: `ETL_${kind.toUpperCase()}`,
-    });
-    this.name = 'EtlError';
-    this.kind = kind;
-    this.firstRejects = firstRejects;
-  }
 }
 
 export const REQUIRED_TARGETS = ['USER_ID', 'ITEM_ID', 'TIMESTAMP'] as const;

@@ -40,7 +40,7 @@
  * popularity's precision@10 on the small preset; see test/unit/sampledata.test.ts).
  * Output is byte-identical for the same options on the same Node.js major (V8's Math functions).
  */
-import { usageError } from '../lib/cli/errors.js';
+import { SampleDataError } from './errors.js';
 import { MovieLineWriter } from './movies.js';
 import { Rng } from './prng.js';
 
@@ -161,11 +161,11 @@ const STREAM_RATINGS = 3;
 const STREAM_MOVIE_TEXT = 4;
 
 function invalid(option: keyof SampleDataOptions, message: string): never {
-  throw usageError(`Invalid sample data option "${option}": ${message}`, [], 'INVALID_SAMPLE_DATA_OPTIONS');
+  throw new SampleDataError(option, `Invalid sample data option "${option}": ${message}`);
 }
 
 /**
- * Throws an MlpipeError (usage) naming the offending option when the options cannot produce a
+ * Throws a SampleDataError naming the offending option when the options cannot produce a
  * valid data set: non-integers, out-of-range sizes, or a rating count that cannot be spread over
  * the users (at least MIN_RATINGS_PER_USER each, no user rating a movie twice).
  */

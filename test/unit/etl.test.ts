@@ -17,6 +17,7 @@ import {
   type EtlReport,
   type MappingSpec,
 } from '../../src/etl/index.js';
+import { fromEngineError } from '../../src/lib/cli/errors.js';
 
 const MAPPINGS = fileURLToPath(new URL('../../glue/mappings/', import.meta.url));
 /** The parts of a spec's JSON that tests patch to make it invalid. */
@@ -352,7 +353,7 @@ describe('runEtl bad input', () => {
       '1 of 51 rows rejected (1.96%), more than the reject threshold of 1%; first rejects: line 2: timestamp is not a number: "abc" (column timestamp)',
     );
     assert.equal(error.kind, 'threshold');
-    assert.equal(error.exit, 3);
+    assert.equal(fromEngineError(error)?.exit, 3, 'the CLI reports a threshold failure as a failed job');
     assert.deepEqual(error.firstRejects, [
       { line: 2, reason: 'timestamp is not a number: "abc" (column timestamp)' },
     ]);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { MlpipeError } from '../../src/lib/cli/errors.js';
+import { fromEngineError, MlpipeError } from '../../src/lib/cli/errors.js';
 import {
   convertItems,
   itemsFieldsOf,
@@ -35,8 +35,10 @@ function errorOf(fn: () => unknown): MlpipeError {
   try {
     fn();
   } catch (error) {
-    assert.ok(error instanceof MlpipeError, String(error));
-    return error;
+    // The engine throws its own error; the CLI reports it as this MlpipeError.
+    const reported = fromEngineError(error);
+    assert.ok(reported instanceof MlpipeError, String(error));
+    return reported;
   }
   assert.fail('expected an error');
 }

@@ -17,7 +17,7 @@ import {
   type SampleDataOptions,
   type SampleDataSummary,
 } from '../../src/sampledata/generator.js';
-import { MlpipeError } from '../../src/lib/cli/errors.js';
+import { fromEngineError, MlpipeError } from '../../src/lib/cli/errors.js';
 import { writableSink } from '../../src/sampledata/sinks.js';
 
 interface Generated {
@@ -422,11 +422,16 @@ describe('sample data: option validation', () => {
     it(`rejects ${JSON.stringify(patch)} naming "${option}"`, () => {
       assert.throws(
         () => validateSampleDataOptions({ ...base, ...patch }),
-        (error: unknown) =>
-          error instanceof MlpipeError &&
-          error.code === 'INVALID_SAMPLE_DATA_OPTIONS' &&
-          error.message.includes(`"${option}"`) &&
-          message.test(error.message),
+        (thrown: unknown) => {
+          const error = fromEngineError(thrown);
+          return (
+            error instanceof MlpipeError &&
+            error.exit === 2 &&
+            error.code === 'INVALID_SAMPLE_DATA_OPTIONS' &&
+            error.message.includes(`"${option}"`) &&
+            message.test(error.message)
+          );
+        },
       );
     });
   }

@@ -1,12 +1,12 @@
 /**
  * The base of every mlpipe command: the global target flags, lazily resolved settings, the
  * connection to the target (starting the local stack when needed), the one-line target notice on
- * stderr, and the translation of MlpipeErrors into oclif errors with exit codes and suggestions.
+ * stderr, and the translation of MlpipeErrors (and engine errors, through `fromEngineError`) into oclif errors with exit codes and suggestions.
  */
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { Clients, type Connection } from './clients.js';
 import { resolveSettings, type Settings } from './config.js';
-import { MlpipeError } from './errors.js';
+import { fromEngineError } from './errors.js';
 import { connectLocalStack } from '../local/lifecycle.js';
 import { uiMode, type UiOptions } from './ui.js';
 
@@ -134,12 +134,13 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
-    if (error instanceof MlpipeError) {
-      process.exitCode = error.exit;
-      const cliError = new Errors.CLIError(error.message, {
-        exit: error.exit,
-        code: error.code,
-        suggestions: error.suggestions,
+    const known = fromEngineError(error);
+    if (known !== undefined) {
+      process.exitCode = known.exit;
+      const cliError = new Errors.CLIError(known.message, {
+        exit: known.exit,
+        code: known.code,
+        suggestions: known.suggestions,
       });
       return super.catch(cliError);
     }

@@ -1,7 +1,11 @@
 /**
  * The CLI's error vocabulary: one error type that carries an exit code, a stable code and the
- * next steps to suggest, plus the exit codes documented in the README.
+ * next steps to suggest, plus the exit codes documented in the README. The engines (src/etl,
+ * src/sampledata) throw their own error types; `fromEngineError` is the one place that turns them
+ * into exit codes and suggestions.
  */
+import { EtlError, ItemsError } from '../../etl/errors.js';
+import { SampleDataError } from '../../sampledata/errors.js';
 
 export const ExitCode = {
   ok: 0,
@@ -39,6 +43,31 @@ export function usageError(message: string, suggestions: string[] = [], code = '
   return new MlpipeError(message, { exit: ExitCode.usage, code, suggestions });
 }
 
+/**
+ * An engine's error as the CLI reports it (same message): a bad ETL spec or an items spec/file
+ * that does not fit is a usage error (2), a failed transform a failed job (3), bad catalogue lines
+ * an error (1), impossible sample-data options a usage error. Anything else: undefined.
+ */
+export function fromEngineError(error: unknown): MlpipeError | undefined {
+  if (error instanceof MlpipeError) return error;
+  if (error instanceof EtlError)
+    return new MlpipeError(error.message, {
+      exit: error.kind === 'spec' ? ExitCode.usage : ExitCode.jobFailed,
+      code: error.code,
+      cause: error,
+    });
+  if (error instanceof ItemsError)
+    return new MlpipeError(error.message, {
+      exit: error.usage ? ExitCode.usage : ExitCode.error,
+      code: error.code,
+      suggestions: error.suggestions,
+      cause: error,
+    });
+  if (error instanceof SampleDataError)
+    return new MlpipeError(error.message, { exit: ExitCode.usage, code: error.code, cause: error });
+  return undefined;
+}
+
 /** Shape shared by SDK v3 service exceptions, read structurally so this module needs no SDK import. */
 interface SdkErrorLike {
   name?: unknown;
@@ -53,7 +82,8 @@ interface SdkErrorLike {
  * here, so commands never format AWS errors themselves.
  */
 export function translateAwsError(error: unknown, what: string, endpointHint?: string): MlpipeError {
-  if (error instanceof MlpipeError) return error;
+  const known = fromEngineError(error);
+  if (known !== undefined) return known;
   const e = (error ?? {}) as SdkErrorLike & NodeJS.ErrnoException;
   const name = typeof e.name === 'string' ? e.name : 'Error';
   const message = typeof e.message === 'string' && e.message !== '' ? e.message : name;
