@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { tempPathFor, writeFileAtomicSync } from './store/atomic.js';
+import { tempPathFor, writeFileAtomicSync } from '../shared/atomic-file.js';
 import { localPaths } from './paths.js';
 import type { LocalCredentials } from './types.js';
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { localPaths, type ServerInfo } from './paths.js';
-import { writeFileAtomicSync } from './store/atomic.js';
+import { writeFileAtomicSync } from '../shared/atomic-file.js';
 
 /** True if a process with this pid exists (and we may signal it). */
 export function isProcessAlive(pid: number): boolean {

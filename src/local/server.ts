@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AwsError } from './protocol/errors.js';
+import { AwsError } from './core/errors.js';
 import {
   decodeJsonBody,
   encodeJsonError,

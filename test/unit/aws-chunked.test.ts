@@ -13,7 +13,7 @@ import {
   type AwsChunkedOptions,
   type ChunkSigningContext,
 } from '../../src/local/protocol/aws-chunked.js';
-import { AwsError } from '../../src/local/protocol/errors.js';
+import { AwsError } from '../../src/local/core/errors.js';
 
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
 

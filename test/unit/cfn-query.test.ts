@@ -2,16 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
-import { AwsError } from '../../src/local/protocol/errors.js';
+import { AwsError } from '../../src/local/core/errors.js';
+import { decodeQueryRequest, encodeQueryError, encodeQueryResult } from '../../src/local/protocol/query.js';
 import {
-  decodeQueryRequest,
-  encodeQueryError,
-  encodeQueryResult,
   queryBoolean,
   queryInteger,
   queryObjectList,
   queryStringList,
-} from '../../src/local/protocol/query.js';
+} from '../../src/local/core/query-input.js';
 
 const XMLNS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 

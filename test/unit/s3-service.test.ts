@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import zlib from 'node:zlib';
-import { AwsError } from '../../src/local/protocol/errors.js';
+import { AwsError } from '../../src/local/core/errors.js';
 import { checksumOf, combineCrcs } from '../../src/local/services/s3/checksums.js';
 import { S3Service, type PutObjectInput } from '../../src/local/services/s3/operations.js';
 import { compareKeys } from '../../src/local/services/s3/store.js';

@@ -13,7 +13,7 @@ import {
   type SampleDataSummary,
 } from '../../sampledata/generator.js';
 import { writableSink } from '../../sampledata/sinks.js';
-import { fsyncDir, tempPathFor, writeJsonAtomic } from '../../local/store/atomic.js';
+import { fsyncDir, tempPathFor, writeJsonAtomic } from '../../shared/atomic-file.js';
 import { MlpipeError } from '../cli/errors.js';
 
 export interface WriteSampleDataResult {

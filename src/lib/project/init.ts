@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../../local/store/atomic.js';
+import { writeFileAtomic } from '../../shared/atomic-file.js';
 import {
   CONFIG_FILE_NAMES,
   ConfigFileSchema,

@@ -14,7 +14,7 @@
  */
 import { createHash, createHmac, timingSafeEqual, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { AwsError } from './errors.js';
+import { AwsError } from '../core/errors.js';
 
 const CRLF = Buffer.from('\r\n');
 const CR = 0x0d;

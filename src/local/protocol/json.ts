@@ -4,7 +4,7 @@
  * errors (`{"__type","message"}` plus the `x-amzn-ErrorType` header).
  */
 import type { AwsResponse } from '../types.js';
-import { AwsError } from './errors.js';
+import { AwsError } from '../core/errors.js';
 
 export type JsonVersion = '1.0' | '1.1';
 

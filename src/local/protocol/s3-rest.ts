@@ -11,7 +11,7 @@ import { escapeXml } from './xml.js';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
-import { AwsError } from './errors.js';
+import { AwsError } from '../core/errors.js';
 import { AwsChunkedDecoder, isAwsChunked, stripAwsChunked, type ChunkSigningContext } from './aws-chunked.js';
 import { signingKey } from '../sigv4.js';
 import type { AwsRequest, AwsResponse } from '../types.js';

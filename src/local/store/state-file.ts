@@ -2,7 +2,7 @@
  * A service's state file: the whole state as one JSON document, replaced atomically on each save.
  * Saves are serialized, so the last change always wins on disk even when saves overlap.
  */
-import { writeJsonAtomic } from './atomic.js';
+import { writeJsonAtomic } from '../../shared/atomic-file.js';
 
 export class StateFile {
   private saving: Promise<void> = Promise.resolve();

@@ -10,7 +10,7 @@ import {
   queryString,
   queryStringList,
   type QueryObject,
-} from '../../protocol/query.js';
+} from '../../core/query-input.js';
 import type { CloudFormationService, ParameterInput } from './operations.js';
 import type { Tag } from './types.js';
 

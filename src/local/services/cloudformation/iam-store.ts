@@ -5,7 +5,7 @@
  * against them. One JSON file, `<dataDir>/cloudformation/iam.json`, replaced atomically.
  */
 import path from 'node:path';
-import { readJson, writeJsonAtomic } from '../../store/atomic.js';
+import { readJson, writeJsonAtomic } from '../../../shared/atomic-file.js';
 import type { TemplateObject, TemplateValue } from './template/index.js';
 
 export interface RoleRecord {

@@ -15,7 +15,7 @@ import type { PersonalizeService } from '../personalize/operations.js';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AwsError } from '../../protocol/errors.js';
+import { AwsError } from '../../core/errors.js';
 import type { LocalContext } from '../../types.js';
 import type { S3Service } from '../s3/operations.js';
 import {

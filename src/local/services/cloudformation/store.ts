@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { readJson, writeJsonAtomic } from '../../store/atomic.js';
+import { readJson, writeJsonAtomic } from '../../../shared/atomic-file.js';
 import type { StackRecord } from './types.js';
 
 interface WriteSlot {

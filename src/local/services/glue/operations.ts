@@ -9,12 +9,12 @@
  * STOPPING runs; beyond it StartJobRun fails with ConcurrentRunsExceededException.
  */
 import { StateFile } from '../../store/state-file.js';
-import { invalid, str, type Input } from '../input.js';
+import { invalid, str, type Input } from '../../core/json-input.js';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { AwsError } from '../../protocol/errors.js';
-import { readJson } from '../../store/atomic.js';
+import { AwsError } from '../../core/errors.js';
+import { readJson } from '../../../shared/atomic-file.js';
 import type { LocalContext } from '../../types.js';
 import type { S3Service } from '../s3/operations.js';
 import { executeRun, glueDir, RunFailure, RunStopped, runLogPath } from './runner.js';

@@ -35,7 +35,7 @@ import { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../../worker-start.js';
 import { EtlError, loadMappingSpec, specToJson, withOverrides, type EtlReport } from '../../../etl/index.js';
-import { AwsError } from '../../protocol/errors.js';
+import { AwsError } from '../../core/errors.js';
 import type { S3Service } from '../s3/operations.js';
 import { runEtlTask, type EtlTaskInput, type EtlTaskResult } from './etl-task.js';
 

@@ -1,11 +1,12 @@
 /**
- * Runs a dataset import's CPU work (data.ts's importCsv) in a worker thread (import-worker.ts),
+ * Runs a dataset import's CPU work (dataset-import.ts's importCsv) in a worker thread (import-worker.ts),
  * or in the calling thread when a worker cannot start. Files are handed over as bytes whose
  * buffers are transferred, not copied.
  */
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../../worker-start.js';
-import { DataProblem, importCsv, type DatasetType, type ImportResult, type SchemaField } from './data.js';
+import { importCsv, type ImportResult } from './dataset-import.js';
+import { DataProblem, type DatasetType, type SchemaField } from './schema.js';
 
 export interface ImportTask {
   dataDir: string;

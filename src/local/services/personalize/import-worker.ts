@@ -5,7 +5,8 @@
  * in one message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { DataProblem, importCsv } from './data.js';
+import { importCsv } from './dataset-import.js';
+import { DataProblem } from './schema.js';
 import type { ImportTask, ImportTaskResult } from './import-task.js';
 
 const port = parentPort;

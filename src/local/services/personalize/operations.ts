@@ -13,25 +13,19 @@
  * in-flight jobs.
  */
 import { StateFile } from '../../store/state-file.js';
-import { invalid, str, type Input } from '../input.js';
+import { invalid, str, type Input } from '../../core/json-input.js';
 import { Buffer } from 'node:buffer';
 import path from 'node:path';
-import { AwsError } from '../../protocol/errors.js';
-import { commitFile, readJson } from '../../store/atomic.js';
+import { AwsError } from '../../core/errors.js';
+import { commitFile, readJson } from '../../../shared/atomic-file.js';
 import type { LocalContext } from '../../types.js';
 import type { S3Service } from '../s3/operations.js';
 import { promises as fs } from 'node:fs';
 import { ImportStopped, startImportTask, type ImportTask, type RunningImport } from './import-task.js';
-import {
-  checkSchemaForType,
-  DataProblem,
-  datasetDataDir,
-  parseAvroSchema,
-  personalizeDir,
-  type DatasetType,
-} from './data.js';
+import { checkSchemaForType, DataProblem, parseAvroSchema, type DatasetType } from './schema.js';
+import { datasetDataDir, personalizeDir } from './dataset-files.js';
 
-export { loadInteractions, loadMetadata, type InteractionsData, type MetadataData } from './data.js';
+export { loadInteractions, loadMetadata, type InteractionsData, type MetadataData } from './dataset-files.js';
 
 export const RESTART_MESSAGE = 'The local stack restarted while this import was in progress.';
 

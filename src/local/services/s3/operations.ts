@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { AwsError } from '../../protocol/errors.js';
+import { AwsError } from '../../core/errors.js';
 import type { LocalContext, LocalCredentials } from '../../types.js';
 import {
   checksumHeaderName,

@@ -26,7 +26,7 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fsyncDir, writeFileAtomic } from '../../store/atomic.js';
+import { fsyncDir, writeFileAtomic } from '../../../shared/atomic-file.js';
 import type { ChecksumAlgorithm, ChecksumType } from './checksums.js';
 
 /** Read/write buffer size for object data: large enough that syscalls are not the bottleneck. */

@@ -4,7 +4,7 @@
  * `Ref` to a Number parameter resolves to a string) are turned back into numbers. Ref is the job
  * name; `Name` is a replacement property, as in CloudFormation. A name is generated when absent.
  */
-import { AwsError } from '../../../protocol/errors.js';
+import { AwsError } from '../../../core/errors.js';
 import type { GlueService } from '../../glue/operations.js';
 import { isTemplateObject, type TemplateObject, type TemplateValue } from '../template/index.js';
 import {

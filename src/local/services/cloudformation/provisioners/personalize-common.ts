@@ -3,7 +3,7 @@
  * the wait for a resource to stabilize (AWS's handlers return only once a dataset group or
  * dataset is ACTIVE, failing the resource on CREATE FAILED), and "already gone" detection.
  */
-import { AwsError } from '../../../protocol/errors.js';
+import { AwsError } from '../../../core/errors.js';
 import type { PersonalizeService } from '../../personalize/operations.js';
 import { invalidProperty, ProvisionError, type ProvisionContext } from './types.js';
 

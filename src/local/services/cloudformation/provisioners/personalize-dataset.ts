@@ -15,7 +15,7 @@
  * Deleting waits (up to a minute) for an import in progress to end, as the service refuses to
  * delete a dataset with a running import; a dataset that is already gone counts as deleted.
  */
-import { AwsError } from '../../../protocol/errors.js';
+import { AwsError } from '../../../core/errors.js';
 import type { PersonalizeService } from '../../personalize/operations.js';
 import { isTemplateObject, sameTemplateValue, type TemplateObject } from '../template/index.js';
 import {

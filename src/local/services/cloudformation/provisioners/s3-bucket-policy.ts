@@ -4,7 +4,7 @@
  * `Bucket` moves the policy (replacement); deleting removes it, and a bucket that is already
  * gone counts as done.
  */
-import { AwsError } from '../../../protocol/errors.js';
+import { AwsError } from '../../../core/errors.js';
 import { isTemplateObject, type TemplateObject } from '../template/index.js';
 import {
   invalidProperty,

@@ -5,7 +5,7 @@
  * lifecycle, encryption, …) are recorded on the stack but have no local effect. A bucket that
  * still holds objects cannot be deleted, exactly as on AWS.
  */
-import { AwsError } from '../../../protocol/errors.js';
+import { AwsError } from '../../../core/errors.js';
 import { isTemplateObject, type TemplateObject, type TemplateValue } from '../template/index.js';
 import {
   invalidProperty,

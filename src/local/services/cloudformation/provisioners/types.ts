@@ -9,7 +9,7 @@
  * that service to `ProvisionerServices` (and `server.ts` passes it in).
  */
 import { randomBytes } from 'node:crypto';
-import { AwsError } from '../../../protocol/errors.js';
+import { AwsError } from '../../../core/errors.js';
 import type { GlueService } from '../../glue/operations.js';
 import type { PersonalizeService } from '../../personalize/operations.js';
 import type { S3Service } from '../../s3/operations.js';

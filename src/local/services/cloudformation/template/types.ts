@@ -3,7 +3,7 @@
  * becomes, the validated template model, the injectable resource-type registry, pseudo
  * parameters, and the one error type every stage throws (`ValidationError`, as CloudFormation).
  */
-import { AwsError } from '../../../protocol/errors.js';
+import { AwsError } from '../../../core/errors.js';
 
 export type TemplateScalar = string | number | boolean | null;
 /** A parsed template (or any part of one): JSON-shaped, with every YAML short form in its long form. */

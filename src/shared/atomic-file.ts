@@ -1,7 +1,8 @@
 /**
- * Crash-safe persistence for the local stack: every state and object file is replaced atomically
- * (write to a temp file in the same directory, fsync it, rename over the target, fsync the
- * directory), so a reader sees the old content or the new one, never a mix or a torn write.
+ * Crash-safe file writing shared by the local stack (state and object files) and the CLI (config
+ * files, sample data): every file is replaced atomically (write to a temp file in the same
+ * directory, fsync it, rename over the target, fsync the directory), so a reader sees the old
+ * content or the new one, never a mix or a torn write.
  */
 import { randomBytes } from 'node:crypto';
 import {

@@ -2,7 +2,7 @@
  * Reading members of an AWS JSON request body for services whose validation errors are
  * `InvalidInputException` (Glue, Personalize): a wrong or missing member names itself.
  */
-import { AwsError } from '../protocol/errors.js';
+import { AwsError } from './errors.js';
 
 export type Input = Record<string, unknown>;
 

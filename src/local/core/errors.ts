@@ -1,6 +1,7 @@
 /**
- * The typed AWS error every local service throws. Codecs turn it into the wire form of their
- * protocol: `{"__type","message"}` for AWS JSON, `<Error>` for S3, `<ErrorResponse>` for Query.
+ * The typed AWS error every local service throws (and the registry's in-process `invoke` rejects
+ * with). It belongs to no protocol: the codecs in protocol/ turn it into their wire form —
+ * `{"__type","message"}` for AWS JSON, `<Error>` for S3, `<ErrorResponse>` for Query.
  */
 export class AwsError extends Error {
   /**
