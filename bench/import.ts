@@ -20,7 +20,7 @@ import {
   PersonalizeClient,
 } from '@aws-sdk/client-personalize';
 import { builtLocalStack } from './stack.js';
-import { readIdentity } from '../src/local/credentials.js';
+import { readIdentity } from '../src/local/contract.js';
 import { generateSampleData, HETREC_DEFAULTS } from '../src/sampledata/generator.js';
 import { duckdbMedianMs, median, report, sqlPath } from './report.js';
 import { interactionsSchema } from '../test/helpers/personalize.js';

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { S3Client, CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { builtLocalStack } from './stack.js';
-import { readIdentity } from '../src/local/credentials.js';
+import { readIdentity } from '../src/local/contract.js';
 import { PART_SIZE } from '../src/lib/data/upload.js';
 import { benchEtl } from './etl.js';
 import { benchImport } from './import.js';

@@ -3,16 +3,12 @@
  * per data dir and kept in credentials.json (mode 0600). Clients must sign with these keys.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { tempPathFor, writeFileAtomicSync } from '../shared/atomic-file.js';
-import { localPaths } from './paths.js';
-import type { LocalCredentials } from './types.js';
+import { localPaths, readIdentity, type LocalIdentity } from './contract.js';
 
-export interface LocalIdentity extends LocalCredentials {
-  accountId: string;
-  region: string;
-}
+export { readIdentity, type LocalIdentity } from './contract.js';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
@@ -21,26 +17,6 @@ function randomString(alphabet: string, length: number): string {
   let out = '';
   for (let i = 0; i < length; i++) out += alphabet[bytes[i]! % alphabet.length];
   return out;
-}
-
-function isIdentity(value: unknown): value is LocalIdentity {
-  const v = value as Partial<LocalIdentity> | null;
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof v.accessKeyId === 'string' &&
-    typeof v.secretAccessKey === 'string' &&
-    typeof v.accountId === 'string' &&
-    typeof v.region === 'string'
-  );
-}
-
-export function readIdentity(dataDir: string): LocalIdentity | undefined {
-  const file = localPaths(dataDir).credentials;
-  if (!existsSync(file)) return undefined;
-  const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (!isIdentity(value)) throw new Error(`${file} is damaged: delete it to create new local credentials.`);
-  return value;
 }
 
 /** Reads the data dir's identity, creating it if absent. Safe when two processes race to create it. */

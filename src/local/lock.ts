@@ -2,20 +2,11 @@
  * One server per data dir: the server holds `server.lock` (its pid, created exclusively) while it
  * runs. A lock whose process is gone is stale and replaced. Also reads and writes server.json.
  */
-import { existsSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
-import { localPaths, type ServerInfo } from './paths.js';
-import { writeFileAtomicSync } from '../shared/atomic-file.js';
+import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { isProcessAlive, localPaths, type ServerInfo } from './contract.js';
 
-/** True if a process with this pid exists (and we may signal it). */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isProcessAlive, readServerInfo } from './contract.js';
+import { writeFileAtomicSync } from '../shared/atomic-file.js';
 
 function lockHolder(lockFile: string): number | undefined {
   try {
@@ -56,16 +47,6 @@ export function releaseLock(dataDir: string): void {
 
 export function writeServerInfo(dataDir: string, info: ServerInfo): void {
   writeFileAtomicSync(localPaths(dataDir).serverInfo, JSON.stringify(info, null, 2) + '\n');
-}
-
-export function readServerInfo(dataDir: string): ServerInfo | undefined {
-  const file = localPaths(dataDir).serverInfo;
-  if (!existsSync(file)) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ServerInfo;
-  } catch {
-    return undefined;
-  }
 }
 
 export function removeServerInfo(dataDir: string): void {

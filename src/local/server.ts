@@ -39,7 +39,7 @@ import {
   type ParsedSignature,
   type SignatureProblem,
 } from './sigv4.js';
-import { HEALTH_PATH, STATUS_PATH } from './paths.js';
+import { HEALTH_PATH, STATUS_PATH } from './contract.js';
 import type { AwsRequest, AwsResponse, LocalContext } from './types.js';
 import type { LocalIdentity } from './credentials.js';
 

@@ -16,9 +16,17 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readIdentity, type LocalIdentity } from '../../local/credentials.js';
-import { isProcessAlive, readServerInfo } from '../../local/lock.js';
-import { HEALTH_PATH, localPaths, SERVER_FILES, STATUS_PATH, type ServerInfo } from '../../local/paths.js';
+import {
+  HEALTH_PATH,
+  isProcessAlive,
+  localPaths,
+  readIdentity,
+  readServerInfo,
+  SERVER_FILES,
+  STATUS_PATH,
+  type LocalIdentity,
+  type ServerInfo,
+} from '../../local/contract.js';
 import type { Connection } from '../cli/clients.js';
 import type { Settings } from '../cli/config.js';
 import { MlpipeError } from '../cli/errors.js';

@@ -2,7 +2,7 @@
  * Reading the local stack's log: the last N lines, and following it as it grows (like tail -f).
  */
 import { existsSync, promises as fs, watch } from 'node:fs';
-import { localPaths } from '../../local/paths.js';
+import { localPaths } from '../../local/contract.js';
 import { MlpipeError } from '../cli/errors.js';
 
 export async function readLog(dataDir: string, lines: number): Promise<{ logFile: string; lines: string[] }> {
