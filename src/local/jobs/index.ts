@@ -1,0 +1,14 @@
+/** The jobs layer's public surface (see jobs.ts). */
+export {
+  Jobs,
+  JobScope,
+  JobQueue,
+  JobFailure,
+  JobStopped,
+  type JobContext,
+  type JobKind,
+  type JobState,
+  type Submission,
+} from './jobs.js';
+export { inFlightStatuses, interruptedOutcome, type Lifecycle } from './lifecycle.js';
+export { runWorkerTask, serveWorkerTask, type WorkerTaskOptions } from './worker.js';
