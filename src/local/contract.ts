@@ -38,6 +38,20 @@ export interface ServerInfo {
 export const HEALTH_PATH = '/_mlpipe/health';
 export const STATUS_PATH = '/_mlpipe/status';
 
+/**
+ * Test hooks, served only by a server started with MLPIPE_LOCAL_TEST_HOOKS=1: hold jobs of a kind
+ * in their running status (`POST` `{"kind"}`), release them, count those waiting.
+ */
+export const TEST_HOOKS_ENV = 'MLPIPE_LOCAL_TEST_HOOKS';
+export const TEST_HOLD_PATH = '/_mlpipe/test/hold';
+export const TEST_RELEASE_PATH = '/_mlpipe/test/release';
+export const TEST_HELD_PATH = '/_mlpipe/test/held';
+export const TEST_HOOK_PATHS: ReadonlySet<string> = new Set([
+  TEST_HOLD_PATH,
+  TEST_RELEASE_PATH,
+  TEST_HELD_PATH,
+]);
+
 /** The stack's identity (credentials.json): the keys clients sign with, its account and region. */
 export interface LocalIdentity {
   accessKeyId: string;

@@ -1,12 +1,15 @@
 /**
  * Entry point of a local stack server process: `node dist/local/main.js --data-dir D [--port P]
- * [--port-fallback] [--region R]`. Owns the data dir's lock for its lifetime, records where it
- * listens in server.json, and shuts down cleanly on SIGTERM/SIGINT.
+ * [--port-fallback] [--region R] [--time-scale S]`. Owns the data dir's lock for its lifetime,
+ * records where it listens in server.json, and shuts down cleanly on SIGTERM/SIGINT. The test hooks
+ * are served only when MLPIPE_LOCAL_TEST_HOOKS=1 is in its environment.
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { loadOrCreateIdentity } from './credentials.js';
+import { TEST_HOOKS_ENV } from './contract.js';
+import { DEFAULT_TIME_SCALE, parseTimeScale } from './core/clock.js';
 import { acquireLock, releaseLock, removeServerInfo, writeServerInfo } from './lock.js';
 import { LocalServer } from './server.js';
 import { VERSION } from './version.js';
@@ -17,6 +20,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     'port-fallback': { type: 'boolean', default: false },
     region: { type: 'string', default: 'us-east-1' },
+    'time-scale': { type: 'string' },
   },
 });
 
@@ -34,7 +38,20 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const identity = loadOrCreateIdentity(dataDir, values.region!);
-  const server = await LocalServer.create({ dataDir, identity, version: VERSION, log });
+  const timeScale =
+    values['time-scale'] === undefined ? DEFAULT_TIME_SCALE : parseTimeScale(values['time-scale']);
+  if (timeScale === undefined) {
+    releaseLock(dataDir);
+    throw new Error(`--time-scale ${values['time-scale']} is not a number ≥ 0.`);
+  }
+  const server = await LocalServer.create({
+    dataDir,
+    identity,
+    version: VERSION,
+    log,
+    timeScale,
+    testHooks: process.env[TEST_HOOKS_ENV] === '1',
+  });
   let port: number;
   try {
     port = await server.listen(wantedPort);
@@ -57,7 +74,7 @@ async function main(): Promise<void> {
     version: VERSION,
   });
   log(
-    `mlpipe local stack ${VERSION} listening on http://127.0.0.1:${port} (pid ${process.pid}, data dir ${dataDir})`,
+    `mlpipe local stack ${VERSION} listening on http://127.0.0.1:${port} (pid ${process.pid}, data dir ${dataDir}, time scale ${timeScale})`,
   );
 
   let stopping = false;

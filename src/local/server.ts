@@ -1,35 +1,38 @@
 /**
- * The local stack's HTTP server: accepts a request, works out which service and wire protocol it
- * is for (`X-Amz-Target` → AWS JSON, a form-encoded `Action` → Query, anything else → S3 REST),
- * checks its SigV4 signature against the stack's own credentials, and hands it to that
- * protocol's codec and the service behind it. Services never see HTTP.
+ * The local stack's HTTP server: opens the services of the services list (services/index.ts) into
+ * a registry with one clock and one jobs layer, accepts a request, works out which service and
+ * wire protocol it is for from what the services declare (`X-Amz-Target` → AWS JSON, a
+ * form-encoded `Action` → Query, a declared REST-JSON route for the signing name → REST-JSON,
+ * anything else → S3 REST-XML), checks its SigV4 signature against the stack's own credentials,
+ * and hands it to that protocol's codec and the service's operation. Services never see HTTP.
+ *
+ * Internal endpoints (unsigned, 127.0.0.1 only): `/_mlpipe/health`, `/_mlpipe/status`; with test
+ * hooks on (`testHooks`, env MLPIPE_LOCAL_TEST_HOOKS=1 for a detached server) also
+ * `POST /_mlpipe/test/hold` and `/_mlpipe/test/release` (`{"kind": "<job kind>"}`) and
+ * `GET /_mlpipe/test/held?kind=…`, which hold jobs of a kind in their running status so end-to-end
+ * tests can observe them in flight.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ScaledClock, type Clock } from './core/clock.js';
 import { AwsError } from './core/errors.js';
-import {
-  decodeJsonBody,
-  encodeJsonError,
-  encodeJsonResult,
-  parseTarget,
-  type JsonVersion,
-} from './protocol/json.js';
+import { ServiceRegistry, type OpenedService } from './core/registry.js';
+import type { JsonVersion, RestJsonRoute, ServiceDefinition } from './core/service.js';
+import { Jobs } from './jobs/jobs.js';
+import { decodeJsonBody, encodeJsonError, encodeJsonResult, parseTarget } from './protocol/json.js';
 import {
   decodeQueryBody,
   decodeQueryRequest,
   encodeQueryError,
   encodeQueryResult,
-  type QueryObject,
 } from './protocol/query.js';
+import { decodeRestJsonInput, encodeRestJsonError, encodeRestJsonResult } from './protocol/rest-json.js';
 import { encodeS3Error, handleS3Request } from './protocol/s3-rest.js';
-import { CLOUDFORMATION_XMLNS, cloudFormationHandlers } from './services/cloudformation/handlers.js';
-import { CloudFormationService } from './services/cloudformation/operations.js';
-import { GlueService, glueHandlers } from './services/glue/operations.js';
-import { PersonalizeService, personalizeHandlers } from './services/personalize/operations.js';
-import { S3Service } from './services/s3/operations.js';
+import { SERVICES } from './services/index.js';
+import type { S3Service } from './services/s3/operations.js';
 import {
   EMPTY_SHA256,
   parseSignature,
@@ -39,49 +42,33 @@ import {
   type ParsedSignature,
   type SignatureProblem,
 } from './sigv4.js';
-import { HEALTH_PATH, STATUS_PATH } from './contract.js';
+import { HEALTH_PATH, STATUS_PATH, TEST_HOOK_PATHS, type LocalIdentity } from './contract.js';
 import type { AwsRequest, AwsResponse, LocalContext } from './types.js';
-import type { LocalIdentity } from './credentials.js';
 
 /** Largest non-S3 request body accepted (AWS JSON APIs cap payloads far below this). */
 const MAX_BUFFERED_BODY = 16 * 1024 * 1024;
 
-/** An AWS JSON service: its `X-Amz-Target` prefix, protocol version and operation handlers. */
-export interface JsonService {
-  /** Display name used in "not implemented" errors, e.g. `Personalize`. */
-  name: string;
-  targetPrefix: string;
-  /** SigV4 signing name (credential scope service), e.g. `personalize`. */
-  signingName: string;
-  version: JsonVersion;
-  operations: Record<string, (input: Record<string, unknown>) => Promise<unknown>>;
-}
-
-/** An AWS Query service (form-encoded `Action=…` POSTs, XML responses), e.g. CloudFormation. */
-export interface QueryService {
-  /** Display name used in "not implemented" errors, e.g. `CloudFormation`. */
-  name: string;
-  /** SigV4 signing name (credential scope service), e.g. `cloudformation`. */
-  signingName: string;
-  /** API version, e.g. `2010-05-15`. */
-  version: string;
-  /** XML namespace of responses and errors. */
-  xmlns: string;
-  /** Action → handler; a handler returning undefined sends a response without a result element. */
-  operations: Record<string, (input: QueryObject) => Promise<unknown>>;
-}
-
-/** Known AWS JSON target prefixes, so requests to services not served yet get a precise error. */
-const KNOWN_JSON_TARGETS: Record<string, { name: string; version: JsonVersion }> = {
-  AmazonPersonalize: { name: 'Personalize', version: '1.1' },
+/** AWS JSON target prefixes of services not served (yet), so their requests get a precise error. */
+const UNSERVED_JSON_TARGETS: Record<string, { name: string; version: JsonVersion }> = {
   AWSStepFunctions: { name: 'Step Functions', version: '1.0' },
-  AWSGlue: { name: 'Glue', version: '1.1' },
   AWSEvents: { name: 'EventBridge', version: '1.1' },
 };
 
 type Protocol =
-  | { kind: 'json'; service: JsonService | undefined; version: JsonVersion; name: string; operation: string }
-  | { kind: 'query'; service: string; registered: QueryService | undefined }
+  | {
+      kind: 'json';
+      service: OpenedService | undefined;
+      version: JsonVersion;
+      name: string;
+      operation: string;
+    }
+  | { kind: 'query'; signingName: string; service: OpenedService | undefined }
+  | {
+      kind: 'rest-json';
+      service: OpenedService;
+      route: RestJsonRoute;
+      members: Record<string, string>;
+    }
   | { kind: 's3' };
 
 export interface LocalServerOptions {
@@ -89,22 +76,32 @@ export interface LocalServerOptions {
   identity: LocalIdentity;
   version: string;
   host?: string;
+  /** Wall time for SigV4's clock-skew check (default: the system clock). */
   now?: () => Date;
+  /** The stack's clock (default: a ScaledClock with `timeScale`). Tests pass a ManualClock. */
+  clock?: Clock;
+  /** Real ms per AWS ms of waiting (default DEFAULT_TIME_SCALE); ignored when `clock` is given. */
+  timeScale?: number;
+  /** The services to serve (default: the services list). */
+  services?: readonly ServiceDefinition<unknown>[];
+  /** Serve the test-hook endpoints (holding jobs in flight). Never on by default. */
+  testHooks?: boolean;
   log?: (line: string) => void;
 }
 
 export class LocalServer {
   readonly context: LocalContext;
+  readonly clock: Clock;
+  /** The jobs layer (tests hold jobs of a kind through it). */
+  readonly jobs: Jobs;
   private readonly http: http.Server;
-  private readonly jsonServices = new Map<string, JsonService>();
-  private readonly queryServices = new Map<string, QueryService>();
   private readonly startedAt = new Date();
-  private s3!: S3Service;
-  private cloudformation!: CloudFormationService;
-  private glue!: GlueService;
-  private personalize!: PersonalizeService;
+  private readonly wallTime: () => Date;
+  private registryValue: ServiceRegistry | undefined;
 
   private constructor(private readonly options: LocalServerOptions) {
+    this.clock = options.clock ?? new ScaledClock(options.timeScale);
+    this.wallTime = options.now ?? (() => new Date());
     this.context = {
       dataDir: options.dataDir,
       region: options.identity.region,
@@ -113,9 +110,10 @@ export class LocalServer {
         accessKeyId: options.identity.accessKeyId,
         secretAccessKey: options.identity.secretAccessKey,
       },
-      now: options.now ?? (() => new Date()),
+      now: () => this.clock.now(),
       log: options.log ?? (() => undefined),
     };
+    this.jobs = new Jobs(this.clock, this.context.log);
     this.http = http.createServer((req, res) => {
       void this.handle(req, res);
     });
@@ -124,47 +122,20 @@ export class LocalServer {
     this.http.keepAliveTimeout = 5000;
   }
 
-  /** Opens every service's state from the data dir. */
+  /** Opens every service's state from the data dir, in dependency order. */
   static async create(options: LocalServerOptions): Promise<LocalServer> {
     const server = new LocalServer(options);
-    server.s3 = await S3Service.open(server.context);
-    server.glue = await GlueService.open(server.context, { s3: server.s3 });
-    server.personalize = await PersonalizeService.open(server.context, { s3: server.s3 });
-    server.cloudformation = await CloudFormationService.open(server.context, {
-      s3: server.s3,
-      glue: server.glue,
-      personalize: server.personalize,
-    });
-    server.registerQueryService({
-      name: 'CloudFormation',
-      signingName: 'cloudformation',
-      version: '2010-05-15',
-      xmlns: CLOUDFORMATION_XMLNS,
-      operations: cloudFormationHandlers(server.cloudformation),
-    });
-    server.registerJsonService({
-      name: 'Glue',
-      targetPrefix: 'AWSGlue',
-      signingName: 'glue',
-      version: '1.1',
-      operations: glueHandlers(server.glue),
-    });
-    server.registerJsonService({
-      name: 'Personalize',
-      targetPrefix: 'AmazonPersonalize',
-      signingName: 'personalize',
-      version: '1.1',
-      operations: personalizeHandlers(server.personalize),
+    server.registryValue = await ServiceRegistry.open(options.services ?? SERVICES, {
+      context: server.context,
+      clock: server.clock,
+      jobs: server.jobs,
     });
     return server;
   }
 
-  registerJsonService(service: JsonService): void {
-    this.jsonServices.set(service.targetPrefix, service);
-  }
-
-  registerQueryService(service: QueryService): void {
-    this.queryServices.set(service.signingName, service);
+  /** The opened services: `invoke` any operation in-process, look a service up. */
+  get registry(): ServiceRegistry {
+    return this.registryValue!;
   }
 
   async listen(port: number): Promise<number> {
@@ -189,22 +160,15 @@ export class LocalServer {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
     });
-    // Background stack operations take milliseconds; let them finish rather than cut them mid-write.
-    await this.cloudformation.close();
-    // In-flight Glue runs are stopped and recorded as FAILED (the stack shut down mid-run).
-    await this.glue.close();
-    // In-flight imports are left as they are on disk; the next start records them as interrupted.
-    await this.personalize.close();
+    // Each service closes before those it depends on, its jobs first: CloudFormation lets its
+    // operations finish; Glue runs in flight end FAILED; imports are left as they are on disk (the
+    // next start records them as interrupted).
+    await this.registry.close();
   }
 
   /** What the stack holds, for `mlpipe local status`. */
   stats(): Record<string, Record<string, number>> {
-    return {
-      s3: this.s3.stats(),
-      cloudformation: this.cloudformation.stats(),
-      glue: this.glue.stats(),
-      personalize: this.personalize.stats(),
-    };
+    return this.registry.stats();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -220,9 +184,13 @@ export class LocalServer {
     try {
       if (rawPath === HEALTH_PATH || rawPath === STATUS_PATH) {
         response = this.internal(rawPath);
+      } else if (this.options.testHooks === true && TEST_HOOK_PATHS.has(rawPath)) {
+        response = await this.testHook(req, rawPath, rawQuery);
       } else {
-        const protocol = this.protocolFor(req, rawQuery);
+        const protocol = this.protocolFor(req, rawPath, rawQuery);
         if (protocol.kind === 'json') label = `${protocol.name}.${protocol.operation}`;
+        if (protocol.kind === 'rest-json')
+          label = `${protocol.service.definition.displayName}.${protocol.route.operation}`;
         const info: DispatchInfo = { requestId, method, rawPath, rawQuery };
         response = await this.dispatch(req, protocol, info).catch((error) =>
           this.encodeError(protocol, error, { requestId, method, rawPath }),
@@ -252,35 +220,64 @@ export class LocalServer {
       dataDir: this.options.dataDir,
       startedAt: this.startedAt.toISOString(),
     };
-    const body = rawPath === STATUS_PATH ? { ...health, services: this.stats() } : health;
+    const body =
+      rawPath === STATUS_PATH
+        ? { ...health, timeScale: this.clock.timeScale, services: this.stats() }
+        : health;
     return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
   }
 
-  private protocolFor(req: http.IncomingMessage, rawQuery: string): Protocol {
+  /** The test hooks: hold or release jobs of a kind, or count those waiting at a hold. */
+  private async testHook(req: http.IncomingMessage, rawPath: string, rawQuery: string): Promise<AwsResponse> {
+    const json = (status: number, body: unknown): AwsResponse => ({
+      status,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (rawPath.endsWith('/held')) {
+      const kind = new URLSearchParams(rawQuery).get('kind') ?? '';
+      return json(200, { kind, held: this.jobs.heldCount(kind) });
+    }
+    if (req.method !== 'POST') return json(405, { message: 'Use POST.' });
+    const input = decodeJsonBody(await readBody(req, 64 * 1024));
+    const kind = input.kind;
+    if (typeof kind !== 'string' || kind === '')
+      return json(400, { message: 'Give {"kind": "<job kind>"}.' });
+    if (rawPath.endsWith('/hold')) this.jobs.hold(kind);
+    else this.jobs.release(kind);
+    return json(200, { kind, held: rawPath.endsWith('/hold') });
+  }
+
+  private protocolFor(req: http.IncomingMessage, rawPath: string, rawQuery: string): Protocol {
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string') {
       const parsed = parseTarget(target);
       const prefix = parsed?.prefix ?? target;
-      const service = this.jsonServices.get(prefix);
-      const known = KNOWN_JSON_TARGETS[prefix];
+      const service = this.registry.byTargetPrefix(prefix);
+      const declared = service?.definition.protocol;
+      const unserved = UNSERVED_JSON_TARGETS[prefix];
       return {
         kind: 'json',
         service,
-        version: service?.version ?? known?.version ?? '1.1',
-        name: service?.name ?? known?.name ?? prefix,
+        version: declared?.kind === 'json' ? declared.version : (unserved?.version ?? '1.1'),
+        name: service?.definition.displayName ?? unserved?.name ?? prefix,
         operation: parsed?.operation ?? '',
       };
     }
+    const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
     const contentType = req.headers['content-type'] ?? '';
     if (
       req.method === 'POST' &&
       contentType.startsWith('application/x-www-form-urlencoded') &&
-      rawQuery === ''
+      rawQuery === '' &&
+      scope !== undefined &&
+      scope !== 's3'
     ) {
-      const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '');
-      if (scope && scope[1] !== 's3') {
-        return { kind: 'query', service: scope[1]!, registered: this.queryServices.get(scope[1]!) };
-      }
+      return { kind: 'query', signingName: scope, service: this.registry.querySigningName(scope) };
+    }
+    if (scope !== undefined && scope !== 's3') {
+      const match = this.registry.restJsonRoute(scope, req.method ?? 'GET', rawPath);
+      if (match !== undefined) return { kind: 'rest-json', ...match };
     }
     return { kind: 's3' };
   }
@@ -303,12 +300,18 @@ export class LocalServer {
     switch (protocol.kind) {
       case 'json':
         return encodeJsonError(awsError, protocol.version, info.requestId);
-      case 'query':
+      case 'query': {
+        const declared = protocol.service?.definition.protocol;
         return encodeQueryError(
           awsError,
           info.requestId,
-          protocol.registered?.xmlns ?? `http://${protocol.service}.amazonaws.com/doc/2010-05-15/`,
+          declared?.kind === 'query'
+            ? declared.xmlns
+            : `http://${protocol.signingName}.amazonaws.com/doc/2010-05-15/`,
         );
+      }
+      case 'rest-json':
+        return encodeRestJsonError(awsError, info.requestId);
       case 's3':
         return encodeS3Error(awsError, {
           method: info.method,
@@ -341,16 +344,18 @@ export class LocalServer {
         throw authError(protocol, { kind: 'mismatch', stringToSign: '', canonicalRequest: '' });
       }
       if (protocol.kind === 'query') {
-        const service = protocol.registered;
-        if (service === undefined) {
+        const service = protocol.service;
+        const declared = service?.definition.protocol;
+        if (service === undefined || declared?.kind !== 'query') {
           throw new AwsError(
             'InvalidAction',
-            `The mlpipe local stack does not implement the ${protocol.service} Query API yet.`,
+            `The mlpipe local stack does not implement the ${protocol.signingName} Query API yet.`,
             400,
           );
         }
         const request = decodeQueryRequest(decodeQueryBody(body));
-        info.label = `${service.name}.${request.action || '(none)'}`;
+        const name = service.definition.displayName;
+        info.label = `${name}.${request.action || '(none)'}`;
         const handler = Object.hasOwn(service.operations, request.action)
           ? service.operations[request.action]
           : undefined;
@@ -359,27 +364,33 @@ export class LocalServer {
             'InvalidAction',
             request.action === ''
               ? 'The request must contain the parameter Action.'
-              : `The mlpipe local stack does not implement ${service.name} action ${request.action}.`,
+              : `The mlpipe local stack does not implement ${name} action ${request.action}.`,
             400,
           );
         }
         const result = await handler(request.input);
-        return encodeQueryResult(request.action, result, info.requestId, service.xmlns);
+        return encodeQueryResult(request.action, result, info.requestId, declared.xmlns);
       }
-      if (protocol.service === undefined) {
+      if (protocol.kind === 'rest-json') {
+        const result = await this.registry.invoke(
+          protocol.service.definition.name,
+          protocol.route.operation,
+          decodeRestJsonInput(body, protocol.members),
+        );
+        return encodeRestJsonResult(result, protocol.route.successStatus ?? 200, info.requestId);
+      }
+      const operation = protocol.service?.operations[protocol.operation];
+      if (
+        protocol.service === undefined ||
+        operation === undefined ||
+        !Object.hasOwn(protocol.service.operations, protocol.operation)
+      ) {
         throw new AwsError(
           'UnknownOperationException',
           `The mlpipe local stack does not implement ${protocol.name} operation ${protocol.operation || '(none)'}.`,
         );
       }
-      const handler = protocol.service.operations[protocol.operation];
-      if (handler === undefined) {
-        throw new AwsError(
-          'UnknownOperationException',
-          `The mlpipe local stack does not implement ${protocol.name} operation ${protocol.operation || '(none)'}.`,
-        );
-      }
-      const result = await handler(decodeJsonBody(body));
+      const result = await operation(decodeJsonBody(body));
       return encodeJsonResult(result, protocol.version, info.requestId);
     }
 
@@ -414,7 +425,10 @@ export class LocalServer {
       expectedPayloadSha256: /^[0-9a-f]{64}$/i.test(payloadHash) ? payloadHash.toLowerCase() : undefined,
       signingService: parsed !== undefined && !('kind' in parsed) ? parsed.service : undefined,
     };
-    return handleS3Request(awsRequest, this.s3);
+    const s3 = this.registry.restXml();
+    if (s3 === undefined)
+      throw new AwsError('NotImplemented', 'The mlpipe local stack does not serve S3.', 501);
+    return handleS3Request(awsRequest, s3.instance as S3Service);
   }
 
   /** Throws the protocol's AWS error unless the request is signed with the stack's credentials. */
@@ -432,7 +446,7 @@ export class LocalServer {
     const problem = verifySignature(parts, parsed, {
       payloadHash,
       secretAccessKey: this.context.credentials.secretAccessKey,
-      now: this.context.now(),
+      now: this.wallTime(),
     });
     if (problem) throw authError(protocol, problem);
   }
@@ -536,7 +550,7 @@ function authError(protocol: Protocol, problem: SignatureProblem): AwsError {
         return new AwsError('AccessDenied', 'Request has expired', 403);
     }
   }
-  const status = protocol.kind === 'query' ? 403 : 400;
+  const status = protocol.kind === 'query' || protocol.kind === 'rest-json' ? 403 : 400;
   switch (problem.kind) {
     case 'missing':
       return new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', status);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { localS3Client, runCli } from '../helpers/cli.js';
+import { localS3Client, localTestHooks, runCli } from '../helpers/cli.js';
 
 const BUCKET = 'mlpipe-datalake';
 
@@ -291,15 +291,18 @@ describe('mlpipe import', () => {
 });
 
 describe('mlpipe import: running imports', () => {
-  // The local stack holds every import in CREATE IN_PROGRESS for 4 s, so the next commands find
-  // it running.
-  const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true', MLPIPE_LOCAL_IMPORT_DELAY_MS: '4000' };
+  // The local stack runs with its test hooks: imports are held in CREATE IN_PROGRESS until the
+  // test releases them, so the next commands find them running.
+  const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true', MLPIPE_LOCAL_TEST_HOOKS: '1' };
+  const IMPORTS = 'personalize:dataset-import-job';
   let dir: string;
+  let hooks: Awaited<ReturnType<typeof localTestHooks>>;
 
   before(async () => {
     dir = await setUpProject(env, 'mlpipe-import-wait-');
     const etl = await runCli(['run-etl'], { cwd: dir, env });
     assert.equal(etl.code, 0, etl.stderr);
+    hooks = await localTestHooks(dir, env);
   });
   after(async () => {
     await runCli(['local', 'stop'], { cwd: dir, env });
@@ -323,6 +326,7 @@ describe('mlpipe import: running imports', () => {
   });
 
   it('--no-wait prints the ARN; a second import attaches to the running one; --arn re-attaches', async () => {
+    await hooks.hold(IMPORTS);
     const started = await runCli(['import', '--no-wait'], { cwd: dir, env });
     assert.equal(started.code, 0, started.stderr);
     const arn = started.stdout.trim();
@@ -340,7 +344,16 @@ describe('mlpipe import: running imports', () => {
       other.errorText,
       /Wait for it with `mlpipe import --arn arn:aws:personalize:us-east-1:\d{12}:dataset-import-job\//,
     );
-    const second = await runCli(['import', '--json'], { cwd: dir, env });
+    // Released once the second import says it attaches, so it waits for the running one to end.
+    let released: Promise<void> | undefined;
+    const second = await runCli(['import', '--json'], {
+      cwd: dir,
+      env,
+      onStderr: (stderr) => {
+        if (released === undefined && /attaching to it/.test(stderr)) released = hooks.release(IMPORTS);
+      },
+    });
+    await released;
     assert.equal(second.code, 0, second.stderr);
     const out = JSON.parse(second.stdout) as ImportJson;
     assert.equal(out.attached, true);
@@ -359,6 +372,7 @@ describe('mlpipe import: running imports', () => {
   });
 
   it('refuses to rewrite items.csv while an items import runs', async () => {
+    await hooks.hold(IMPORTS);
     const started = await runCli(['import', '--dataset', 'items', '--no-wait'], { cwd: dir, env });
     assert.equal(started.code, 0, started.stderr);
     const s3 = await localS3Client(dir, env);
@@ -369,6 +383,7 @@ describe('mlpipe import: running imports', () => {
       assert.equal(again.code, 1, again.stderr);
       assert.match(again.errorText, /Another import into this dataset is running: mlpipe-items-/);
       assert.equal((await head()).ETag, before, 'items.csv untouched');
+      await hooks.release(IMPORTS);
       const waited = await runCli(['import', '--arn', started.stdout.trim()], { cwd: dir, env });
       assert.equal(waited.code, 0, waited.stderr);
     } finally {

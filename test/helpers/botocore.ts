@@ -292,7 +292,9 @@ export function checkError(
   if (typeof message !== 'string' || message === '') problems.push(`${operation}: ${name} has no message`);
   const shape = model.shapes[name];
   if (shape?.exception) {
-    const allowed = new Set(['__type', ...Object.keys(shape.members ?? {})]);
+    // `message` is the AWS JSON error body's own member, there even where the model's exception
+    // shape declares none (CloudWatch Logs' exceptions have no members in the model).
+    const allowed = new Set(['__type', 'message', ...Object.keys(shape.members ?? {})]);
     for (const key of Object.keys(value))
       if (!allowed.has(key)) problems.push(`${operation}: ${name} has undeclared member ${key}`);
   }

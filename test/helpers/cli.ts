@@ -27,7 +27,14 @@ function unwrapOclifError(stderr: string): string {
 
 export async function runCli(
   args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+  options: {
+    cwd: string;
+    env?: NodeJS.ProcessEnv;
+    input?: string;
+    timeoutMs?: number;
+    /** Called with all of stderr so far whenever more arrives (to act on what the CLI says). */
+    onStderr?: (stderr: string) => void;
+  },
 ): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   // Never inherit a target or data dir from the developer's shell.
@@ -43,7 +50,10 @@ export async function runCli(
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      options.onStderr?.(stderr);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -66,4 +76,30 @@ export async function localS3Client(cwd: string, env: NodeJS.ProcessEnv): Promis
     credentials: { accessKeyId: local.AWS_ACCESS_KEY_ID!, secretAccessKey: local.AWS_SECRET_ACCESS_KEY! },
     forcePathStyle: true,
   });
+}
+
+/**
+ * The test hooks of a project's local stack (started with MLPIPE_LOCAL_TEST_HOOKS=1 in `env`): hold
+ * jobs of a kind in their running status, release them. See docs/architecture.md (test hooks).
+ */
+export async function localTestHooks(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ hold(kind: string): Promise<void>; release(kind: string): Promise<void> }> {
+  const local = JSON.parse((await runCli(['local', 'env', '--json'], { cwd, env })).stdout) as Record<
+    string,
+    string
+  >;
+  const post = async (path: string, kind: string): Promise<void> => {
+    const response = await fetch(`${local.AWS_ENDPOINT_URL}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind }),
+    });
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`);
+  };
+  return {
+    hold: (kind) => post('/_mlpipe/test/hold', kind),
+    release: (kind) => post('/_mlpipe/test/release', kind),
+  };
 }

@@ -34,7 +34,7 @@ import {
   type DatasetImportJob,
 } from '@aws-sdk/client-personalize';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { loadInteractions } from '../../src/local/services/personalize/operations.js';
+import { IMPORT_JOB_KIND, loadInteractions } from '../../src/local/services/personalize/operations.js';
 import { describeStack as describeStackOf, settledStack, stackEvents } from '../helpers/cfn.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { sdkError } from '../helpers/sdk.js';
@@ -367,7 +367,7 @@ describe('CloudFormation AWS::Personalize::* and templates/personalize.yaml on t
     assert.deepEqual(datasetEvents.slice(-2), ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE']);
 
     // A third import held in progress: deleting the stack waits for it, then removes everything.
-    process.env.MLPIPE_LOCAL_IMPORT_DELAY_MS = '60000';
+    const hold = stack.server.jobs.hold(IMPORT_JOB_KIND);
     let again: Stack;
     try {
       await cfn.send(
@@ -388,7 +388,7 @@ describe('CloudFormation AWS::Personalize::* and templates/personalize.yaml on t
       const deleting = await describeStack(again.StackId!);
       assert.equal(deleting.StackStatus, 'DELETE_IN_PROGRESS', 'held by the running import');
     } finally {
-      delete process.env.MLPIPE_LOCAL_IMPORT_DELAY_MS;
+      hold.release();
     }
     const deleted = await settled(again.StackId!);
     assert.equal(deleted.StackStatus, 'DELETE_COMPLETE', await failureOf(again.StackId!));

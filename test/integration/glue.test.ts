@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadMappingSpec, runEtl } from '../../src/etl/index.js';
-import { readRunLog } from '../../src/local/services/glue/operations.js';
+import { readRunLog } from '../helpers/logs.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { sdkError } from '../helpers/sdk.js';
 
@@ -154,7 +154,7 @@ describe('local stack Glue', () => {
     assert.equal(report.report.rowsWritten, 3000);
     assert.equal(report.report.rowsRejected, 0);
     assert.equal(report.report.distinctUsers, 50);
-    const log = await readRunLog(stack.dataDir, JobRunId!);
+    const log = await readRunLog(stack, JobRunId!);
     assert.match(log!, /Rows read 3000, written 3000, rejected 0/);
     assert.match(log!, /Run ended SUCCEEDED/);
     assert.doesNotMatch(log!, /Worker thread unavailable/);
@@ -252,7 +252,7 @@ describe('local stack Glue', () => {
     assert.equal(run.ErrorMessage, engineError);
     assert.ok(run.CompletedOn instanceof Date);
     assert.equal(await get('curated/interactions/interactions.csv'), firstOutput);
-    const log = await readRunLog(stack.dataDir, JobRunId!);
+    const log = await readRunLog(stack, JobRunId!);
     assert.match(log!, /Run ended FAILED/);
   });
 

@@ -13,6 +13,7 @@ import {
   type CheckOptions,
   type ServiceModel,
 } from '../helpers/botocore.js';
+import { IMPORT_JOB_KIND } from '../../src/local/services/personalize/operations.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { interactionsSchema } from '../helpers/personalize.js';
 
@@ -136,7 +137,6 @@ describe("local stack Personalize responses conform to botocore's model", { skip
   });
 
   after(async () => {
-    delete process.env.MLPIPE_LOCAL_IMPORT_DELAY_MS;
     s3?.destroy();
     await stack?.stop();
   });
@@ -411,7 +411,7 @@ describe("local stack Personalize responses conform to botocore's model", { skip
     await fail('ListDatasetImportJobs', { nextToken: 'zzz' }, 'InvalidNextTokenException');
 
     // Five held in progress: a sixth is over the quota, and the dataset is in use.
-    process.env.MLPIPE_LOCAL_IMPORT_DELAY_MS = '20000';
+    const hold = stack.server.jobs.hold(IMPORT_JOB_KIND);
     const held: string[] = [];
     try {
       for (let i = 0; i < 5; i++)
@@ -431,7 +431,7 @@ describe("local stack Personalize responses conform to botocore's model", { skip
       );
       await fail('DeleteDataset', { datasetArn }, 'ResourceInUseException');
     } finally {
-      delete process.env.MLPIPE_LOCAL_IMPORT_DELAY_MS;
+      hold.release();
     }
     for (const arn of held) assert.equal((await describeJob(arn)).datasetImportJob!.status, 'ACTIVE');
     assert.deepEqual(problems, []);

@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-personalize';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
+  IMPORT_JOB_KIND,
   loadInteractions,
   loadMetadata,
   RESTART_MESSAGE,
@@ -830,7 +831,8 @@ describe('local stack Personalize', () => {
   it('refuses more than 5 pending or in-progress imports with LimitExceededException', async () => {
     const datasetArn = await interactionsDataset('limits');
     await put('limit.csv', interactionsCsv(1000));
-    process.env.MLPIPE_LOCAL_IMPORT_DELAY_MS = '20000';
+    // The first import is held in CREATE IN_PROGRESS; the others wait behind it, pending.
+    const hold = stack.server.jobs.hold(IMPORT_JOB_KIND);
     const arns: string[] = [];
     try {
       for (let i = 0; i < 5; i++) {
@@ -858,7 +860,7 @@ describe('local stack Personalize', () => {
       ).datasetImportJob!;
       assert.equal(pending.status, 'CREATE PENDING');
     } finally {
-      delete process.env.MLPIPE_LOCAL_IMPORT_DELAY_MS;
+      hold.release();
     }
     for (const arn of arns) assert.equal((await waitJob(arn)).status, 'ACTIVE');
   });
@@ -882,7 +884,8 @@ describe('local stack Personalize', () => {
       }),
     );
     assert.equal((await waitJob(okArn!, client)).status, 'ACTIVE');
-    process.env.MLPIPE_LOCAL_IMPORT_DELAY_MS = '20000';
+    // Held in CREATE IN_PROGRESS until the stack stops under it.
+    const hold = first.server.jobs.hold(IMPORT_JOB_KIND);
     let cutArn: string;
     try {
       cutArn = (
@@ -897,7 +900,7 @@ describe('local stack Personalize', () => {
       client.destroy();
       await first.stop({ keepData: true });
     } finally {
-      delete process.env.MLPIPE_LOCAL_IMPORT_DELAY_MS;
+      hold.release();
     }
 
     const second = await startTestStack({ dataDir: first.dataDir });

@@ -22,3 +22,11 @@ export function str(input: Input, name: string, required = false): string | unde
   if (required && value === '') throw invalid(`${name} must not be empty.`);
   return value;
 }
+
+/**
+ * An AWS-shaped request (typed with the SDK's request type at the wire) as the members the
+ * readers above check one by one: on the wire it is untrusted JSON, whatever its static type says.
+ */
+export function members(input: object): Input {
+  return input as Input;
+}

@@ -24,7 +24,6 @@ export function decodeQueryBody(body: Buffer): URLSearchParams {
   return new URLSearchParams(body.toString('utf8'));
 }
 
-
 /**
  * Builds the tree. `member.N` / `entry.N` (1-based) become list positions; a map's
  * `entry.N.key` / `entry.N.value` pairs become object keys. A bare `Name=` stays the empty

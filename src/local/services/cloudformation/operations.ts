@@ -10,8 +10,8 @@
  * DescribeStacks / DescribeChangeSet on a stack with an operation in flight hold the answer up
  * to `settleMs` for it to finish; the answer is still a state the stack was really in.
  */
-import type { GlueService } from '../glue/operations.js';
-import type { PersonalizeService } from '../personalize/operations.js';
+import type { Clock } from '../../core/clock.js';
+import type { Invoke } from '../../core/service.js';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -131,10 +131,13 @@ export interface ChangeSetRef {
 
 export interface CloudFormationServiceOptions {
   s3: S3Service;
-  /** For AWS::Glue::Job; a stack using that type fails without it. */
-  glue?: GlueService;
-  /** For AWS::Personalize::DatasetGroup, Schema and Dataset; a stack using them fails without it. */
-  personalize?: PersonalizeService;
+  /**
+   * The other services' operations, in-process (the service registry's `invoke`), for resource
+   * types other than S3 and IAM; a stack using such a type fails without it.
+   */
+  invoke?: Invoke;
+  /** The stack's clock (provisioners poll on it); real time without one. */
+  clock?: Clock;
   provisioners?: ProvisionerRegistry;
   /** How long a Describe waits for an in-flight operation on its stack (ms). */
   settleMs?: number;
@@ -305,7 +308,12 @@ export class CloudFormationService implements EngineHost {
     options: CloudFormationServiceOptions,
   ) {
     this.provisioners = options.provisioners ?? createDefaultProvisioners();
-    this.services = { s3, iam, glue: options.glue, personalize: options.personalize };
+    this.services = {
+      s3,
+      iam,
+      ...(options.invoke === undefined ? {} : { invoke: options.invoke }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    };
     this.settleMs = options.settleMs ?? 3000;
     this.engine = new StackEngine(this);
   }

@@ -1,7 +1,8 @@
 /**
- * The CloudFormation Query binding: turns each action's decoded form parameters into the typed
- * input of `CloudFormationService` (member names as in botocore's model, 2010-05-15) and returns
- * the output object the Query codec serializes. No logic lives here beyond wire types.
+ * CloudFormation's AWS operations (Query, 2010-05-15): turns each action's decoded form parameters
+ * (the Query input tree) into the typed input of `CloudFormationService` (member names as in
+ * botocore's model) and returns the output object the Query codec serializes. No logic lives here
+ * beyond wire types.
  */
 import {
   queryBoolean,
@@ -49,8 +50,8 @@ function templateSource(input: QueryObject): { TemplateBody?: string; TemplateUR
   });
 }
 
-/** Action name → handler, for `LocalServer.registerQueryService`. */
-export function cloudFormationHandlers(service: CloudFormationService): Record<string, QueryHandler> {
+/** Action name → operation, for the services list. */
+export function cloudFormationOperations(service: CloudFormationService): Record<string, QueryHandler> {
   const stackName = (input: QueryObject): { StackName?: string } =>
     defined({ StackName: queryString(input, 'StackName') });
   const nextToken = (input: QueryObject): { NextToken?: string } =>

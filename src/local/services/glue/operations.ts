@@ -4,9 +4,12 @@
  *
  * State lives in `<dataDir>/glue/state.json` (jobs and runs), replaced atomically on every change
  * and reloaded on open; runs a restart (or crash) left STARTING/RUNNING become FAILED, STOPPING ones
- * STOPPED. Runs execute the local ETL engine (runner.ts, which documents the job arguments and the
- * S3 output layout). ExecutionProperty.MaxConcurrentRuns (default 1) counts STARTING, RUNNING and
- * STOPPING runs; beyond it StartJobRun fails with ConcurrentRunsExceededException.
+ * STOPPED. Runs are jobs of the jobs layer (STARTING → RUNNING → SUCCEEDED | FAILED, STOPPING →
+ * STOPPED after BatchStopJobRun, TIMEOUT after the run's Timeout) executing the local ETL engine
+ * (runner.ts, which documents the job arguments and the S3 output layout). A run's log goes to
+ * CloudWatch Logs as on AWS: `/aws-glue/jobs/output` and `/aws-glue/jobs/error`, one stream per run
+ * id. ExecutionProperty.MaxConcurrentRuns (default 1) counts STARTING, RUNNING and STOPPING runs;
+ * beyond it StartJobRun fails with ConcurrentRunsExceededException.
  */
 import { StateFile } from '../../store/state-file.js';
 import { invalid, str, type Input } from '../../core/json-input.js';
@@ -14,16 +17,27 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AwsError } from '../../core/errors.js';
+import type { ServiceContext } from '../../core/service.js';
+import { interruptedOutcome, type JobQueue, type JobState, type Lifecycle } from '../../jobs/index.js';
 import { readJson } from '../../../shared/atomic-file.js';
-import type { LocalContext } from '../../types.js';
 import type { S3Service } from '../s3/operations.js';
-import { executeRun, glueDir, RunFailure, RunStopped, runLogPath } from './runner.js';
-
-export { readRunLog, runLogPath } from './runner.js';
+import { RunLog } from './run-log.js';
+import { executeRun, glueDir } from './runner.js';
 
 export type JobRunState =
   'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'SUCCEEDED' | 'FAILED' | 'TIMEOUT';
 const ACTIVE: ReadonlySet<JobRunState> = new Set(['STARTING', 'RUNNING', 'STOPPING']);
+
+/** A run's states as the jobs layer drives them. */
+export const RUN_LIFECYCLE: Lifecycle<JobRunState> = {
+  pending: 'STARTING',
+  running: 'RUNNING',
+  succeeded: 'SUCCEEDED',
+  failed: 'FAILED',
+  stopping: 'STOPPING',
+  stopped: 'STOPPED',
+  timedOut: 'TIMEOUT',
+};
 
 export const RESTART_MESSAGE = 'The local stack restarted while this run was in progress.';
 export const SHUTDOWN_MESSAGE = 'The local stack shut down while this run was in progress.';
@@ -206,20 +220,23 @@ function decodeToken(token: string): string {
 export class GlueService {
   private jobs = new Map<string, JobRecord>();
   private runs = new Map<string, RunRecord>();
-  private readonly inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly queue: JobQueue<JobRunState>;
   private seq = 0;
-  private closing = false;
   private readonly state: StateFile;
+  private readonly s3: S3Service;
 
-  private constructor(
-    private readonly ctx: LocalContext,
-    private readonly s3: S3Service,
-  ) {
+  private constructor(private readonly ctx: ServiceContext) {
+    this.s3 = ctx.service<S3Service>('s3');
     this.state = new StateFile(this.statePath, (line) => this.ctx.log(`glue: ${line}`));
+    this.queue = ctx.jobs.queue({
+      kind: 'glue:job-run',
+      lifecycle: RUN_LIFECYCLE,
+      shutdownReason: SHUTDOWN_MESSAGE,
+    });
   }
 
-  static async open(ctx: LocalContext, deps: { s3: S3Service }): Promise<GlueService> {
-    const service = new GlueService(ctx, deps.s3);
+  static async open(ctx: ServiceContext): Promise<GlueService> {
+    const service = new GlueService(ctx);
     await service.load();
     return service;
   }
@@ -237,13 +254,11 @@ export class GlueService {
     const now = this.ctx.now().toISOString();
     for (const run of state.runs) {
       this.seq = Math.max(this.seq, run.seq + 1);
-      if (ACTIVE.has(run.JobRunState)) {
+      const outcome = interruptedOutcome(RUN_LIFECYCLE, run.JobRunState, RESTART_MESSAGE);
+      if (outcome !== undefined) {
         changed = true;
-        if (run.JobRunState === 'STOPPING') run.JobRunState = 'STOPPED';
-        else {
-          run.JobRunState = 'FAILED';
-          run.ErrorMessage = RESTART_MESSAGE;
-        }
+        run.JobRunState = outcome.status;
+        if (outcome.failureReason !== undefined) run.ErrorMessage = outcome.failureReason;
         run.CompletedOn = now;
         run.LastModifiedOn = now;
       }
@@ -261,11 +276,11 @@ export class GlueService {
     return { jobs: this.jobs.size, runs: this.runs.size };
   }
 
-  /** Stops in-flight runs (they end FAILED with SHUTDOWN_MESSAGE) and waits for the last save. */
+  /**
+   * Waits for the last save. In-flight runs were stopped by the jobs layer before (they end FAILED
+   * with SHUTDOWN_MESSAGE).
+   */
   async close(): Promise<void> {
-    this.closing = true;
-    for (const { controller } of this.inFlight.values()) controller.abort();
-    await Promise.all([...this.inFlight.values()].map((x) => x.done));
     await this.state.flush();
   }
 
@@ -355,7 +370,7 @@ export class GlueService {
     this.jobs.delete(name);
     for (const run of [...this.runs.values()]) {
       if (run.JobName !== name) continue;
-      this.inFlight.get(run.Id)?.controller.abort();
+      this.queue.discard(run.Id);
       this.runs.delete(run.Id);
     }
     await this.save();
@@ -365,7 +380,7 @@ export class GlueService {
   async startJobRun(input: Input): Promise<{ JobRunId: string }> {
     const name = str(input, 'JobName', true);
     const job = this.job(name);
-    if (this.closing)
+    if (this.ctx.jobs.closing)
       throw new AwsError('InternalServiceException', 'The local stack is shutting down.', 500);
     const args = stringMap(input, 'Arguments') ?? {};
     const active = [...this.runs.values()].filter(
@@ -394,78 +409,49 @@ export class GlueService {
     this.runs.set(run.Id, run);
     await this.save();
     const merged = { ...job.DefaultArguments, ...args, ...(job.NonOverridableArguments ?? {}) };
-    const controller = new AbortController();
-    const done = this.execute(run, merged, controller).finally(() => this.inFlight.delete(run.Id));
-    this.inFlight.set(run.Id, { controller, done });
+    const log = new RunLog(this.ctx.invoke, run.Id, (line) => this.ctx.log(`glue: ${line}`));
+    this.queue.submit(
+      run.Id,
+      (job) =>
+        executeRun({
+          s3: this.s3,
+          dataDir: this.ctx.dataDir,
+          jobName: run.JobName,
+          runId: run.Id,
+          arguments: merged,
+          signal: job.signal,
+          log: (line) => log.info(line),
+        }).then(() => undefined),
+      {
+        timeoutMs: run.Timeout * 60_000,
+        timeoutReason: `Job run timed out after ${run.Timeout} minutes.`,
+        onChange: (state) => this.runChanged(run, state, log),
+      },
+    );
     return { JobRunId: run.Id };
   }
 
-  private async execute(
+  /** Copies the jobs layer's state into the run record; at the end, the log is complete first. */
+  private async runChanged(
     run: RunRecord,
-    args: Record<string, string>,
-    controller: AbortController,
+    state: Readonly<JobState<JobRunState>>,
+    log: RunLog,
   ): Promise<void> {
-    const logFile = runLogPath(this.ctx.dataDir, run.Id);
-    await fs.mkdir(path.dirname(logFile), { recursive: true });
-    let logging = Promise.resolve();
-    const log = (line: string): void => {
-      const text = `${new Date().toISOString()} ${line}\n`;
-      logging = logging.then(() => fs.appendFile(logFile, text)).catch(() => undefined);
-    };
-    // Let StartJobRun answer before the run leaves STARTING.
-    await new Promise((resolve) => setImmediate(resolve));
-    const timeout = setTimeout(() => controller.abort(), run.Timeout * 60_000);
-    timeout.unref();
-    let state: JobRunState;
-    let message: string | undefined;
-    try {
-      if (controller.signal.aborted) throw new RunStopped('stopped');
-      await executeRun({
-        s3: this.s3,
-        dataDir: this.ctx.dataDir,
-        jobName: run.JobName,
-        runId: run.Id,
-        arguments: args,
-        signal: controller.signal,
-        onRunning: () => {
-          if (run.JobRunState !== 'STARTING') return;
-          run.JobRunState = 'RUNNING';
-          run.LastModifiedOn = this.ctx.now().toISOString();
-          void this.save().catch(() => undefined);
-        },
-        log,
-      });
-      state = 'SUCCEEDED';
-    } catch (error) {
-      if (error instanceof RunStopped || controller.signal.aborted) {
-        if (this.closing) {
-          state = 'FAILED';
-          message = SHUTDOWN_MESSAGE;
-        } else if (run.JobRunState === 'STOPPING') {
-          state = 'STOPPED';
-        } else {
-          state = 'TIMEOUT';
-          message = `Job run timed out after ${run.Timeout} minutes.`;
-        }
-      } else if (error instanceof RunFailure) {
-        state = 'FAILED';
-        message = error.message;
-      } else {
-        state = 'FAILED';
-        message = `Internal error: ${(error as Error)?.message ?? String(error)}`;
-        this.ctx.log(`glue: run ${run.Id} failed: ${(error as Error)?.stack ?? String(error)}`);
-      }
-    } finally {
-      clearTimeout(timeout);
+    if (state.endedAt !== undefined) {
+      const message = state.failureReason;
+      const line = `Run ended ${state.status}${message ? `: ${message}` : ''}`;
+      log.info(line);
+      if (state.status !== 'SUCCEEDED') log.error(line);
+      await log.flush();
+      run.CompletedOn = state.endedAt.toISOString();
+      run.ExecutionTime = Math.max(
+        0,
+        Math.round((state.endedAt.getTime() - Date.parse(run.StartedOn)) / 1000),
+      );
+      if (message !== undefined) run.ErrorMessage = message;
     }
-    log(`Run ended ${state}${message ? `: ${message}` : ''}`);
-    await logging;
-    const end = this.ctx.now();
-    run.JobRunState = state;
-    if (message !== undefined) run.ErrorMessage = message;
-    run.CompletedOn = end.toISOString();
-    run.LastModifiedOn = run.CompletedOn;
-    run.ExecutionTime = Math.max(0, Math.round((end.getTime() - Date.parse(run.StartedOn)) / 1000));
+    run.JobRunState = state.status;
+    run.LastModifiedOn = state.updatedAt.toISOString();
     if (this.runs.has(run.Id)) await this.save().catch(() => undefined);
   }
 
@@ -517,7 +503,6 @@ export class GlueService {
       JobRunId: string;
       ErrorDetail: { ErrorCode: string; ErrorMessage: string };
     }[] = [];
-    let changed = false;
     for (const id of ids as string[]) {
       const run = this.runs.get(id);
       if (!run || run.JobName !== name) {
@@ -527,10 +512,7 @@ export class GlueService {
           ErrorDetail: { ErrorCode: 'EntityNotFoundException', ErrorMessage: `Job Run ${id} not found` },
         });
       } else if (run.JobRunState === 'STARTING' || run.JobRunState === 'RUNNING') {
-        run.JobRunState = 'STOPPING';
-        run.LastModifiedOn = this.ctx.now().toISOString();
-        this.inFlight.get(id)?.controller.abort();
-        changed = true;
+        await this.queue.stop(id);
         ok.push({ JobName: name, JobRunId: id });
       } else if (run.JobRunState === 'STOPPING') {
         ok.push({ JobName: name, JobRunId: id });
@@ -545,22 +527,6 @@ export class GlueService {
         });
       }
     }
-    if (changed) await this.save();
     return { SuccessfulSubmissions: ok, Errors: errors };
   }
-}
-
-/** The AWS JSON operation table for `registerJsonService`. */
-export function glueHandlers(glue: GlueService): Record<string, (input: Input) => Promise<unknown>> {
-  return {
-    CreateJob: (i) => glue.createJob(i),
-    GetJob: (i) => glue.getJob(i),
-    GetJobs: (i) => glue.getJobs(i),
-    UpdateJob: (i) => glue.updateJob(i),
-    DeleteJob: (i) => glue.deleteJob(i),
-    StartJobRun: (i) => glue.startJobRun(i),
-    GetJobRun: (i) => glue.getJobRun(i),
-    GetJobRuns: (i) => glue.getJobRuns(i),
-    BatchStopJobRun: (i) => glue.batchStopJobRun(i),
-  };
 }

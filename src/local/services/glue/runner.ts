@@ -24,7 +24,7 @@
  *   This sibling prefix is outside the import prefix, so Personalize never imports them.
  * The CSVs are first streamed to temp files under `<dataDir>/glue/tmp/<JobRunId>/`.
  *
- * Per-run log: `<dataDir>/glue/logs/<JobRunId>.log` (read it with `readRunLog`).
+ * The run's log lines go to the `log` callback (the service writes them to CloudWatch Logs).
  *
  * CPU work runs in a worker thread (worker.ts) so the server keeps answering; if a worker cannot be
  * started (e.g. an unusual loader setup) the run falls back to the server's thread.
@@ -36,15 +36,16 @@ import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../../worker-start.js';
 import { EtlError, loadMappingSpec, specToJson, withOverrides, type EtlReport } from '../../../etl/index.js';
 import { AwsError } from '../../core/errors.js';
+import { JobFailure, JobStopped } from '../../jobs/index.js';
 import type { S3Service } from '../s3/operations.js';
 import { runEtlTask, type EtlTaskInput, type EtlTaskResult } from './etl-task.js';
 
 export const OUTPUT_OBJECT = 'interactions.csv';
 
 /** Why a run ended without success: the message becomes the run's ErrorMessage. */
-export class RunFailure extends Error {}
-/** The run was stopped (BatchStopJobRun) or the stack shut down. */
-export class RunStopped extends Error {}
+export class RunFailure extends JobFailure {}
+/** The run was stopped (BatchStopJobRun), timed out, or the stack shut down. */
+export class RunStopped extends JobStopped {}
 
 export interface RunRequest {
   s3: S3Service;
@@ -53,8 +54,6 @@ export interface RunRequest {
   runId: string;
   arguments: Record<string, string>;
   signal: AbortSignal;
-  /** Called once the run starts its work (STARTING → RUNNING). */
-  onRunning(): void;
   log(line: string): void;
 }
 
@@ -67,21 +66,6 @@ export interface RunResult {
 
 export function glueDir(dataDir: string): string {
   return path.join(dataDir, 'glue');
-}
-
-export function runLogPath(dataDir: string, runId: string): string {
-  return path.join(glueDir(dataDir), 'logs', `${runId}.log`);
-}
-
-/** The run's log lines as text, or undefined when the run has no log (unknown id). */
-export async function readRunLog(dataDir: string, runId: string): Promise<string | undefined> {
-  if (!/^jr_[0-9a-f]{64}$/.test(runId)) return undefined;
-  try {
-    return await fs.readFile(runLogPath(dataDir, runId), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 interface S3Location {
@@ -275,7 +259,6 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
   const { s3, signal, args } = { ...req, args: req.arguments };
   const tmpDir = path.join(glueDir(req.dataDir), 'tmp', req.runId);
   try {
-    req.onRunning();
     req.log(`Run ${req.runId} of job ${req.jobName} started`);
     req.log(`Arguments: ${JSON.stringify(args)}`);
     const input = parseS3Arg(args, '--input_path');

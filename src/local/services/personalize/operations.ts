@@ -5,12 +5,12 @@
  *
  * State lives in `<dataDir>/personalize/state.json`, replaced atomically on every change and
  * reloaded on open. Dataset groups and datasets go CREATE PENDING → CREATE IN_PROGRESS → ACTIVE in
- * the background within a few tens of milliseconds (a restart resumes that). Import jobs run one at
- * a time in creation order: the CSV is read from S3 here, then checked and stored by data.ts in a
- * worker thread (import-task.ts), so the stack keeps answering meanwhile; a restart turns jobs that
- * were pending or in progress into CREATE FAILED. `MLPIPE_LOCAL_IMPORT_DELAY_MS` (read when a job
- * starts) holds each job in CREATE IN_PROGRESS that long, or until it is unset, so tests can observe
- * in-flight jobs.
+ * the background after AWS's provisioning delays on the stack's clock (10 s and 30 s of AWS time:
+ * tens of milliseconds at the default time scale; a restart resumes that). Import jobs are jobs of
+ * the jobs layer (kind `personalize:dataset-import-job`), run one at a time in creation order: the
+ * CSV is read from S3 here, then checked and stored by dataset-import.ts in a worker thread
+ * (import-task.ts), so the stack keeps answering meanwhile; a restart turns jobs that were pending
+ * or in progress into CREATE FAILED.
  */
 import { StateFile } from '../../store/state-file.js';
 import { invalid, str, type Input } from '../../core/json-input.js';
@@ -18,10 +18,11 @@ import { Buffer } from 'node:buffer';
 import path from 'node:path';
 import { AwsError } from '../../core/errors.js';
 import { commitFile, readJson } from '../../../shared/atomic-file.js';
-import type { LocalContext } from '../../types.js';
+import type { ServiceContext } from '../../core/service.js';
+import { interruptedOutcome, JobFailure, type JobQueue, type Lifecycle } from '../../jobs/index.js';
 import type { S3Service } from '../s3/operations.js';
 import { promises as fs } from 'node:fs';
-import { ImportStopped, startImportTask, type ImportTask, type RunningImport } from './import-task.js';
+import { runImportTask, type ImportTask } from './import-task.js';
 import { checkSchemaForType, DataProblem, parseAvroSchema, type DatasetType } from './schema.js';
 import { datasetDataDir, personalizeDir } from './dataset-files.js';
 
@@ -31,6 +32,18 @@ export const RESTART_MESSAGE = 'The local stack restarted while this import was 
 
 export type Status = 'CREATE PENDING' | 'CREATE IN_PROGRESS' | 'ACTIVE' | 'CREATE FAILED';
 const IN_FLIGHT: ReadonlySet<Status> = new Set(['CREATE PENDING', 'CREATE IN_PROGRESS']);
+
+/** A dataset import job's statuses as the jobs layer drives them. */
+export const IMPORT_LIFECYCLE: Lifecycle<Status> = {
+  pending: 'CREATE PENDING',
+  running: 'CREATE IN_PROGRESS',
+  succeeded: 'ACTIVE',
+  failed: 'CREATE FAILED',
+};
+/** The jobs layer's kind for imports (what test holds name). */
+export const IMPORT_JOB_KIND = 'personalize:dataset-import-job';
+/** AWS time a dataset group or dataset spends in CREATE PENDING, then in CREATE IN_PROGRESS. */
+const PROVISIONING_DELAYS_MS = [10_000, 30_000] as const;
 /** Pending or in-progress import jobs allowed at once (AWS's quota). */
 export const MAX_ACTIVE_IMPORTS = 5;
 
@@ -46,7 +59,7 @@ interface DatasetGroupRecord extends Base {
   status: Status;
   roleArn?: string;
   kmsKeyArn?: string;
-  domain?: string;
+  domain?: Domain;
   failureReason?: string;
 }
 
@@ -54,7 +67,7 @@ interface SchemaRecord extends Base {
   name: string;
   schemaArn: string;
   schema: string;
-  domain?: string;
+  domain?: Domain;
 }
 
 interface DatasetRecord extends Base {
@@ -97,7 +110,9 @@ function checkName(value: string, member: string): void {
     );
 }
 
-function domain(input: Input): string | undefined {
+type Domain = 'ECOMMERCE' | 'VIDEO_ON_DEMAND';
+
+function domain(input: Input): Domain | undefined {
   const value = str(input, 'domain');
   if (value !== undefined && value !== 'ECOMMERCE' && value !== 'VIDEO_ON_DEMAND')
     throw invalid(`Invalid domain ${value}: use ECOMMERCE or VIDEO_ON_DEMAND.`);
@@ -176,23 +191,20 @@ export class PersonalizeService {
   private schemas = new Map<string, SchemaRecord>();
   private datasets = new Map<string, DatasetRecord>();
   private jobs = new Map<string, ImportJobRecord>();
-  private queue: Promise<void> = Promise.resolve();
-  /** The import whose data is being checked and stored right now (in its worker thread). */
-  private running: RunningImport | undefined;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Imports run one at a time, in creation order. */
+  private readonly imports: JobQueue<Status>;
   private seq = 0;
-  private closing = false;
   private readonly state: StateFile;
+  private readonly s3: S3Service;
 
-  private constructor(
-    private readonly ctx: LocalContext,
-    private readonly s3: S3Service,
-  ) {
+  private constructor(private readonly ctx: ServiceContext) {
+    this.s3 = ctx.service<S3Service>('s3');
     this.state = new StateFile(this.statePath, (line) => this.ctx.log(`personalize: ${line}`));
+    this.imports = ctx.jobs.queue({ kind: IMPORT_JOB_KIND, lifecycle: IMPORT_LIFECYCLE, concurrency: 1 });
   }
 
-  static async open(ctx: LocalContext, deps: { s3: S3Service }): Promise<PersonalizeService> {
-    const service = new PersonalizeService(ctx, deps.s3);
+  static async open(ctx: ServiceContext): Promise<PersonalizeService> {
+    const service = new PersonalizeService(ctx);
     await service.load();
     return service;
   }
@@ -224,9 +236,10 @@ export class PersonalizeService {
     for (const s of state.schemas) this.schemas.set(s.schemaArn, s);
     for (const d of state.datasets) this.datasets.set(d.datasetArn, d);
     for (const j of state.importJobs) {
-      if (IN_FLIGHT.has(j.status)) {
-        j.status = 'CREATE FAILED';
-        j.failureReason = RESTART_MESSAGE;
+      const outcome = interruptedOutcome(IMPORT_LIFECYCLE, j.status, RESTART_MESSAGE);
+      if (outcome !== undefined) {
+        j.status = outcome.status;
+        if (outcome.failureReason !== undefined) j.failureReason = outcome.failureReason;
         j.lastUpdatedDateTime = now;
         changed = true;
       }
@@ -258,28 +271,17 @@ export class PersonalizeService {
     return { datasetGroups: this.groups.size, datasets: this.datasets.size, importJobs: this.jobs.size };
   }
 
-  /** Stops scheduling work, lets the running import notice, and waits for the last save. */
+  /**
+   * Waits for the last save. The jobs layer stopped the running import before (left as it is on
+   * disk: the next start records it as interrupted) and the provisioning delays.
+   */
   async close(): Promise<void> {
-    this.closing = true;
-    this.running?.stop();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    await this.queue;
     await this.state.flush();
-  }
-
-  private later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    this.timers.add(timer);
   }
 
   /** Moves a group or dataset through CREATE PENDING → CREATE IN_PROGRESS → ACTIVE in the background. */
   private activate(record: DatasetGroupRecord | DatasetRecord): void {
     const step = (status: Status): void => {
-      if (this.closing) return;
       const stored =
         'datasetArn' in record
           ? this.datasets.get(record.datasetArn)
@@ -289,9 +291,11 @@ export class PersonalizeService {
       record.lastUpdatedDateTime = this.ctx.now().toISOString();
       void this.save().catch(() => undefined);
     };
-    this.later(10, () => {
+    this.ctx.jobs.background('personalize: provisioning', async (signal) => {
+      await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[0], signal);
       step('CREATE IN_PROGRESS');
-      this.later(30, () => step('ACTIVE'));
+      await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[1], signal);
+      step('ACTIVE');
     });
   }
 
@@ -320,7 +324,7 @@ export class PersonalizeService {
 
   // ---- dataset groups ----
 
-  async createDatasetGroup(input: Input): Promise<{ datasetGroupArn: string; domain?: string }> {
+  async createDatasetGroup(input: Input): Promise<{ datasetGroupArn: string; domain?: Domain }> {
     const name = str(input, 'name', true);
     checkName(name, 'name');
     const d = domain(input);
@@ -578,7 +582,8 @@ export class PersonalizeService {
         'LimitExceededException',
         `There are already ${active} dataset import jobs pending or in progress (limit ${MAX_ACTIVE_IMPORTS}).`,
       );
-    if (this.closing) throw new AwsError('InternalFailure', 'The local stack is shutting down.', 500);
+    if (this.ctx.jobs.closing)
+      throw new AwsError('InternalFailure', 'The local stack is shutting down.', 500);
     const roleArn = str(input, 'roleArn');
     const job: ImportJobRecord = {
       ...this.base(),
@@ -593,64 +598,48 @@ export class PersonalizeService {
     };
     this.jobs.set(arn, job);
     await this.save();
-    this.queue = this.queue
-      .then(() => this.runImport(job))
-      .catch((error: unknown) => {
-        this.ctx.log(`personalize: import ${arn} failed: ${(error as Error)?.stack ?? String(error)}`);
-      });
+    this.imports.submit(arn, (running) => this.runImport(job, running.signal), {
+      onChange: async (state) => {
+        job.status = state.status;
+        if (state.failureReason !== undefined) job.failureReason = state.failureReason;
+        job.lastUpdatedDateTime = state.updatedAt.toISOString();
+        if (this.jobs.get(job.datasetImportJobArn) === job) await this.save();
+      },
+    });
     return { datasetImportJobArn: arn };
   }
 
-  private async runImport(job: ImportJobRecord): Promise<void> {
-    if (this.closing || this.jobs.get(job.datasetImportJobArn) !== job) return;
-    await new Promise((resolve) => setImmediate(resolve));
-    if (this.closing) return;
-    job.status = 'CREATE IN_PROGRESS';
-    job.lastUpdatedDateTime = this.ctx.now().toISOString();
-    await this.save();
-    // Test hook: hold the job in progress while the variable stays set (or until shutdown).
-    const delay = Number(process.env.MLPIPE_LOCAL_IMPORT_DELAY_MS ?? 0);
-    const until = Date.now() + delay;
-    while (!this.closing && Date.now() < until && process.env.MLPIPE_LOCAL_IMPORT_DELAY_MS !== undefined) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    if (this.closing) return; // left in flight: the next start records it as interrupted
-    let status: Status = 'ACTIVE';
-    let reason: string | undefined;
+  /**
+   * An import's work (CREATE IN_PROGRESS): reads the CSV, checks and stores it in a worker thread,
+   * and commits the new data just before the jobs layer records ACTIVE. A problem with the data
+   * fails the job with its message as the failure reason.
+   */
+  private async runImport(job: ImportJobRecord, signal: AbortSignal): Promise<void> {
     try {
       const dataset = this.dataset(job.datasetArn);
       const fields = parseAvroSchema(this.schema(dataset.schemaArn).schema);
       const files = await this.readCsv(job.dataSource.dataLocation);
-      if (this.closing) return; // left in flight: the next start records it as interrupted
-      this.running = startImportTask({
-        dataDir: this.ctx.dataDir,
-        datasetArn: dataset.datasetArn,
-        type: dataset.datasetType,
-        fields,
-        files,
-        mode: job.importMode,
-      });
-      const result = await this.running.done.finally(() => (this.running = undefined));
-      // The new data counts from here: committed together with the job's ACTIVE status below.
+      signal.throwIfAborted();
+      const result = await runImportTask(
+        {
+          dataDir: this.ctx.dataDir,
+          datasetArn: dataset.datasetArn,
+          type: dataset.datasetType,
+          fields,
+          files,
+          mode: job.importMode,
+        },
+        signal,
+      );
+      // The new data counts from here: committed together with the job's ACTIVE status.
       await commitFile(result.staged.tmp, result.staged.target);
       this.ctx.log(
         `personalize: ${job.jobName} imported ${result.records} records (${result.total} in the dataset)`,
       );
     } catch (error) {
-      if (error instanceof ImportStopped) return; // the server is closing: recorded as interrupted on the next start
-      status = 'CREATE FAILED';
-      if (error instanceof DataProblem || error instanceof AwsError) reason = error.message;
-      else {
-        reason = `Internal error: ${(error as Error)?.message ?? String(error)}`;
-        this.ctx.log(
-          `personalize: import ${job.jobName} failed: ${(error as Error)?.stack ?? String(error)}`,
-        );
-      }
+      if (error instanceof DataProblem || error instanceof AwsError) throw new JobFailure(error.message);
+      throw error;
     }
-    job.status = status;
-    if (reason !== undefined) job.failureReason = reason;
-    job.lastUpdatedDateTime = this.ctx.now().toISOString();
-    if (this.jobs.get(job.datasetImportJobArn) === job) await this.save();
   }
 
   /** The CSV file at `location`, or every *.csv directly in it when it ends in `/`. */
@@ -734,27 +723,4 @@ export class PersonalizeService {
       ...(nextToken ? { nextToken } : {}),
     };
   }
-}
-
-/** The AWS JSON operation table for `registerJsonService`. */
-export function personalizeHandlers(
-  p: PersonalizeService,
-): Record<string, (input: Input) => Promise<unknown>> {
-  return {
-    CreateDatasetGroup: (i) => p.createDatasetGroup(i),
-    DescribeDatasetGroup: (i) => p.describeDatasetGroup(i),
-    ListDatasetGroups: (i) => p.listDatasetGroups(i),
-    DeleteDatasetGroup: (i) => p.deleteDatasetGroup(i),
-    CreateSchema: (i) => p.createSchema(i),
-    DescribeSchema: (i) => p.describeSchema(i),
-    ListSchemas: (i) => p.listSchemas(i),
-    DeleteSchema: (i) => p.deleteSchema(i),
-    CreateDataset: (i) => p.createDataset(i),
-    DescribeDataset: (i) => p.describeDataset(i),
-    ListDatasets: (i) => p.listDatasets(i),
-    DeleteDataset: (i) => p.deleteDataset(i),
-    CreateDatasetImportJob: (i) => p.createDatasetImportJob(i),
-    DescribeDatasetImportJob: (i) => p.describeDatasetImportJob(i),
-    ListDatasetImportJobs: (i) => p.listDatasetImportJobs(i),
-  };
 }

@@ -10,6 +10,7 @@ import { isTemplateObject, type TemplateObject, type TemplateValue } from '../te
 import {
   invalidProperty,
   optionalString,
+  serviceCall,
   serviceFailure,
   type ProvisionContext,
   type Provisioner,
@@ -42,10 +43,13 @@ const JOB_PROPERTIES = [
 ];
 const NUMBERS = ['NumberOfWorkers', 'MaxCapacity', 'Timeout', 'MaxRetries', 'AllocatedCapacity'];
 
-function glueOf(ctx: ProvisionContext): GlueService {
-  if (ctx.services.glue === undefined)
-    throw invalidProperty('The local stack has no Glue service to create jobs in.');
-  return ctx.services.glue;
+/** Glue's job operations, called through the service registry. */
+function glueOf(ctx: ProvisionContext): Pick<GlueService, 'createJob' | 'updateJob' | 'deleteJob'> {
+  return {
+    createJob: serviceCall(ctx, 'glue', 'Glue', 'CreateJob'),
+    updateJob: serviceCall(ctx, 'glue', 'Glue', 'UpdateJob'),
+    deleteJob: serviceCall(ctx, 'glue', 'Glue', 'DeleteJob'),
+  };
 }
 
 function toNumber(value: TemplateValue, name: string): number {

@@ -1,25 +1,53 @@
 /**
- * What the `AWS::Personalize::*` provisioners share: the Personalize service from the context,
+ * What the `AWS::Personalize::*` provisioners share: Personalize's operations through the service
+ * registry,
  * the wait for a resource to stabilize (AWS's handlers return only once a dataset group or
  * dataset is ACTIVE, failing the resource on CREATE FAILED), and "already gone" detection.
  */
 import { AwsError } from '../../../core/errors.js';
 import type { PersonalizeService } from '../../personalize/operations.js';
-import { invalidProperty, ProvisionError, type ProvisionContext } from './types.js';
+import { ProvisionError, serviceCall, type ProvisionContext } from './types.js';
 
-/** Between status reads: the local service activates groups and datasets in ~40 ms. */
-export const POLL_INTERVAL_MS = 20;
+/** Between status reads, in AWS time (CloudFormation's handlers poll every few seconds). */
+export const POLL_INTERVAL_MS = 5_000;
 /** How long a handler waits for a resource to stabilize before failing it. */
 export const STABILIZE_TIMEOUT_MS = 60_000;
 
-export function personalizeOf(ctx: ProvisionContext): PersonalizeService {
-  if (ctx.services.personalize === undefined)
-    throw invalidProperty('The local stack has no Personalize service to create resources in.');
-  return ctx.services.personalize;
+/** The Personalize operations provisioners call (typed as the service's own API). */
+export type PersonalizeCalls = Pick<
+  PersonalizeService,
+  | 'createDatasetGroup'
+  | 'describeDatasetGroup'
+  | 'deleteDatasetGroup'
+  | 'createSchema'
+  | 'deleteSchema'
+  | 'createDataset'
+  | 'describeDataset'
+  | 'deleteDataset'
+  | 'createDatasetImportJob'
+>;
+
+/** Personalize's operations, called through the service registry by their AWS names. */
+export function personalizeOf(ctx: ProvisionContext): PersonalizeCalls {
+  const call = (operation: string) => serviceCall(ctx, 'personalize', 'Personalize', operation);
+  return {
+    createDatasetGroup: call('CreateDatasetGroup') as PersonalizeCalls['createDatasetGroup'],
+    describeDatasetGroup: call('DescribeDatasetGroup') as PersonalizeCalls['describeDatasetGroup'],
+    deleteDatasetGroup: call('DeleteDatasetGroup') as PersonalizeCalls['deleteDatasetGroup'],
+    createSchema: call('CreateSchema') as PersonalizeCalls['createSchema'],
+    deleteSchema: call('DeleteSchema') as PersonalizeCalls['deleteSchema'],
+    createDataset: call('CreateDataset') as PersonalizeCalls['createDataset'],
+    describeDataset: call('DescribeDataset') as PersonalizeCalls['describeDataset'],
+    deleteDataset: call('DeleteDataset') as PersonalizeCalls['deleteDataset'],
+    createDatasetImportJob: call('CreateDatasetImportJob') as PersonalizeCalls['createDatasetImportJob'],
+  };
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `awsMs` on the stack's clock (scaled), or that long in real time without one. */
+export function sleep(ctx: ProvisionContext, awsMs: number): Promise<void> {
+  const clock = ctx.services.clock;
+  if (clock !== undefined) return clock.sleep(awsMs);
+  return new Promise((resolve) => setTimeout(resolve, awsMs / 1000));
 }
 
 export function isNotFound(error: unknown): boolean {
@@ -39,6 +67,7 @@ export interface StatusView {
  * Errors thrown by `read` (a service error) propagate for the caller to map.
  */
 export async function waitUntilActive(
+  ctx: ProvisionContext,
   what: string,
   read: () => Promise<StatusView>,
   timeoutMs = STABILIZE_TIMEOUT_MS,
@@ -54,6 +83,6 @@ export async function waitUntilActive(
         `${what} did not become ACTIVE within ${timeoutMs / 1000} seconds (status ${status ?? 'unknown'}).`,
         'NotStabilized',
       );
-    await sleep(POLL_INTERVAL_MS);
+    await sleep(ctx, POLL_INTERVAL_MS);
   }
 }

@@ -6,13 +6,13 @@
  * is nothing to update in place. Ref and `DatasetGroupArn` are the group's ARN. Deleting a group
  * that is already gone counts as done.
  */
-import type { PersonalizeService } from '../../personalize/operations.js';
+import type { PersonalizeCalls } from './personalize-common.js';
 import { isNotFound, personalizeOf, waitUntilActive, type StatusView } from './personalize-common.js';
 import { optionalString, requiredString, serviceFailure, type Provisioner } from './types.js';
 
 const PROPERTIES = ['Name', 'RoleArn', 'KmsKeyArn', 'Domain'];
 
-async function describeGroup(personalize: PersonalizeService, datasetGroupArn: string): Promise<StatusView> {
+async function describeGroup(personalize: PersonalizeCalls, datasetGroupArn: string): Promise<StatusView> {
   const { datasetGroup } = await personalize.describeDatasetGroup({ datasetGroupArn });
   return datasetGroup as StatusView;
 }
@@ -40,7 +40,9 @@ export const personalizeDatasetGroupProvisioner: Provisioner = {
       throw serviceFailure(error, 'Personalize');
     }
     try {
-      await waitUntilActive(`Dataset group ${input.name}`, () => describeGroup(personalize, datasetGroupArn));
+      await waitUntilActive(ctx, `Dataset group ${input.name}`, () =>
+        describeGroup(personalize, datasetGroupArn),
+      );
     } catch (error) {
       await personalize.deleteDatasetGroup({ datasetGroupArn }).catch(() => undefined);
       throw serviceFailure(error, 'Personalize');

@@ -16,7 +16,7 @@
  * delete a dataset with a running import; a dataset that is already gone counts as deleted.
  */
 import { AwsError } from '../../../core/errors.js';
-import type { PersonalizeService } from '../../personalize/operations.js';
+import type { PersonalizeCalls } from './personalize-common.js';
 import { isTemplateObject, sameTemplateValue, type TemplateObject } from '../template/index.js';
 import {
   isNotFound,
@@ -108,7 +108,7 @@ function sameImport(
 }
 
 async function startImport(
-  personalize: PersonalizeService,
+  personalize: PersonalizeCalls,
   datasetArn: string,
   spec: ImportJobSpec,
   jobName: string,
@@ -127,7 +127,7 @@ async function startImport(
   return datasetImportJobArn;
 }
 
-async function describeDataset(personalize: PersonalizeService, datasetArn: string): Promise<StatusView> {
+async function describeDataset(personalize: PersonalizeCalls, datasetArn: string): Promise<StatusView> {
   const { dataset } = await personalize.describeDataset({ datasetArn });
   return dataset as StatusView;
 }
@@ -159,7 +159,7 @@ export const personalizeDatasetProvisioner: Provisioner = {
       throw serviceFailure(error, 'Personalize');
     }
     try {
-      await waitUntilActive(`Dataset ${input.name}`, () => describeDataset(personalize, datasetArn));
+      await waitUntilActive(ctx, `Dataset ${input.name}`, () => describeDataset(personalize, datasetArn));
       if (importJob !== undefined)
         await startImport(
           personalize,
@@ -204,7 +204,7 @@ export const personalizeDatasetProvisioner: Provisioner = {
         if (isNotFound(error)) return;
         // An import in progress holds the dataset: wait for it to end, then try again.
         if (isInUse(error) && Date.now() < deadline) {
-          await sleep(POLL_INTERVAL_MS);
+          await sleep(ctx, POLL_INTERVAL_MS);
           continue;
         }
         throw serviceFailure(error, 'Personalize');

@@ -5,23 +5,25 @@
  * attributes and which property changes force a replacement).
  *
  * To add a resource type: write one file exporting a `Provisioner`, and add it to the list in
- * `provisioners/index.ts`. A provisioner needing a service the context does not carry yet adds
- * that service to `ProvisionerServices` (and `server.ts` passes it in).
+ * `provisioners/index.ts`. Provisioners reach the other services through `services.invoke` — any
+ * service's operation by its AWS name with AWS-shaped input, as the service registry serves it.
  */
 import { randomBytes } from 'node:crypto';
 import { AwsError } from '../../../core/errors.js';
-import type { GlueService } from '../../glue/operations.js';
-import type { PersonalizeService } from '../../personalize/operations.js';
+import type { Clock } from '../../../core/clock.js';
+import type { Invoke } from '../../../core/service.js';
 import type { S3Service } from '../../s3/operations.js';
 import type { IamStore } from '../iam-store.js';
 import type { TemplateObject, TemplateValue } from '../template/index.js';
 
-/** The services provisioners call. Later resource types add theirs here. */
+/** The services provisioners call. */
 export interface ProvisionerServices {
   readonly s3: S3Service;
   readonly iam: IamStore;
-  readonly glue?: GlueService;
-  readonly personalize?: PersonalizeService;
+  /** Any service's operation, in-process (the registry's); absent for a CloudFormation service alone. */
+  readonly invoke?: Invoke;
+  /** The stack's clock, for polling a resource while it stabilizes. */
+  readonly clock?: Clock;
 }
 
 export interface ProvisionContext {
@@ -181,4 +183,22 @@ export function randomSuffix(length = 12): string {
   let out = '';
   for (const byte of bytes) out += alphabet[byte % alphabet.length];
   return out;
+}
+
+/**
+ * A function calling `operation` of `service` through `services.invoke`; without a registry it
+ * fails the resource, naming the service the stack lacks.
+ */
+export function serviceCall<I extends object, O>(
+  ctx: ProvisionContext,
+  service: string,
+  displayName: string,
+  operation: string,
+): (input: I) => Promise<O> {
+  return (input) => {
+    const invoke = ctx.services.invoke;
+    if (invoke === undefined)
+      throw invalidProperty(`The local stack has no ${displayName} service to create resources in.`);
+    return invoke(service, operation, input) as Promise<O>;
+  };
 }
