@@ -10,7 +10,7 @@ import {
   waitForEtlRun,
   type EtlRun,
 } from '../lib/etl/runs.js';
-import { readEtlRunLog } from '../lib/etl/logs.js';
+import { followEtlRunLog, readEtlRunLog } from '../lib/etl/logs.js';
 import { formatCount, formatDuration, renderTable, startSpinner, type Spinner } from '../lib/cli/ui.js';
 
 export type RunEtlResult = EtlRun | { runs: EtlRun[] } | { runId: string; log: string[] };
@@ -44,6 +44,7 @@ A FAILED run prints its error and first rejects and exits 3; the previous output
     '<%= config.bin %> run-etl --arg reject_threshold=0.05 --arg event_value=true',
     '<%= config.bin %> run-etl --list',
     '<%= config.bin %> run-etl --logs --run-id jr_0123…',
+    '<%= config.bin %> run-etl --logs --follow',
   ];
   static override flags = {
     wait: Flags.boolean({
@@ -60,7 +61,14 @@ A FAILED run prints its error and first rejects and exits 3; the previous output
       description: 'List recent runs with state, duration and rows.',
       exclusive: ['run-id', 'arg', 'logs'],
     }),
-    logs: Flags.boolean({ description: "Print a run's log (the latest run unless --run-id)." }),
+    logs: Flags.boolean({
+      description:
+        "Print a run's log from CloudWatch Logs (/aws-glue/jobs/output; the latest run unless --run-id).",
+    }),
+    follow: Flags.boolean({
+      description: 'With --logs: keep printing the log while the run goes on, until it ends.',
+      dependsOn: ['logs'],
+    }),
     timeout: Flags.integer({
       description: 'Seconds to wait before giving up (exit 4; the run goes on).',
       min: 1,
@@ -75,6 +83,14 @@ A FAILED run prints its error and first rejects and exits 3; the previous output
       const runId = this.flags['run-id'] ?? (await listEtlRuns(clients, this.settings, 1))[0]?.runId;
       if (runId === undefined)
         throw usageError('The ETL job has no runs yet.', ['Start one: `mlpipe run-etl`.'], 'NO_RUNS');
+      if (this.flags.follow) {
+        const log: string[] = [];
+        await followEtlRunLog(clients, this.settings, runId, (line) => {
+          log.push(line);
+          this.log(line);
+        });
+        return { runId, log };
+      }
       const log = await readEtlRunLog(clients, this.settings, runId);
       for (const line of log) this.log(line);
       return { runId, log };

@@ -1,12 +1,15 @@
 // run-etl end to end: deploy the data lake and the ETL job, upload sample data, run the Glue job
 // on the local stack, and check the output, the summary, failures and re-attaching.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { localS3Client, runCli } from '../helpers/cli.js';
+import { awsCliAvailable, awsCliEnv } from '../helpers/sdk.js';
 
 const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true' };
 
@@ -100,6 +103,64 @@ describe('mlpipe run-etl', () => {
     const logs = await runCli(['run-etl', '--logs', '--run-id', runId], { cwd: dir, env });
     assert.equal(logs.code, 0, logs.stderr);
     assert.ok(logs.stdout.trim().split('\n').length > 0);
+    // The log is in CloudWatch Logs, where Glue writes it: /aws-glue/jobs/output, stream = run id.
+    assert.match(
+      logs.stdout,
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z Run jr_[0-9a-f]{64} of job mlpipe-interactions-etl started$/m,
+    );
+    assert.match(logs.stdout, /Run ended SUCCEEDED$/m);
+    const followed = await runCli(['run-etl', '--logs', '--follow', '--run-id', runId, '--json'], {
+      cwd: dir,
+      env,
+    });
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.deepEqual((JSON.parse(followed.stdout) as { log: string[] }).log, logs.stdout.trim().split('\n'));
+  });
+
+  it("`aws logs get-log-events` reads a run's log from the local stack", async (t) => {
+    if (!awsCliAvailable()) {
+      t.skip('the AWS CLI (aws) is not installed');
+      return;
+    }
+    const runs = JSON.parse((await runCli(['run-etl', '--list', '--json'], { cwd: dir, env })).stdout) as {
+      runs: RunJson[];
+    };
+    const runId = runs.runs[0]!.runId;
+    const local = JSON.parse((await runCli(['local', 'env', '--json'], { cwd: dir, env })).stdout) as Record<
+      string,
+      string
+    >;
+    const { stdout } = await promisify(execFile)(
+      'aws',
+      [
+        '--endpoint-url',
+        local.AWS_ENDPOINT_URL!,
+        'logs',
+        'get-log-events',
+        '--log-group-name',
+        '/aws-glue/jobs/output',
+        '--log-stream-name',
+        runId,
+        '--start-from-head',
+        '--output',
+        'json',
+      ],
+      {
+        env: awsCliEnv(
+          {
+            credentials: {
+              accessKeyId: local.AWS_ACCESS_KEY_ID!,
+              secretAccessKey: local.AWS_SECRET_ACCESS_KEY!,
+            },
+            region: local.AWS_REGION!,
+          },
+          dir,
+        ),
+      },
+    );
+    const events = (JSON.parse(stdout) as { events: { message: string }[] }).events.map((e) => e.message);
+    assert.match(events[0]!, new RegExp(`^Run ${runId} of job mlpipe-interactions-etl started$`));
+    assert.match(events[events.length - 1]!, /^Run ended (SUCCEEDED|FAILED)/);
   });
 
   it('fails a run on a wrongly separated file (exit 3) and leaves the previous output intact', async () => {

@@ -4,6 +4,7 @@
  * use. Client packages are imported lazily so `mlpipe --help` never loads the SDK.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { GlueClient } from '@aws-sdk/client-glue';
 import type { PersonalizeClient } from '@aws-sdk/client-personalize';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -48,6 +49,7 @@ export class Clients {
   private cloudFormationClient: CloudFormationClient | undefined;
   private glueClient: GlueClient | undefined;
   private personalizeClient: PersonalizeClient | undefined;
+  private logsClient: CloudWatchLogsClient | undefined;
 
   constructor(readonly connection: Connection) {}
 
@@ -87,6 +89,15 @@ export class Clients {
     return this.personalizeClient;
   }
 
+  /** CloudWatch Logs, where Glue runs write their logs (on both targets). */
+  async logs(): Promise<CloudWatchLogsClient> {
+    if (this.logsClient === undefined) {
+      const { CloudWatchLogsClient: Client } = await import('@aws-sdk/client-cloudwatch-logs');
+      this.logsClient = new Client(clientConfig(this.connection));
+    }
+    return this.logsClient;
+  }
+
   /** Releases sockets so the process can exit promptly. */
   destroy(): void {
     this.s3Client?.destroy();
@@ -97,5 +108,7 @@ export class Clients {
     this.glueClient = undefined;
     this.personalizeClient?.destroy();
     this.personalizeClient = undefined;
+    this.logsClient?.destroy();
+    this.logsClient = undefined;
   }
 }

@@ -1,29 +1,108 @@
 /**
- * An ETL run's log: on the local stack, the log file the Glue service keeps per run; on AWS, Glue
- * writes run logs to CloudWatch Logs, which this version does not read — it says where they are.
+ * An ETL run's log, read from CloudWatch Logs on both targets: Glue writes a run's output to the
+ * stream named by its run id in `/aws-glue/jobs/output` (and errors to `/aws-glue/jobs/error`), on
+ * AWS and in the local stack alike. Reads the stream from its start with GetLogEvents, following
+ * `nextForwardToken` until it comes back unchanged; `followEtlRunLog` keeps reading while the run
+ * goes on and stops once it has ended and the last lines are in.
  */
+import type { OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import type { Clients } from '../cli/clients.js';
 import type { Settings } from '../cli/config.js';
-import { MlpipeError } from '../cli/errors.js';
+import { MlpipeError, translateAwsError } from '../cli/errors.js';
+import { ETL_TERMINAL_STATES, getEtlRun } from './runs.js';
 
-export async function readEtlRunLog(clients: Clients, settings: Settings, runId: string): Promise<string[]> {
-  if (clients.connection.target !== 'local') {
-    throw new MlpipeError(
-      `Glue keeps the log of run ${runId} in CloudWatch Logs, which mlpipe does not read yet.`,
-      {
-        code: 'LOGS_IN_CLOUDWATCH',
-        suggestions: [`aws logs tail /aws-glue/jobs/output --log-stream-name-prefix ${runId}`],
-      },
+export const GLUE_OUTPUT_LOG_GROUP = '/aws-glue/jobs/output';
+export const GLUE_ERROR_LOG_GROUP = '/aws-glue/jobs/error';
+
+/** One line as printed: the event's time (ISO 8601) and message. */
+export function formatLogEvent(event: OutputLogEvent): string {
+  const time = event.timestamp === undefined ? '' : `${new Date(event.timestamp).toISOString()} `;
+  return `${time}${(event.message ?? '').replace(/\n$/, '')}`;
+}
+
+interface StreamCursor {
+  nextToken: string | undefined;
+}
+
+/** Reads the stream's events after `cursor` (from its start the first time); advances the cursor. */
+async function readMore(
+  clients: Clients,
+  runId: string,
+  cursor: StreamCursor,
+  group = GLUE_OUTPUT_LOG_GROUP,
+): Promise<OutputLogEvent[]> {
+  const logs = await clients.logs();
+  const { GetLogEventsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
+  const events: OutputLogEvent[] = [];
+  for (;;) {
+    const page = await logs.send(
+      new GetLogEventsCommand({
+        logGroupName: group,
+        logStreamName: runId,
+        startFromHead: true,
+        ...(cursor.nextToken === undefined ? {} : { nextToken: cursor.nextToken }),
+      }),
     );
+    events.push(...(page.events ?? []));
+    // The same forward token again means the end of the stream (for now).
+    const done = page.nextForwardToken === undefined || page.nextForwardToken === cursor.nextToken;
+    cursor.nextToken = page.nextForwardToken ?? cursor.nextToken;
+    if (done || (page.events ?? []).length === 0) return events;
   }
-  // Loaded on demand: the Glue runner module pulls in the ETL engine, which other commands never need.
-  const { readRunLog } = await import('../../local/services/glue/runner.js');
-  const text = await readRunLog(settings.local.dataDir.value, runId);
-  if (text === undefined) {
-    throw new MlpipeError(`The local stack has no log for run ${runId}.`, {
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as { name?: string })?.name === 'ResourceNotFoundException';
+}
+
+function noLog(runId: string, target: string): MlpipeError {
+  return new MlpipeError(
+    `There is no log for run ${runId} in CloudWatch Logs (${GLUE_OUTPUT_LOG_GROUP}, stream ${runId}).`,
+    {
       code: 'NO_RUN_LOG',
-      suggestions: ['List the runs: `mlpipe run-etl --list`.'],
-    });
+      suggestions: [
+        'List the runs: `mlpipe run-etl --list`.',
+        ...(target === 'aws'
+          ? ['A run that has just started may not have written its first lines yet; try again shortly.']
+          : []),
+      ],
+    },
+  );
+}
+
+/** The run's log lines so far. */
+export async function readEtlRunLog(clients: Clients, _settings: Settings, runId: string): Promise<string[]> {
+  try {
+    return (await readMore(clients, runId, { nextToken: undefined })).map(formatLogEvent);
+  } catch (error) {
+    if (isMissing(error)) throw noLog(runId, clients.connection.target);
+    throw translateAwsError(error, `Reading the log of run ${runId}`);
   }
-  return text.replace(/\n$/, '').split('\n');
+}
+
+/**
+ * Prints (through `onLine`) the run's log as it grows until the run has ended and its last lines
+ * are read. A stream that does not exist yet is waited for while the run goes on.
+ */
+export async function followEtlRunLog(
+  clients: Clients,
+  settings: Settings,
+  runId: string,
+  onLine: (line: string) => void,
+  options: { pollMs?: number; signal?: AbortSignal } = {},
+): Promise<void> {
+  const pollMs = options.pollMs ?? (clients.connection.target === 'local' ? 200 : 2000);
+  const cursor: StreamCursor = { nextToken: undefined };
+  for (;;) {
+    // Whether the run had ended before this read: then this read gets its last lines.
+    const ended = ETL_TERMINAL_STATES.has((await getEtlRun(clients, settings, runId)).state);
+    try {
+      for (const event of await readMore(clients, runId, cursor)) onLine(formatLogEvent(event));
+    } catch (error) {
+      if (!isMissing(error)) throw translateAwsError(error, `Reading the log of run ${runId}`);
+      if (ended) throw noLog(runId, clients.connection.target);
+    }
+    if (ended || options.signal?.aborted) return;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
