@@ -19,6 +19,8 @@ export const TARGETS = ['local', 'aws'] as const;
 export type Target = (typeof TARGETS)[number];
 export const DEFAULT_LOCAL_PORT = 4577;
 export const DEFAULT_LOCAL_REGION = 'us-east-1';
+/** Real ms per AWS ms of the local stack's waits: a 60 s wait lasts 60 ms. */
+export const DEFAULT_TIME_SCALE = 0.001;
 
 const prefix = z
   .string()
@@ -64,6 +66,8 @@ export const ConfigFileSchema = z.strictObject({
     .strictObject({
       dataDir: z.string().min(1).optional(),
       port: z.number().int().min(0).max(65535).optional(),
+      /** Real ms per AWS ms of the waits the local stack imposes (Wait states, schedules, provisioning). */
+      timeScale: z.number().min(0).optional(),
     })
     .optional(),
 });
@@ -114,6 +118,8 @@ export interface Settings {
   local: {
     dataDir: Resolved<string>;
     port: Resolved<number>;
+    /** Real ms per AWS ms of waiting in a local stack this CLI starts (0.001: a 60 s wait lasts 60 ms). */
+    timeScale: Resolved<number>;
   };
 }
 
@@ -324,6 +330,25 @@ export function resolveSettings(overrides: ConfigOverrides = {}, options: Resolv
     ),
   );
 
+  const scaleFromEnv =
+    env.MLPIPE_LOCAL_TIME_SCALE === undefined || env.MLPIPE_LOCAL_TIME_SCALE.trim() === ''
+      ? undefined
+      : Number(env.MLPIPE_LOCAL_TIME_SCALE);
+  if (scaleFromEnv !== undefined && !(Number.isFinite(scaleFromEnv) && scaleFromEnv >= 0)) {
+    throw usageError(
+      `MLPIPE_LOCAL_TIME_SCALE must be a number ≥ 0 (0.001: a 60 s wait lasts 60 ms), got "${env.MLPIPE_LOCAL_TIME_SCALE}".`,
+    );
+  }
+  const timeScale = must(
+    pick<number>(
+      [
+        [scaleFromEnv, 'env', 'MLPIPE_LOCAL_TIME_SCALE'],
+        [file.local?.timeScale, 'config', cfg],
+      ],
+      def(DEFAULT_TIME_SCALE),
+    ),
+  );
+
   return {
     configFile,
     projectDir,
@@ -346,7 +371,7 @@ export function resolveSettings(overrides: ConfigOverrides = {}, options: Resolv
       personalize: stack('personalize'),
       pipeline: stack('pipeline'),
     },
-    local: { dataDir, port },
+    local: { dataDir, port, timeScale },
   };
 }
 
@@ -368,5 +393,6 @@ export function describeSettings(
   for (const [k, v] of Object.entries(settings.stacks)) add(`stacks.${k}`, v);
   add('local.dataDir', settings.local.dataDir);
   add('local.port', settings.local.port);
+  add('local.timeScale', settings.local.timeScale);
   return rows;
 }

@@ -116,6 +116,8 @@ export interface StartOptions {
   /** When the port was not chosen explicitly, a busy port falls back to a free one. */
   portFallback: boolean;
   region: string;
+  /** Real ms per AWS ms of the stack's waits (`--time-scale`); the server's default when absent. */
+  timeScale?: number;
 }
 
 export interface StartResult {
@@ -143,6 +145,7 @@ export async function startLocalStack(options: StartOptions): Promise<StartResul
     String(options.port),
     '--region',
     options.region,
+    ...(options.timeScale === undefined ? [] : ['--time-scale', String(options.timeScale)]),
   ];
   if (options.portFallback) args.push('--port-fallback');
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd] });
@@ -193,6 +196,7 @@ export async function runLocalStackForeground(options: StartOptions): Promise<nu
     String(options.port),
     '--region',
     options.region,
+    ...(options.timeScale === undefined ? [] : ['--time-scale', String(options.timeScale)]),
   ];
   if (options.portFallback) args.push('--port-fallback');
   const child = spawn(process.execPath, args, { stdio: 'inherit' });
@@ -306,12 +310,13 @@ export async function resetLocalStack(options: StartOptions): Promise<ResetResul
   return { dataDir: options.dataDir, removedBytes, restarted: wasRunning };
 }
 
-export function startOptionsFor(settings: Settings, port?: number): StartOptions {
+export function startOptionsFor(settings: Settings, port?: number, timeScale?: number): StartOptions {
   return {
     dataDir: settings.local.dataDir.value,
     port: port ?? settings.local.port.value,
     portFallback: port === undefined && settings.local.port.source === 'default',
     region: settings.region.value ?? 'us-east-1',
+    timeScale: timeScale ?? settings.local.timeScale.value,
   };
 }
 
