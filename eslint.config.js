@@ -1,6 +1,8 @@
-// Lint rules: eslint's recommended set plus typescript-eslint's, with formatting left to Prettier.
+// Lint rules: eslint's recommended set plus typescript-eslint's, with formatting left to Prettier,
+// and the layers of docs/architecture.md (eslint/layers.js: forbidden import edges fail the lint).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './eslint/layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.mlpipe/**', 'data/**', 'coverage/**'] },
@@ -29,5 +31,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { mlpipe: layersPlugin },
+    rules: { 'mlpipe/layers': 'error' },
   },
 );

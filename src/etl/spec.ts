@@ -15,7 +15,7 @@
  * - `filters` compare a source column with a number (>=, >, <=, <, ==, !=) or a string (==, !=).
  * - `output.columns` lists every mapping target once, in output order.
  */
-import { EtlError, type EtlErrorKind } from './errors.js';
+import { EtlError } from './errors.js';
 
 export { EtlError, type EtlErrorKind } from './errors.js';
 
