@@ -5,6 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Clock } from '../../src/local/core/clock.js';
+import type { ServiceDefinition } from '../../src/local/core/service.js';
 import { loadOrCreateIdentity } from '../../src/local/credentials.js';
 import { LocalServer } from '../../src/local/server.js';
 
@@ -21,7 +23,15 @@ export interface TestStack {
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startTestStack(options: { dataDir?: string } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: {
+    dataDir?: string;
+    /** A clock the test drives (ManualClock); default: the scaled clock at the default scale. */
+    clock?: Clock;
+    /** The services to serve; default: the services list. */
+    services?: readonly ServiceDefinition<unknown>[];
+  } = {},
+): Promise<TestStack> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'mlpipe-test-')));
   const identity = loadOrCreateIdentity(dataDir, 'us-east-1');
   const logs: string[] = [];
@@ -30,6 +40,8 @@ export async function startTestStack(options: { dataDir?: string } = {}): Promis
     identity,
     version: 'test',
     log: (line) => logs.push(line),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.services === undefined ? {} : { services: options.services }),
   });
   const port = await server.listen(0);
   return {
