@@ -32,7 +32,7 @@ import {
 import { decodeRestJsonInput, encodeRestJsonError, encodeRestJsonResult } from './protocol/rest-json.js';
 import { encodeS3Error, handleS3Request } from './protocol/s3-rest.js';
 import { SERVICES } from './services/index.js';
-import type { S3Service } from './services/s3/operations.js';
+import type { S3Service } from './services/s3/s3-service.js';
 import {
   EMPTY_SHA256,
   parseSignature,

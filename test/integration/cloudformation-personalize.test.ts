@@ -34,7 +34,7 @@ import {
   type DatasetImportJob,
 } from '@aws-sdk/client-personalize';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { IMPORT_JOB_KIND, loadInteractions } from '../../src/local/services/personalize/operations.js';
+import { IMPORT_JOB_KIND, loadInteractions } from '../../src/local/services/personalize/dataset-resources.js';
 import { describeStack as describeStackOf, settledStack, stackEvents } from '../helpers/cfn.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { sdkError } from '../helpers/sdk.js';

@@ -13,7 +13,7 @@ import {
   type CheckOptions,
   type ServiceModel,
 } from '../helpers/botocore.js';
-import { IMPORT_JOB_KIND } from '../../src/local/services/personalize/operations.js';
+import { IMPORT_JOB_KIND } from '../../src/local/services/personalize/dataset-resources.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { interactionsSchema } from '../helpers/personalize.js';
 

@@ -27,7 +27,7 @@ import {
   loadInteractions,
   loadMetadata,
   RESTART_MESSAGE,
-} from '../../src/local/services/personalize/operations.js';
+} from '../../src/local/services/personalize/dataset-resources.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { sdkError } from '../helpers/sdk.js';
 import { interactionsSchema } from '../helpers/personalize.js';

@@ -12,9 +12,9 @@ import {
   ProvisionError,
   type Provisioner,
 } from '../../src/local/services/cloudformation/provisioners/index.js';
-import { CloudFormationService } from '../../src/local/services/cloudformation/operations.js';
+import { CloudFormationService } from '../../src/local/services/cloudformation/cloudformation-service.js';
 import type { StackRecord } from '../../src/local/services/cloudformation/types.js';
-import { S3Service } from '../../src/local/services/s3/operations.js';
+import { S3Service } from '../../src/local/services/s3/s3-service.js';
 import type { LocalContext } from '../../src/local/types.js';
 import type { TemplateObject } from '../../src/local/services/cloudformation/template/index.js';
 

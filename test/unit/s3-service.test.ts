@@ -10,8 +10,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { AwsError } from '../../src/local/core/errors.js';
 import { checksumOf, combineCrcs } from '../../src/local/services/s3/checksums.js';
-import { S3Service, type PutObjectInput } from '../../src/local/services/s3/operations.js';
-import { compareKeys } from '../../src/local/services/s3/store.js';
+import { S3Service, type PutObjectInput } from '../../src/local/services/s3/s3-service.js';
+import { compareKeys } from '../../src/local/services/s3/object-store.js';
 import type { LocalContext } from '../../src/local/types.js';
 
 const MiB = 1024 * 1024;

@@ -38,7 +38,7 @@ import type {
   ReadConditions,
   S3Service,
   StoredChecksum,
-} from '../services/s3/operations.js';
+} from '../services/s3/s3-service.js';
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';

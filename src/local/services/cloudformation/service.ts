@@ -4,8 +4,8 @@
  * registry's `invoke`); closed first, after its stack operations in flight finish.
  */
 import { defineService } from '../../core/service.js';
-import type { S3Service } from '../s3/operations.js';
-import { CloudFormationService } from './operations.js';
+import type { S3Service } from '../s3/s3-service.js';
+import { CloudFormationService } from './cloudformation-service.js';
 import { CLOUDFORMATION_XMLNS, cloudFormationOperations } from './wire.js';
 
 export const cloudFormationService = defineService({

@@ -12,7 +12,7 @@ import {
   queryStringList,
   type QueryObject,
 } from '../../core/query-input.js';
-import type { CloudFormationService, ParameterInput } from './operations.js';
+import type { CloudFormationService, ParameterInput } from './cloudformation-service.js';
 import type { Tag } from './types.js';
 
 export const CLOUDFORMATION_XMLNS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';

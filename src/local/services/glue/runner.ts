@@ -37,7 +37,7 @@ import { startModuleWorker } from '../../worker-start.js';
 import { EtlError, loadMappingSpec, specToJson, withOverrides, type EtlReport } from '../../../etl/index.js';
 import { AwsError } from '../../core/errors.js';
 import { JobFailure, JobStopped } from '../../jobs/index.js';
-import type { S3Service } from '../s3/operations.js';
+import type { S3Service } from '../s3/s3-service.js';
 import { runEtlTask, type EtlTaskInput, type EtlTaskResult } from './etl-task.js';
 
 export const OUTPUT_OBJECT = 'interactions.csv';

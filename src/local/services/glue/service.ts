@@ -1,6 +1,6 @@
 /** Glue as the services list declares it: AWS JSON 1.1, `AWSGlue`; runs need S3 and write to CloudWatch Logs. */
 import { defineService } from '../../core/service.js';
-import { GlueService } from './operations.js';
+import { GlueService } from './glue-jobs.js';
 import { glueOperations } from './wire.js';
 
 export const glueService = defineService({

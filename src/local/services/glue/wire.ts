@@ -20,7 +20,7 @@ import type {
 } from '@aws-sdk/client-glue';
 import { members } from '../../core/json-input.js';
 import type { OperationTable } from '../../core/service.js';
-import type { GlueService } from './operations.js';
+import type { GlueService } from './glue-jobs.js';
 
 export function glueOperations(glue: GlueService): OperationTable {
   return {

@@ -1,6 +1,6 @@
 /** Personalize as the services list declares it: AWS JSON 1.1, `AmazonPersonalize`; imports read S3. */
 import { defineService } from '../../core/service.js';
-import { PersonalizeService } from './operations.js';
+import { PersonalizeService } from './dataset-resources.js';
 import { personalizeOperations } from './wire.js';
 
 export const personalizeService = defineService({

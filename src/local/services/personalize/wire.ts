@@ -26,7 +26,7 @@ import type {
 } from '@aws-sdk/client-personalize';
 import { members } from '../../core/json-input.js';
 import type { OperationTable } from '../../core/service.js';
-import type { PersonalizeService } from './operations.js';
+import type { PersonalizeService } from './dataset-resources.js';
 
 export function personalizeOperations(p: PersonalizeService): OperationTable {
   return {

@@ -3,7 +3,7 @@
  * binding is protocol/s3-rest.ts; in-process its AWS operations are wire.ts.
  */
 import { defineService } from '../../core/service.js';
-import { S3Service } from './operations.js';
+import { S3Service } from './s3-service.js';
 import { s3Operations } from './wire.js';
 
 export const s3Service = defineService({

@@ -18,7 +18,7 @@ import type {
 } from '@aws-sdk/client-s3';
 import { AwsError } from '../../core/errors.js';
 import type { OperationTable } from '../../core/service.js';
-import type { ObjectDescription, S3Service } from './operations.js';
+import type { ObjectDescription, S3Service } from './s3-service.js';
 
 function required(value: string | undefined, name: string): string {
   if (value === undefined || value === '')

@@ -5,7 +5,7 @@
  * name; `Name` is a replacement property, as in CloudFormation. A name is generated when absent.
  */
 import { AwsError } from '../../../core/errors.js';
-import type { GlueService } from '../../glue/operations.js';
+import type { GlueService } from '../../glue/glue-jobs.js';
 import { isTemplateObject, type TemplateObject, type TemplateValue } from '../template/index.js';
 import {
   invalidProperty,

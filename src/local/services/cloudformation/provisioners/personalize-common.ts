@@ -5,7 +5,7 @@
  * dataset is ACTIVE, failing the resource on CREATE FAILED), and "already gone" detection.
  */
 import { AwsError } from '../../../core/errors.js';
-import type { PersonalizeService } from '../../personalize/operations.js';
+import type { PersonalizeService } from '../../personalize/dataset-resources.js';
 import { ProvisionError, serviceCall, type ProvisionContext } from './types.js';
 
 /** Between status reads, in AWS time (CloudFormation's handlers poll every few seconds). */

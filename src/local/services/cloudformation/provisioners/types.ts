@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { AwsError } from '../../../core/errors.js';
 import type { Clock } from '../../../core/clock.js';
 import type { Invoke } from '../../../core/service.js';
-import type { S3Service } from '../../s3/operations.js';
+import type { S3Service } from '../../s3/s3-service.js';
 import type { IamStore } from '../iam-store.js';
 import type { TemplateObject, TemplateValue } from '../template/index.js';
 

@@ -20,7 +20,7 @@ import { AwsError } from '../../core/errors.js';
 import type { ServiceContext } from '../../core/service.js';
 import { interruptedOutcome, type JobQueue, type JobState, type Lifecycle } from '../../jobs/index.js';
 import { readJson } from '../../../shared/atomic-file.js';
-import type { S3Service } from '../s3/operations.js';
+import type { S3Service } from '../s3/s3-service.js';
 import { RunLog } from './run-log.js';
 import { executeRun, glueDir } from './runner.js';
 

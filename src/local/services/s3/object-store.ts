@@ -1,7 +1,7 @@
 /**
  * Persistence for the local stack's S3: buckets, objects and multipart uploads under
  * `<dataDir>/s3/`, plus the in-memory sorted key index that listing runs on. Knows nothing about
- * S3 semantics (errors, conditions, listings); `operations.ts` builds those on top.
+ * S3 semantics (errors, conditions, listings); `objects.ts` and `s3-service.ts` build those on top.
  *
  * Layout (object keys never appear in a path: they are hashed, so any key S3 accepts is safe):
  *

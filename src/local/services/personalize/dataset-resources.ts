@@ -20,7 +20,7 @@ import { AwsError } from '../../core/errors.js';
 import { commitFile, readJson } from '../../../shared/atomic-file.js';
 import type { ServiceContext } from '../../core/service.js';
 import { interruptedOutcome, JobFailure, type JobQueue, type Lifecycle } from '../../jobs/index.js';
-import type { S3Service } from '../s3/operations.js';
+import type { S3Service } from '../s3/s3-service.js';
 import { promises as fs } from 'node:fs';
 import { runImportTask, type ImportTask } from './import-task.js';
 import { checkSchemaForType, DataProblem, parseAvroSchema, type DatasetType } from './schema.js';

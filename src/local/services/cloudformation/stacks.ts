@@ -1,47 +1,42 @@
 /**
- * CloudFormation for the local stack: the API as typed TypeScript calls (inputs and outputs use
- * AWS's member names, so the Query binding only converts wire types). Requests are validated
+ * CloudFormation stacks in the local stack (the base of `CloudFormationService`): the API as typed
+ * TypeScript calls with AWS's member names — Create/Update/Delete/DescribeStacks, ListStacks, stack
+ * events and resources, templates, ValidateTemplate, exports and imports. Requests are validated
  * synchronously (template, parameters, capabilities, imports: `ValidationError` and nothing
- * provisioned); stack operations then run in the background in this process (see `engine.ts`)
- * and change sets are computed the same way, with AWS's statuses.
+ * provisioned); stack operations then run in the background in this process (`stack-runner.ts`),
+ * with AWS's statuses, recovered after a restart.
  *
  * AWS tools poll with long sleeps (the CLI's `deploy` waits 5 s between change-set polls and
  * 30 s between stack polls; botocore's waiters 30 s). A local operation takes milliseconds, so
  * DescribeStacks / DescribeChangeSet on a stack with an operation in flight hold the answer up
  * to `settleMs` for it to finish; the answer is still a state the stack was really in.
  */
-import type { Clock } from '../../core/clock.js';
-import type { Invoke } from '../../core/service.js';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AwsError } from '../../core/errors.js';
 import type { LocalContext } from '../../types.js';
-import type { S3Service } from '../s3/operations.js';
+import type { S3Service } from '../s3/s3-service.js';
 import {
   pseudoParameters,
   nextEventTime,
   RESTART_REASON,
   StackEngine,
   stackParameterRecords,
-  storedParameters,
   type EngineHost,
   type StackPlan,
-} from './engine.js';
+} from './stack-runner.js';
 import { IamStore } from './iam-store.js';
 import {
   createDefaultProvisioners,
   type ProvisionerRegistry,
   type ProvisionerServices,
 } from './provisioners/index.js';
-import { CloudFormationStore } from './store.js';
+import { CloudFormationStore } from './stack-store.js';
 import {
-  diffTemplates,
   evaluateConditions,
   includedOutputs,
   includedResources,
   loadTemplate,
-  MASKED_PARAMETER_VALUE,
   parseTemplate,
   requiredCapabilities,
   resolveParameters,
@@ -55,256 +50,55 @@ import {
 import {
   IN_PROGRESS_STATUSES,
   UPDATABLE_STATUSES,
-  type ChangeRecord,
-  type ChangeSetRecord,
   type OnFailure,
-  type ParameterRecord,
   type ResourceRecord,
   type StackRecord,
   type StackStatus,
   type Tag,
+  type ChangeSetRecord,
 } from './types.js';
+import {
+  type CloudFormationServiceOptions,
+  type CreateStackInput,
+  type DeleteStackInput,
+  type ParameterInput,
+  type TemplateSource,
+  type UpdateStackInput,
+  type ChangeSetRef,
+} from './api-types.js';
+import {
+  MAX_TEMPLATE_BODY,
+  capabilitiesReason,
+  checkCapabilities,
+  checkName,
+  checkTags,
+  describeParameterList,
+  interruptedStatus,
+  isDeleted,
+  page,
+  sameParameters,
+  sameTags,
+  stackNotFound,
+  validationError,
+  changeSetNotFound,
+  isExecuted,
+} from './stack-rules.js';
 
-// --- Inputs (AWS member names)
-
-export interface ParameterInput {
-  ParameterKey?: string;
-  ParameterValue?: string;
-  UsePreviousValue?: boolean;
-}
-
-interface TemplateSource {
-  TemplateBody?: string;
-  TemplateURL?: string;
-}
-
-export interface CreateStackInput extends TemplateSource {
-  StackName?: string;
-  Parameters?: ParameterInput[];
-  DisableRollback?: boolean;
-  TimeoutInMinutes?: number;
-  NotificationARNs?: string[];
-  Capabilities?: string[];
-  OnFailure?: string;
-  Tags?: Tag[];
-  RoleARN?: string;
-  EnableTerminationProtection?: boolean;
-  ClientRequestToken?: string;
-}
-
-export interface UpdateStackInput extends TemplateSource {
-  StackName?: string;
-  UsePreviousTemplate?: boolean;
-  Parameters?: ParameterInput[];
-  Capabilities?: string[];
-  NotificationARNs?: string[];
-  Tags?: Tag[];
-  DisableRollback?: boolean;
-  RoleARN?: string;
-  ClientRequestToken?: string;
-}
-
-export interface DeleteStackInput {
-  StackName?: string;
-  RetainResources?: string[];
-  ClientRequestToken?: string;
-}
-
-export interface CreateChangeSetInput extends TemplateSource {
-  StackName?: string;
-  ChangeSetName?: string;
-  ChangeSetType?: string;
-  UsePreviousTemplate?: boolean;
-  Parameters?: ParameterInput[];
-  Capabilities?: string[];
-  NotificationARNs?: string[];
-  Tags?: Tag[];
-  Description?: string;
-  RoleARN?: string;
-  ClientToken?: string;
-}
-
-export interface ChangeSetRef {
-  ChangeSetName?: string;
-  StackName?: string;
-}
-
-export interface CloudFormationServiceOptions {
-  s3: S3Service;
-  /**
-   * The other services' operations, in-process (the service registry's `invoke`), for resource
-   * types other than S3 and IAM; a stack using such a type fails without it.
-   */
-  invoke?: Invoke;
-  /** The stack's clock (provisioners poll on it); real time without one. */
-  clock?: Clock;
-  provisioners?: ProvisionerRegistry;
-  /** How long a Describe waits for an in-flight operation on its stack (ms). */
-  settleMs?: number;
-}
-
-const PAGE_SIZE = 100;
-const MAX_TEMPLATE_BODY = 51200;
-const STACK_NAME = /^[a-zA-Z][-a-zA-Z0-9]*$/;
-const CAPABILITIES = ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'];
-const NO_CHANGES_REASON =
-  "The submitted information didn't contain changes. Submit different information to create a change set.";
-
-function validationError(message: string): AwsError {
-  return new AwsError('ValidationError', message, 400);
-}
-
-function stackNotFound(name: string): AwsError {
-  return validationError(`Stack with id ${name} does not exist`);
-}
-
-function changeSetNotFound(name: string): AwsError {
-  return new AwsError('ChangeSetNotFound', `ChangeSet [${name}] does not exist`, 404);
-}
-
-function checkName(name: string | undefined, member: 'stackName' | 'changeSetName'): string {
-  if (name === undefined || name === '') {
-    throw validationError(
-      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
-    );
-  }
-  if (!STACK_NAME.test(name) || name.length > 128) {
-    throw validationError(
-      `1 validation error detected: Value '${name}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`,
-    );
-  }
-  return name;
-}
-
-function encodeToken(offset: number): string {
-  return Buffer.from(`offset:${offset}`).toString('base64');
-}
-
-function decodeToken(token: string | undefined): number {
-  if (token === undefined || token === '') return 0;
-  const match = /^offset:(\d+)$/.exec(Buffer.from(token, 'base64').toString('utf8'));
-  if (!match) throw validationError('Invalid NextToken');
-  return Number(match[1]);
-}
-
-function page<T>(items: readonly T[], token: string | undefined): { items: T[]; NextToken?: string } {
-  const start = decodeToken(token);
-  const slice = items.slice(start, start + PAGE_SIZE);
-  return start + PAGE_SIZE < items.length
-    ? { items: slice, NextToken: encodeToken(start + PAGE_SIZE) }
-    : { items: slice };
-}
-
-function isExecuted(changeSet: ChangeSetRecord): boolean {
-  return changeSet.executionStatus === 'EXECUTE_COMPLETE' || changeSet.executionStatus === 'EXECUTE_FAILED';
-}
-
-function isDeleted(stack: StackRecord): boolean {
-  return stack.status === 'DELETE_COMPLETE';
-}
-
-/** What a stack is left in when its operation stopped mid-way (crash, restart, internal error). */
-function interruptedStatus(status: StackStatus): StackStatus {
-  switch (status) {
-    case 'CREATE_IN_PROGRESS':
-      return 'CREATE_FAILED';
-    case 'ROLLBACK_IN_PROGRESS':
-      return 'ROLLBACK_FAILED';
-    case 'DELETE_IN_PROGRESS':
-      return 'DELETE_FAILED';
-    case 'UPDATE_IN_PROGRESS':
-    case 'UPDATE_ROLLBACK_IN_PROGRESS':
-      return 'UPDATE_ROLLBACK_FAILED';
-    case 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS':
-      return 'UPDATE_COMPLETE';
-    case 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS':
-      return 'UPDATE_ROLLBACK_COMPLETE';
-    default:
-      return status;
-  }
-}
-
-function checkCapabilities(template: Template, given: readonly string[]): void {
-  for (const capability of given) {
-    if (!CAPABILITIES.includes(capability)) {
-      throw validationError(
-        `1 validation error detected: Value '[${given.join(', ')}]' at 'capabilities' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [CAPABILITY_AUTO_EXPAND, CAPABILITY_NAMED_IAM, CAPABILITY_IAM]]`,
-      );
-    }
-  }
-  const required = requiredCapabilities(template);
-  const named = given.includes('CAPABILITY_NAMED_IAM');
-  if (required.includes('CAPABILITY_NAMED_IAM') && !named) {
-    throw new AwsError('InsufficientCapabilitiesException', 'Requires capabilities : [CAPABILITY_NAMED_IAM]');
-  }
-  if (required.includes('CAPABILITY_IAM') && !named && !given.includes('CAPABILITY_IAM')) {
-    throw new AwsError('InsufficientCapabilitiesException', 'Requires capabilities : [CAPABILITY_IAM]');
-  }
-}
-
-function capabilitiesReason(template: Template): string | undefined {
-  const types = [
-    ...new Set(
-      Object.values(template.Resources)
-        .map((resource) => resource.Type)
-        .filter((type) => type.startsWith('AWS::IAM::')),
-    ),
-  ];
-  return types.length === 0
-    ? undefined
-    : `The following resource(s) require capabilities: [${types.join(', ')}]`;
-}
-
-function checkTags(tags: readonly Tag[] | undefined): Tag[] {
-  const list = tags ?? [];
-  if (list.length > 50) throw validationError('Number of tags exceeds the limit of 50');
-  for (const tag of list) {
-    if (typeof tag.Key !== 'string' || tag.Key === '' || typeof tag.Value !== 'string') {
-      throw validationError('Tags must have a Key and a Value');
-    }
-  }
-  return list.map((tag) => ({ Key: tag.Key, Value: tag.Value }));
-}
-
-function describeParameterList(
-  parameters: readonly ParameterRecord[],
-  noEcho: readonly string[],
-): Array<{ ParameterKey: string; ParameterValue: string }> {
-  return parameters.map(({ key, value }) => ({
-    ParameterKey: key,
-    ParameterValue: noEcho.includes(key) ? MASKED_PARAMETER_VALUE : value,
-  }));
-}
-
-function sameParameters(left: readonly ParameterRecord[], right: readonly ParameterRecord[]): boolean {
-  return (
-    left.length === right.length &&
-    left.every((entry) => right.some((other) => other.key === entry.key && other.value === entry.value))
-  );
-}
-
-function sameTags(left: readonly Tag[], right: readonly Tag[]): boolean {
-  return (
-    left.length === right.length &&
-    left.every((tag) => right.some((other) => other.Key === tag.Key && other.Value === tag.Value))
-  );
-}
-
-export class CloudFormationService implements EngineHost {
+export class CloudFormationStacks implements EngineHost {
   readonly provisioners: ProvisionerRegistry;
   readonly services: ProvisionerServices;
-  private readonly engine: StackEngine;
-  private readonly settleMs: number;
+  protected readonly engine: StackEngine;
+  protected readonly settleMs: number;
   /** The tail of each stack's queue of background operations. */
-  private readonly running = new Map<string, Promise<void>>();
+  protected readonly running = new Map<string, Promise<void>>();
   /** Change sets being computed. */
-  private readonly computing = new Map<string, Promise<void>>();
+  protected readonly computing = new Map<string, Promise<void>>();
 
-  private constructor(
+  protected constructor(
     readonly ctx: LocalContext,
     readonly store: CloudFormationStore,
     iam: IamStore,
-    private readonly s3: S3Service,
+    protected readonly s3: S3Service,
     options: CloudFormationServiceOptions,
   ) {
     this.provisioners = options.provisioners ?? createDefaultProvisioners();
@@ -318,20 +112,7 @@ export class CloudFormationService implements EngineHost {
     this.engine = new StackEngine(this);
   }
 
-  /** Opens the state under `<dataDir>/cloudformation/`, failing operations a restart interrupted. */
-  static async open(
-    ctx: LocalContext,
-    options: CloudFormationServiceOptions,
-  ): Promise<CloudFormationService> {
-    const dir = path.join(ctx.dataDir, 'cloudformation');
-    const store = await CloudFormationStore.open(dir, ctx.log);
-    const iam = await IamStore.open(dir);
-    const service = new CloudFormationService(ctx, store, iam, options.s3, options);
-    await service.recover();
-    return service;
-  }
-
-  private async recover(): Promise<void> {
+  protected async recover(): Promise<void> {
     for (const stack of this.store.stacks.values()) {
       let changed = false;
       for (const changeSet of stack.changeSets) {
@@ -425,7 +206,7 @@ export class CloudFormationService implements EngineHost {
 
   // --- Lookup and scheduling
 
-  private liveStackByName(name: string): StackRecord | undefined {
+  protected liveStackByName(name: string): StackRecord | undefined {
     for (const stack of this.store.stacks.values()) {
       if (stack.stackName === name && !isDeleted(stack)) return stack;
     }
@@ -433,13 +214,13 @@ export class CloudFormationService implements EngineHost {
   }
 
   /** By name (live stacks) or by stack ID (deleted ones too), as CloudFormation resolves StackName. */
-  private findStack(nameOrId: string | undefined): StackRecord | undefined {
+  protected findStack(nameOrId: string | undefined): StackRecord | undefined {
     if (nameOrId === undefined || nameOrId === '') return undefined;
     if (nameOrId.startsWith('arn:')) return this.store.stacks.get(nameOrId);
     return this.liveStackByName(nameOrId);
   }
 
-  private requireStack(nameOrId: string | undefined): StackRecord {
+  protected requireStack(nameOrId: string | undefined): StackRecord {
     if (nameOrId === undefined || nameOrId === '') {
       throw validationError(
         "1 validation error detected: Value null at 'stackName' failed to satisfy constraint: Member must not be null",
@@ -450,7 +231,7 @@ export class CloudFormationService implements EngineHost {
     return stack;
   }
 
-  private schedule(stack: StackRecord, work: () => Promise<void>): void {
+  protected schedule(stack: StackRecord, work: () => Promise<void>): void {
     const previous = this.running.get(stack.stackId) ?? Promise.resolve();
     const next = previous.then(work).catch(async (error: unknown) => {
       // An engine bug or a disk error must not leave the stack IN_PROGRESS forever.
@@ -473,7 +254,7 @@ export class CloudFormationService implements EngineHost {
     });
   }
 
-  private async settle(work: Promise<void> | undefined): Promise<void> {
+  protected async settle(work: Promise<void> | undefined): Promise<void> {
     if (work === undefined || this.settleMs <= 0) return;
     const timer = new AbortController();
     await Promise.race([
@@ -483,13 +264,13 @@ export class CloudFormationService implements EngineHost {
     timer.abort();
   }
 
-  private newStackId(name: string): string {
+  protected newStackId(name: string): string {
     return `arn:aws:cloudformation:${this.ctx.region}:${this.ctx.accountId}:stack/${name}/${randomUUID()}`;
   }
 
   // --- Templates and parameters
 
-  private async templateBody(
+  protected async templateBody(
     source: TemplateSource & { UsePreviousTemplate?: boolean },
     previous: StackRecord | undefined,
   ): Promise<string> {
@@ -519,7 +300,7 @@ export class CloudFormationService implements EngineHost {
   }
 
   /** A template in (local) S3: virtual-hosted or path-style AWS URLs, or the local endpoint's. */
-  private async readTemplateUrl(url: string): Promise<string> {
+  protected async readTemplateUrl(url: string): Promise<string> {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -555,7 +336,7 @@ export class CloudFormationService implements EngineHost {
    * cycles), parameter values, capabilities, and what can be resolved without the resources
    * (including every Fn::ImportValue). Throws ValidationError / InsufficientCapabilitiesException.
    */
-  private prepare(
+  protected prepare(
     stack: Pick<StackRecord, 'stackId' | 'stackName'>,
     templateBody: string,
     given: Record<string, string>,
@@ -593,7 +374,7 @@ export class CloudFormationService implements EngineHost {
   }
 
   /** Parameter values of a request: given ones, previous ones where asked (updates only). */
-  private givenParameters(
+  protected givenParameters(
     input: ParameterInput[] | undefined,
     previous: StackRecord | undefined,
   ): Record<string, string> {
@@ -622,7 +403,7 @@ export class CloudFormationService implements EngineHost {
     return given;
   }
 
-  private plan(
+  protected plan(
     templateBody: string,
     prepared: { template: Template; parameters: ResolvedParameters },
     settings: { capabilities: string[]; tags: Tag[]; notificationArns: string[]; changeSetId?: string },
@@ -631,7 +412,7 @@ export class CloudFormationService implements EngineHost {
   }
 
   /** True when a request would leave the stack exactly as it is. */
-  private unchanged(
+  protected unchanged(
     stack: StackRecord,
     templateBody: string,
     parameters: ResolvedParameters,
@@ -651,7 +432,7 @@ export class CloudFormationService implements EngineHost {
     );
   }
 
-  private newStack(
+  protected newStack(
     stackId: string,
     name: string,
     status: StackStatus,
@@ -689,7 +470,7 @@ export class CloudFormationService implements EngineHost {
     return stack;
   }
 
-  private applyPlanToNewStack(stack: StackRecord, plan: StackPlan): void {
+  protected applyPlanToNewStack(stack: StackRecord, plan: StackPlan): void {
     stack.templateBody = plan.templateBody;
     stack.parameters = stackParameterRecords(plan.parameters);
     stack.noEcho = [...plan.parameters.noEcho];
@@ -778,7 +559,7 @@ export class CloudFormationService implements EngineHost {
     return { StackId: stack.stackId };
   }
 
-  private checkUpdatable(stack: StackRecord): void {
+  protected checkUpdatable(stack: StackRecord): void {
     if (stack.status === 'REVIEW_IN_PROGRESS' || isDeleted(stack)) throw stackNotFound(stack.stackName);
     if (!UPDATABLE_STATUSES.includes(stack.status)) {
       throw validationError(`Stack:${stack.stackId} is in ${stack.status} state and can not be updated.`);
@@ -827,7 +608,7 @@ export class CloudFormationService implements EngineHost {
     return { Stacks: items.map((stack) => this.describeStack(stack)), ...(NextToken ? { NextToken } : {}) };
   }
 
-  private describeStack(stack: StackRecord): Record<string, unknown> {
+  protected describeStack(stack: StackRecord): Record<string, unknown> {
     return {
       StackId: stack.stackId,
       StackName: stack.stackName,
@@ -911,7 +692,7 @@ export class CloudFormationService implements EngineHost {
     };
   }
 
-  private resourceList(stack: StackRecord): ResourceRecord[] {
+  protected resourceList(stack: StackRecord): ResourceRecord[] {
     return Object.values(stack.resources);
   }
 
@@ -1102,9 +883,8 @@ export class CloudFormationService implements EngineHost {
     return { Imports: items, ...(NextToken ? { NextToken } : {}) };
   }
 
-  // --- Change sets
-
-  private findChangeSet(ref: ChangeSetRef): { stack: StackRecord; changeSet: ChangeSetRecord } {
+  /** The change set a reference names (by ARN, or by name with its stack). */
+  protected findChangeSet(ref: ChangeSetRef): { stack: StackRecord; changeSet: ChangeSetRecord } {
     const name = ref.ChangeSetName;
     if (name === undefined || name === '') {
       throw validationError(
@@ -1126,277 +906,5 @@ export class CloudFormationService implements EngineHost {
     const changeSet = named.find((candidate) => !isExecuted(candidate)) ?? named.at(-1);
     if (stack === undefined || changeSet === undefined) throw changeSetNotFound(name);
     return { stack, changeSet };
-  }
-
-  async createChangeSet(input: CreateChangeSetInput): Promise<{ Id: string; StackId: string }> {
-    const name = checkName(input.ChangeSetName, 'changeSetName');
-    const type = input.ChangeSetType ?? 'UPDATE';
-    if (type !== 'CREATE' && type !== 'UPDATE') {
-      if (type === 'IMPORT')
-        throw validationError('ChangeSetType IMPORT is not supported by the local stack.');
-      throw validationError(
-        `1 validation error detected: Value '${type}' at 'changeSetType' failed to satisfy constraint: Member must satisfy enum value set: [CREATE, UPDATE, IMPORT]`,
-      );
-    }
-    let stack: StackRecord | undefined;
-    if (type === 'CREATE') {
-      const stackName = checkName(input.StackName, 'stackName');
-      stack = this.liveStackByName(stackName);
-      if (stack !== undefined && stack.status !== 'REVIEW_IN_PROGRESS') {
-        throw validationError(
-          `Stack [${stackName}] already exists and cannot be created again with the changeSet [${name}].`,
-        );
-      }
-    } else {
-      stack = this.requireStack(input.StackName);
-      this.checkUpdatable(stack);
-    }
-    // An executed change set stays describable but no longer holds its name (the AWS CLI names
-    // its change sets by the second, so two quick deploys reuse one).
-    if (stack?.changeSets.some((changeSet) => changeSet.name === name && !isExecuted(changeSet))) {
-      throw new AwsError('AlreadyExistsException', `ChangeSet ${name} already exists`);
-    }
-    const body = await this.templateBody(input, type === 'UPDATE' ? stack : undefined);
-    const capabilities = [...(input.Capabilities ?? [])];
-    const tags = input.Tags === undefined && stack !== undefined ? stack.tags : checkTags(input.Tags);
-    const stackName = stack?.stackName ?? (input.StackName as string);
-    const stackId = stack?.stackId ?? this.newStackId(stackName);
-    const given = this.givenParameters(input.Parameters, type === 'UPDATE' ? stack : undefined);
-    const prepared = this.prepare({ stackId, stackName }, body, given, capabilities);
-
-    if (stack === undefined) {
-      stack = this.newStack(stackId, stackName, 'REVIEW_IN_PROGRESS', {
-        disableRollback: false,
-        capabilities: [],
-        tags: [],
-        notificationArns: [],
-        enableTerminationProtection: false,
-        ...(input.RoleARN !== undefined ? { roleArn: input.RoleARN } : {}),
-      });
-      await this.store.add(stack);
-      await this.engine.stackStatus(stack, 'REVIEW_IN_PROGRESS', 'User Initiated');
-    }
-    const changeSet: ChangeSetRecord = {
-      id: `arn:aws:cloudformation:${this.ctx.region}:${this.ctx.accountId}:changeSet/${name}/${randomUUID()}`,
-      name,
-      type,
-      ...(input.Description !== undefined ? { description: input.Description } : {}),
-      templateBody: body,
-      parameters: stackParameterRecords(prepared.parameters),
-      noEcho: [...prepared.parameters.noEcho],
-      capabilities,
-      tags,
-      notificationArns: input.NotificationARNs ?? stack.notificationArns,
-      creationTime: this.ctx.now().toISOString(),
-      status: 'CREATE_PENDING',
-      executionStatus: 'UNAVAILABLE',
-      changes: [],
-    };
-    stack.changeSets.push(changeSet);
-    await this.store.save(stack);
-    const owner = stack;
-    const work = (async () => {
-      await sleep(0);
-      changeSet.status = 'CREATE_IN_PROGRESS';
-      try {
-        changeSet.changes = this.computeChanges(owner, type, prepared);
-        const noop =
-          type === 'UPDATE' &&
-          changeSet.changes.length === 0 &&
-          this.unchanged(owner, body, prepared.parameters, tags);
-        if (noop) {
-          changeSet.status = 'FAILED';
-          changeSet.statusReason = NO_CHANGES_REASON;
-        } else {
-          changeSet.status = 'CREATE_COMPLETE';
-          changeSet.executionStatus = 'AVAILABLE';
-        }
-      } catch (error) {
-        changeSet.status = 'FAILED';
-        changeSet.statusReason = (error as Error).message;
-      }
-      await this.store.save(owner);
-    })();
-    this.computing.set(changeSet.id, work);
-    void work.finally(() => this.computing.delete(changeSet.id));
-    return { Id: changeSet.id, StackId: stack.stackId };
-  }
-
-  private computeChanges(
-    stack: StackRecord,
-    type: 'CREATE' | 'UPDATE',
-    next: { template: Template; parameters: ResolvedParameters },
-  ): ChangeRecord[] {
-    const options = {
-      pseudo: pseudoParameters(stack, this.ctx),
-      registry: this.provisioners.typeRegistry(),
-      importValue: (name: string) => this.findExport(name, stack.stackId)?.value,
-    };
-    let previous: { template: Template; parameters: ResolvedParameters['values'] } | undefined;
-    if (type === 'UPDATE' && stack.templateBody !== undefined) {
-      const template = loadTemplate(stack.templateBody);
-      previous = { template, parameters: storedParameters(template, stack.parameters).values };
-    }
-    const changes = diffTemplates(
-      previous,
-      { template: next.template, parameters: next.parameters.values },
-      options,
-    );
-    return changes.map((change): ChangeRecord => {
-      const record = stack.resources[change.logicalId];
-      const declared = next.template.Resources[change.logicalId];
-      const resourceChange: ChangeRecord['ResourceChange'] = {
-        Action: change.action,
-        LogicalResourceId: change.logicalId,
-        ResourceType: change.type,
-        Scope: [...change.scope],
-        Details: change.details.map((detail) => ({
-          Target: {
-            Attribute: 'Properties',
-            Name: detail.name,
-            RequiresRecreation: detail.requiresRecreation,
-          },
-          Evaluation: detail.evaluation,
-          ChangeSource: detail.evaluation === 'Static' ? 'DirectModification' : 'ResourceReference',
-          ...(detail.causingEntity !== undefined ? { CausingEntity: detail.causingEntity } : {}),
-        })),
-      };
-      if (change.action !== 'Add' && record?.physicalId !== undefined) {
-        resourceChange.PhysicalResourceId = record.physicalId;
-      }
-      if (change.action === 'Modify') {
-        resourceChange.Replacement = change.replacement;
-        if (change.replacement === 'True') {
-          const retain = (declared?.UpdateReplacePolicy ?? record?.updateReplacePolicy) === 'Retain';
-          resourceChange.PolicyAction = retain ? 'ReplaceAndRetain' : 'ReplaceAndDelete';
-        }
-      }
-      if (change.action === 'Remove') {
-        const policy = record?.deletionPolicy;
-        resourceChange.PolicyAction =
-          policy === 'Retain' || policy === 'RetainExceptOnCreate' ? 'Retain' : 'Delete';
-      }
-      return { Type: 'Resource', ResourceChange: resourceChange };
-    });
-  }
-
-  async describeChangeSet(input: ChangeSetRef & { NextToken?: string }): Promise<Record<string, unknown>> {
-    const { stack, changeSet } = this.findChangeSet(input);
-    await this.settle(this.computing.get(changeSet.id));
-    const { items, NextToken } = page(changeSet.changes, input.NextToken);
-    return {
-      ChangeSetName: changeSet.name,
-      ChangeSetId: changeSet.id,
-      StackId: stack.stackId,
-      StackName: stack.stackName,
-      Description: changeSet.description,
-      Parameters:
-        changeSet.parameters.length > 0
-          ? describeParameterList(changeSet.parameters, changeSet.noEcho)
-          : undefined,
-      CreationTime: new Date(changeSet.creationTime),
-      ExecutionStatus: changeSet.executionStatus,
-      Status: changeSet.status,
-      StatusReason: changeSet.statusReason,
-      NotificationARNs: changeSet.notificationArns,
-      RollbackConfiguration: {},
-      Capabilities: changeSet.capabilities.length > 0 ? changeSet.capabilities : undefined,
-      Tags: changeSet.tags.length > 0 ? changeSet.tags : undefined,
-      Changes: items,
-      IncludeNestedStacks: false,
-      ...(NextToken ? { NextToken } : {}),
-    };
-  }
-
-  async listChangeSets(input: { StackName?: string; NextToken?: string }): Promise<{
-    Summaries: unknown[];
-    NextToken?: string;
-  }> {
-    const stack = this.requireStack(input.StackName);
-    const { items, NextToken } = page(stack.changeSets, input.NextToken);
-    return {
-      Summaries: items.map((changeSet) => ({
-        StackId: stack.stackId,
-        StackName: stack.stackName,
-        ChangeSetId: changeSet.id,
-        ChangeSetName: changeSet.name,
-        ExecutionStatus: changeSet.executionStatus,
-        Status: changeSet.status,
-        StatusReason: changeSet.statusReason,
-        CreationTime: new Date(changeSet.creationTime),
-        Description: changeSet.description,
-        IncludeNestedStacks: false,
-      })),
-      ...(NextToken ? { NextToken } : {}),
-    };
-  }
-
-  async executeChangeSet(
-    input: ChangeSetRef & { DisableRollback?: boolean },
-  ): Promise<Record<string, never>> {
-    const { stack, changeSet } = this.findChangeSet(input);
-    await this.computing.get(changeSet.id);
-    if (changeSet.executionStatus !== 'AVAILABLE') {
-      throw new AwsError(
-        'InvalidChangeSetStatus',
-        `ChangeSet [${changeSet.id}] cannot be executed in its current execution status of [${changeSet.executionStatus}]`,
-      );
-    }
-    if (changeSet.type === 'CREATE' && stack.status !== 'REVIEW_IN_PROGRESS') {
-      throw validationError(`Stack:${stack.stackId} is in ${stack.status} state and can not be updated.`);
-    }
-    if (changeSet.type === 'UPDATE') this.checkUpdatable(stack);
-    const given = Object.fromEntries(changeSet.parameters.map(({ key, value }) => [key, value]));
-    const prepared = this.prepare(stack, changeSet.templateBody, given, changeSet.capabilities);
-    const plan = this.plan(changeSet.templateBody, prepared, {
-      capabilities: changeSet.capabilities,
-      tags: changeSet.tags,
-      notificationArns: changeSet.notificationArns,
-      changeSetId: changeSet.id,
-    });
-    // Executing one change set makes the stack's other change sets meaningless: AWS deletes them.
-    stack.changeSets = [changeSet];
-    changeSet.executionStatus = 'EXECUTE_IN_PROGRESS';
-    stack.disableRollback = input.DisableRollback ?? false;
-    const finish = async (): Promise<void> => {
-      const succeeded = stack.status === 'CREATE_COMPLETE' || stack.status === 'UPDATE_COMPLETE';
-      changeSet.executionStatus = succeeded ? 'EXECUTE_COMPLETE' : 'EXECUTE_FAILED';
-      await this.store.save(stack);
-    };
-    if (changeSet.type === 'CREATE') {
-      this.applyPlanToNewStack(stack, plan);
-      stack.status = 'CREATE_IN_PROGRESS';
-      const onFailure: OnFailure = stack.disableRollback ? 'DO_NOTHING' : 'ROLLBACK';
-      this.schedule(stack, async () => {
-        await this.engine.create(stack, plan, onFailure);
-        await finish();
-      });
-    } else {
-      stack.status = 'UPDATE_IN_PROGRESS';
-      this.schedule(stack, async () => {
-        await this.engine.update(stack, plan);
-        await finish();
-      });
-    }
-    await this.store.save(stack);
-    return {};
-  }
-
-  async deleteChangeSet(input: ChangeSetRef): Promise<Record<string, never>> {
-    const { stack, changeSet } = this.findChangeSet(input);
-    if (changeSet.executionStatus === 'EXECUTE_IN_PROGRESS') {
-      throw new AwsError(
-        'InvalidChangeSetStatus',
-        `Cannot delete ChangeSet [${changeSet.id}] while it is in status EXECUTE_IN_PROGRESS`,
-      );
-    }
-    stack.changeSets = stack.changeSets.filter((candidate) => candidate !== changeSet);
-    await this.store.save(stack);
-    return {};
-  }
-
-  /** For tests and `local status`: the stack record as stored. */
-  stackRecord(nameOrId: string): StackRecord | undefined {
-    return this.findStack(nameOrId);
   }
 }

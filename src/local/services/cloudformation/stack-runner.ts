@@ -21,7 +21,7 @@ import {
   type Provisioner,
   type ProvisionerServices,
 } from './provisioners/types.js';
-import type { CloudFormationStore } from './store.js';
+import type { CloudFormationStore } from './stack-store.js';
 import {
   buildDependencyGraph,
   evaluateConditions,
