@@ -21,6 +21,10 @@ export default class LocalStatus extends MlpipeCommand<typeof LocalStatus> {
     this.log(`Endpoint:    ${status.endpoint}`);
     this.log(`Data dir:    ${status.dataDir} (${formatBytes(status.diskBytes)} on disk)`);
     this.log(`Up for:      ${formatDuration((status.uptimeSeconds ?? 0) * 1000)}`);
+    if (status.timeScale !== null)
+      this.log(
+        `Time scale:  ${status.timeScale} (a 60 s wait lasts ${formatDuration(60_000 * status.timeScale)})`,
+      );
     const s3 = status.services?.s3;
     if (s3 !== undefined) {
       this.log(
@@ -37,6 +41,12 @@ export default class LocalStatus extends MlpipeCommand<typeof LocalStatus> {
     if (personalize !== undefined) {
       this.log(
         `Personalize: ${formatCount(personalize.datasetGroups ?? 0)} dataset group(s), ${formatCount(personalize.datasets ?? 0)} dataset(s), ${formatCount(personalize.importJobs ?? 0)} import job(s)`,
+      );
+    }
+    const logs = status.services?.logs;
+    if (logs !== undefined) {
+      this.log(
+        `Logs:        ${formatCount(logs.logGroups ?? 0)} log group(s), ${formatCount(logs.logStreams ?? 0)} stream(s)`,
       );
     }
     return status;

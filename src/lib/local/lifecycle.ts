@@ -51,6 +51,8 @@ export interface LocalStackStatus {
   uptimeSeconds: number | null;
   /** What the stack holds, per service (running servers only). */
   services: Record<string, Record<string, number>> | null;
+  /** Real ms per AWS ms of the waits the running stack imposes. */
+  timeScale: number | null;
   diskBytes: number;
 }
 
@@ -61,6 +63,7 @@ interface Health {
   dataDir: string;
   startedAt: string;
   services?: Record<string, Record<string, number>>;
+  timeScale?: number;
 }
 
 async function getJson<T>(url: string, timeoutMs = 1500): Promise<T | undefined> {
@@ -269,6 +272,7 @@ export async function localStackStatus(dataDir: string): Promise<LocalStackStatu
       startedAt: null,
       uptimeSeconds: null,
       services: null,
+      timeScale: null,
       diskBytes,
     };
   }
@@ -282,6 +286,7 @@ export async function localStackStatus(dataDir: string): Promise<LocalStackStatu
     startedAt: current.info.startedAt,
     uptimeSeconds: Math.round((Date.now() - Date.parse(current.info.startedAt)) / 1000),
     services: status?.services ?? null,
+    timeScale: status?.timeScale ?? null,
     diskBytes,
   };
 }
