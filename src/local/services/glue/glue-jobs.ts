@@ -409,7 +409,12 @@ export class GlueService {
     this.runs.set(run.Id, run);
     await this.save();
     const merged = { ...job.DefaultArguments, ...args, ...(job.NonOverridableArguments ?? {}) };
-    const log = new RunLog(this.ctx.invoke, run.Id, (line) => this.ctx.log(`glue: ${line}`));
+    const log = new RunLog(
+      this.ctx.invoke,
+      run.Id,
+      (line) => this.ctx.log(`glue: ${line}`),
+      () => this.ctx.clock.now().getTime(),
+    );
     this.queue.submit(
       run.Id,
       (job) =>

@@ -29,7 +29,8 @@ export class RunLog {
     private readonly invoke: Invoke,
     readonly runId: string,
     private readonly onFailure: (line: string) => void,
-    private readonly now: () => number = () => Date.now(),
+    /** Event timestamps (epoch ms): the stack's clock. */
+    private readonly now: () => number,
   ) {}
 
   /** A line of the run's output. */

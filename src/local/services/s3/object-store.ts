@@ -23,6 +23,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { once } from 'node:events';
 import path from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -457,12 +458,16 @@ export class S3Store {
     };
     body.on('error', onError);
     body.on('close', onClose);
+    // `flush`: the file is fsynced before it is closed — durability before any record points at it.
+    const out = createWriteStream(file, { flush: true, highWaterMark: IO_CHUNK });
     try {
       body.pipe(tap);
-      // `flush`: the file is fsynced before it is closed — durability before any record points at it.
-      await pipeline(tap, createWriteStream(file, { flush: true, highWaterMark: IO_CHUNK }));
+      await pipeline(tap, out);
     } catch (error) {
       body.unpipe(tap);
+      // A body that fails at once can do so before the file is even open: the stream still opens
+      // (creating it) before it closes, so wait for that before removing the file.
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
       await fs.rm(file, { force: true });
       throw error;
     } finally {
