@@ -184,7 +184,7 @@ already in Personalize's format, as is.`;
     } catch (error) {
       const current = job;
       spinner?.fail(
-        error instanceof MlpipeError && error.code === 'TIMED_OUT'
+        error instanceof MlpipeError && (error.code === 'TIMED_OUT' || error.code === 'INTERRUPTED')
           ? `import ${current.name}: still running; it goes on (re-attach with --arn)`
           : `import ${current.name}: not imported`,
       );

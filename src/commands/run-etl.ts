@@ -1,11 +1,12 @@
 import { prose } from '../lib/cli/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../lib/cli/base-command.js';
-import { usageError } from '../lib/cli/errors.js';
+import { MlpipeError, usageError } from '../lib/cli/errors.js';
 import {
   ETL_TERMINAL_STATES,
   getEtlRun,
   listEtlRuns,
+  shortRunId,
   startEtlRun,
   waitForEtlRun,
   type EtlRun,
@@ -99,29 +100,34 @@ A FAILED run prints its error and first rejects and exits 3; the previous output
       this.flags['run-id'] === undefined
         ? await startEtlRun(clients, this.settings, { args })
         : await getEtlRun(clients, this.settings, this.flags['run-id']);
-    if (this.flags['run-id'] === undefined) this.note(`Started ETL run ${run.runId} of ${run.jobName}.`);
+    if (this.flags['run-id'] === undefined)
+      this.note(`Started ETL run ${shortRunId(run.runId)} of ${run.jobName}.`);
     if (!this.flags.wait) {
       this.log(run.runId);
       return run;
     }
     let spinner: Spinner | undefined;
+    // The status line names the run by its short id (as git does hashes); the summary and --json keep it whole.
+    const label = `${run.jobName} ${shortRunId(run.runId)}`;
     try {
-      spinner = await startSpinner(`${run.jobName} ${run.runId}: ${run.state}`, this.uiOptions);
+      spinner = await startSpinner(`${label}: ${run.state}`, this.uiOptions);
       run = await waitForEtlRun(clients, this.settings, run.runId, {
         timeoutSeconds: this.flags.timeout,
         // The end state is said once, by succeed/fail below.
         onStatus: (current, elapsed) => {
           if (!ETL_TERMINAL_STATES.has(current.state))
-            spinner?.update(
-              `${current.jobName} ${current.runId}: ${current.state} (${formatDuration(elapsed)})`,
-            );
+            spinner?.update(`${label}: ${current.state} (${formatDuration(elapsed)})`);
         },
       });
       spinner.succeed(
-        `${run.jobName} ${run.runId}: ${run.state}${run.executionSeconds === null ? '' : ` in ${run.executionSeconds}s`}`,
+        `${label}: ${run.state}${run.executionSeconds === null ? '' : ` in ${run.executionSeconds}s`}`,
       );
     } catch (error) {
-      spinner?.fail(`${run.jobName} ${run.runId}: failed`);
+      spinner?.fail(
+        error instanceof MlpipeError && (error.code === 'TIMED_OUT' || error.code === 'INTERRUPTED')
+          ? `${label}: still running; it goes on (re-attach with --run-id)`
+          : `${label}: failed`,
+      );
       throw error;
     }
     this.summary(run);
@@ -162,16 +168,16 @@ A FAILED run prints its error and first rejects and exits 3; the previous output
         runs.map((run) => ({
           run: run.runId,
           state: run.state,
-          started: run.startedOn?.replace('T', ' ').slice(0, 19) ?? null,
+          started: run.startedOn,
           duration: run.executionSeconds === null ? null : `${run.executionSeconds}s`,
           rows: run.report?.rowsWritten ?? null,
         })),
         [
-          { key: 'run', header: 'RUN' },
+          { key: 'run', header: 'RUN', kind: 'id' },
           { key: 'state', header: 'STATE' },
-          { key: 'started', header: 'STARTED (UTC)' },
-          { key: 'duration', header: 'DURATION' },
-          { key: 'rows', header: 'ROWS WRITTEN' },
+          { key: 'started', header: 'STARTED', kind: 'time' },
+          { key: 'duration', header: 'DURATION', drop: 1 },
+          { key: 'rows', header: 'ROWS WRITTEN', drop: 2 },
         ],
       ),
     );

@@ -15,7 +15,7 @@ export interface CliResult {
   errorText: string;
 }
 
-function unwrapOclifError(stderr: string): string {
+export function unwrapOclifError(stderr: string): string {
   return stderr
     .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
     .split('\n')
@@ -102,4 +102,98 @@ export async function localTestHooks(
     hold: (kind) => post('/_mlpipe/test/hold', kind),
     release: (kind) => post('/_mlpipe/test/release', kind),
   };
+}
+
+export interface PtyResult {
+  /** Everything written to the terminal, escape sequences included. */
+  output: string;
+  /** The output with escape sequences and carriage returns removed. */
+  text: string;
+  code: number | null;
+  signal: number | null;
+  /** How many of the steps' `expect`s were seen (and their `send`s typed). */
+  stepsDone: number;
+  /** Where in `output` each step's keys were typed. */
+  sentAt: number[];
+}
+
+/** Strips terminal escape sequences and carriage returns. */
+export function plainText(output: string): string {
+  return output.replace(
+    new RegExp(`${String.fromCharCode(27)}(\\[[0-9;?]*[ -/]*[@-~]|\\][^\\u0007]*\\u0007)|\\r`, 'g'),
+    '',
+  );
+}
+
+/**
+ * Runs the CLI in a pseudo-terminal of `cols` × `rows` (0 columns is a terminal that reports no
+ * width), typing each step's `send` once the output shows its `expect`: tests wait on what the
+ * command prints, never on time. `limitSeconds` only ends a command that hangs.
+ */
+export async function runCliInPty(
+  args: string[],
+  options: {
+    cwd: string;
+    env?: NodeJS.ProcessEnv;
+    cols?: number;
+    rows?: number;
+    steps?: Array<{ expect: string; send: string; watchSeconds?: number }>;
+    limitSeconds?: number;
+  },
+): Promise<PtyResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', ...options.env };
+  for (const key of ['MLPIPE_TARGET', 'MLPIPE_LOCAL_DIR', 'MLPIPE_CONFIG', 'MLPIPE_LOCAL_PORT', 'CI']) {
+    if (options.env?.[key] === undefined) delete env[key];
+  }
+  const spec = {
+    argv: [process.execPath, BIN, ...args],
+    cwd: options.cwd,
+    env,
+    cols: options.cols ?? 80,
+    rows: options.rows ?? 30,
+    steps: options.steps ?? [],
+    limitSeconds: options.limitSeconds ?? 240,
+  };
+  const driver = fileURLToPath(new URL('./pty_run.py', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', [driver, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => {
+      const bytes = Buffer.concat(out);
+      const output = bytes.toString('utf8');
+      let end: {
+        exit: number | null;
+        signal: number | null;
+        stepsDone: number;
+        sentAt: number[];
+        limited: boolean;
+      };
+      try {
+        end = JSON.parse(err.slice(err.lastIndexOf('{"exit"'))) as typeof end;
+      } catch {
+        reject(new Error(`pty driver failed: ${err}`));
+        return;
+      }
+      if (end.limited) {
+        reject(
+          new Error(
+            `mlpipe ${args.join(' ')} was still running after ${spec.limitSeconds}s:\n${plainText(output).slice(-2000)}`,
+          ),
+        );
+        return;
+      }
+      resolve({
+        output,
+        text: plainText(output),
+        code: end.exit,
+        signal: end.signal,
+        stepsDone: end.stepsDone,
+        sentAt: end.sentAt.map((offset) => bytes.subarray(0, offset).toString('utf8').length),
+      });
+    });
+  });
 }

@@ -498,6 +498,18 @@ describe('templates/datalake.yaml', () => {
       .flatMap((s) => list(s.Resource))
       .sort();
 
+  it('aborts multipart uploads left incomplete a day after they began', () => {
+    assert.deepEqual(bucket.LifecycleConfiguration, {
+      Rules: [
+        {
+          Id: 'AbortIncompleteMultipartUploads',
+          Status: 'Enabled',
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        },
+      ],
+    });
+  });
+
   it('declares the project, bucket and prefix parameters with the config defaults', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mlpipe-templates-'));
     try {

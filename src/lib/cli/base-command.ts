@@ -1,14 +1,44 @@
 /**
  * The base of every mlpipe command: the global target flags, lazily resolved settings, the
  * connection to the target (starting the local stack when needed), the one-line target notice on
- * stderr, and the translation of MlpipeErrors (and engine errors, through `fromEngineError`) into oclif errors with exit codes and suggestions.
+ * stderr, Ctrl-C (see interrupt.ts), and errors: MlpipeErrors (and engine errors, through
+ * `fromEngineError`) are printed with their exit codes and suggestions, and under --json every error — flag parsing included — is one small document
+ * on stdout, `{"error": {"code", "message", "suggestions", "exit"}}`.
  */
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { Clients, type Connection } from './clients.js';
 import { resolveSettings, type Settings } from './config.js';
-import { fromEngineError } from './errors.js';
+import { ExitCode, fromEngineError } from './errors.js';
+import { installInterruptHandler } from './interrupt.js';
 import { connectLocalStack } from '../local/lifecycle.js';
-import { uiMode, type UiOptions } from './ui.js';
+import { normaliseTerminalWidth, stopSpinners, uiMode, type UiOptions } from './ui.js';
+
+/** The `--json` form of an error. */
+export interface JsonError {
+  error: { code: string; message: string; suggestions: string[]; exit: number };
+}
+
+/** Any error a command ends with → the exit code, stable code, message and suggestions to show. */
+export function describeError(error: Error & { exitCode?: number }): JsonError['error'] {
+  const known = fromEngineError(error);
+  if (known !== undefined)
+    return { code: known.code, message: known.message, suggestions: known.suggestions, exit: known.exit };
+  // Ctrl-C at an inquirer prompt: the prompt rejects instead of a SIGINT arriving.
+  if (error.name === 'ExitPromptError')
+    return { code: 'INTERRUPTED', message: 'Interrupted.', suggestions: [], exit: ExitCode.interrupted };
+  const oclif = (error as { oclif?: { exit?: number } }).oclif;
+  const exit = oclif?.exit ?? error.exitCode ?? ExitCode.error;
+  const suggestions = (error as { suggestions?: unknown }).suggestions;
+  // Flag and argument errors from oclif's parser (exit 2) are usage errors.
+  const code =
+    (error as { code?: unknown }).code ?? (exit === ExitCode.usage ? 'USAGE' : error.name || 'ERROR');
+  return {
+    code: String(code),
+    message: error.message.replace(/\nSee more help with --help$/, ''),
+    suggestions: Array.isArray(suggestions) ? suggestions.map(String) : [],
+    exit,
+  };
+}
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof MlpipeCommand)['baseFlags'] & T['flags']
@@ -48,6 +78,12 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init();
+    installInterruptHandler((error) => {
+      if (this.jsonEnabled()) this.logJson({ error: describeError(error) } satisfies JsonError);
+      else process.stderr.write(`\n${error.message}\n`);
+    });
+    normaliseTerminalWidth(process.stdout);
+    normaliseTerminalWidth(process.stderr);
     const { args, flags } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof MlpipeCommand).baseFlags,
@@ -134,15 +170,21 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
-    const known = fromEngineError(error);
-    if (known !== undefined) {
-      process.exitCode = known.exit;
-      const cliError = new Errors.CLIError(known.message, {
-        exit: known.exit,
-        code: known.code,
-        suggestions: known.suggestions,
-      });
-      return super.catch(cliError);
+    stopSpinners();
+    const described = describeError(error);
+    process.exitCode = described.exit;
+    if (this.jsonEnabled()) {
+      // oclif's own JSON error is the whole error object, parser state and configuration included.
+      this.logJson({ error: described } satisfies JsonError);
+      return undefined;
+    }
+    if (fromEngineError(error) !== undefined || described.code === 'INTERRUPTED') {
+      // Printed here rather than by oclif, which hard-wraps at the terminal width and so breaks
+      // ARNs, ids and commands in two: the terminal wraps long lines itself, and a copied command works.
+      process.stderr.write(
+        `Error: ${described.message}\n${described.suggestions.map((s) => `→ ${s}\n`).join('')}`,
+      );
+      throw new Errors.ExitError(described.exit);
     }
     return super.catch(error);
   }

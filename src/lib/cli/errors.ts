@@ -13,6 +13,8 @@ export const ExitCode = {
   usage: 2,
   jobFailed: 3,
   timedOut: 4,
+  /** Ctrl-C (SIGINT), as shells report a process ended by it: 128 + 2. */
+  interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

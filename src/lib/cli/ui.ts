@@ -45,6 +45,39 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/**
+ * The width to lay a line out for. A terminal that reports no width (a pty of 0 columns, as
+ * `script` without a size, some CI runners and `docker -t` give) or a stream that is not a
+ * terminal counts as 80 columns, as gh and the AWS CLI assume.
+ */
+export const DEFAULT_WIDTH = 80;
+export function terminalWidth(stream: NodeJS.WriteStream = process.stdout): number {
+  const columns = stream.isTTY === true ? stream.columns : undefined;
+  return typeof columns === 'number' && Number.isFinite(columns) && columns > 0 ? columns : DEFAULT_WIDTH;
+}
+
+/**
+ * Makes a TTY that reports 0 columns report 80. ora and oclif divide by the width to count the
+ * lines they must redraw; with 0 they count infinitely many and flood the terminal. A resize
+ * event sets the real width again.
+ */
+export function normaliseTerminalWidth(stream: NodeJS.WriteStream): void {
+  if (stream.isTTY === true && !(stream.columns > 0)) stream.columns = DEFAULT_WIDTH;
+}
+
+/** Cuts `text` to `width` display columns, ending in "…" when something was cut. */
+export function truncate(text: string, width: number, where: 'end' | 'middle' | 'start' = 'end'): string {
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  if (width <= 1) return chars.slice(0, Math.max(0, width)).join('');
+  if (where === 'start') return `…${chars.slice(chars.length - (width - 1)).join('')}`;
+  if (where === 'middle') {
+    const head = Math.ceil((width - 1) / 2);
+    return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (width - 1 - head)).join('')}`;
+  }
+  return `${chars.slice(0, width - 1).join('')}…`;
+}
+
 /** A status line that updates in place on a TTY, or prints each distinct status once otherwise. */
 export interface Spinner {
   update(text: string): void;
@@ -55,30 +88,66 @@ export interface Spinner {
   stop(): void;
 }
 
+/**
+ * Spinners drawing now. A prompt stops them first (a spinner redrawing its line would erase the
+ * question), and an interrupt stops them before the process says why it ends.
+ */
+const drawing = new Set<{ stop(): void }>();
+
+/** Stops every spinner that is drawing (before a prompt or on Ctrl-C); later updates redraw nothing. */
+export function stopSpinners(): void {
+  for (const spinner of [...drawing]) spinner.stop();
+}
+
 export async function startSpinner(text: string, options: UiOptions): Promise<Spinner> {
   const mode = uiMode(options);
   const stderr = options.stderr ?? process.stderr;
   if (mode === 'rich') {
     const { default: ora } = await import('ora');
-    const spinner: Ora = ora({ text, stream: stderr }).start();
+    normaliseTerminalWidth(stderr);
+    // One frame is one line: the glyph and a space, then the text cut to what is left.
+    const fit = (t: string): string => truncate(t, terminalWidth(stderr) - 3);
+    // discardStdin off: ora's stdin discarder puts the terminal in raw mode, which turns Ctrl-C into
+    // a byte it swallows instead of the SIGINT the CLI acts on.
+    const spinner: Ora = ora({ text: fit(text), stream: stderr, discardStdin: false }).start();
+    let stopped = false;
+    const handle = {
+      stop: () => {
+        if (stopped) return;
+        stopped = true;
+        drawing.delete(handle);
+        spinner.stop();
+      },
+    };
+    drawing.add(handle);
+    const end = (finish: () => void): void => {
+      if (stopped) return;
+      stopped = true;
+      drawing.delete(handle);
+      finish();
+    };
     return {
       update: (t) => {
-        spinner.text = t;
+        if (!stopped) spinner.text = fit(t);
       },
       print: (line) => {
+        if (stopped) {
+          stderr.write(`${line}\n`);
+          return;
+        }
         spinner.clear();
         stderr.write(`${line}\n`);
         spinner.render();
       },
       succeed: (t) => {
-        spinner.succeed(t);
+        if (stopped) stderr.write(`✔ ${t}\n`);
+        else end(() => spinner.succeed(t));
       },
       fail: (t) => {
-        spinner.fail(t);
+        if (stopped) stderr.write(`✖ ${t}\n`);
+        else end(() => spinner.fail(t));
       },
-      stop: () => {
-        spinner.stop();
-      },
+      stop: handle.stop,
     };
   }
   // Without a TTY a line is printed when the status changes, not when only the trailing
@@ -133,7 +202,8 @@ export function startProgressBar(
         const now = Date.now();
         if (now - lastDraw < 80 && done < total) return;
         lastDraw = now;
-        stderr.write(`\r\x1b[2K${render(done)}`);
+        normaliseTerminalWidth(stderr);
+        stderr.write(`\r\x1b[2K${truncate(render(done), terminalWidth(stderr) - 1)}`);
       } else if (mode === 'plain') {
         const quarter = total > 0 ? Math.floor((done / total) * 4) : 4;
         if (quarter > lastQuarter) {
@@ -148,22 +218,134 @@ export function startProgressBar(
   };
 }
 
-/** A plain left-aligned text table (numbers right-aligned). */
+/** A table cell: text, a number (right-aligned) or nothing (shown as "-"). */
+export type Cell = string | number | null | undefined;
+
+/**
+ * How a column may give way when the table is wider than the terminal:
+ * - `text` is cut at the end, `name` in the middle (names that differ at the end), `path` at the start;
+ * - `id` is shortened the way git shortens hashes: to the shortest prefix (at least 7 characters
+ *   after a `xx_` kind prefix) that keeps the ids in the table distinct;
+ * - `time` (an ISO timestamp) is shown in UTC when there is room, else relative ("5m ago").
+ */
+export type ColumnKind = 'text' | 'name' | 'path' | 'id' | 'time' | 'number';
+
+export interface Column {
+  key: string;
+  header: string;
+  kind?: ColumnKind;
+  /** Secondary columns are dropped when the table does not fit, highest `drop` first. */
+  drop?: number;
+}
+
+export interface TableOptions {
+  /** Columns to fit in [default: the width of stdout, 80 when it is not a terminal or reports none]. */
+  width?: number;
+  /** "Now" for relative times. */
+  now?: Date;
+}
+
+const GAP = 2;
+const MIN_ID = 7;
+
+/** Shortest prefix length (≥ 7 significant characters) that keeps every id distinct. */
+function shortIdLength(ids: string[]): number {
+  const distinct = [...new Set(ids)];
+  const kind = distinct[0]?.match(/^[A-Za-z]+_/)?.[0].length ?? 0;
+  const longest = Math.max(0, ...distinct.map((id) => id.length));
+  for (let length = kind + MIN_ID; length < longest; length++)
+    if (new Set(distinct.map((id) => id.slice(0, length))).size === distinct.length) return length;
+  return longest;
+}
+
+/** "just now", "42s ago", "5m ago", "3h ago", "2d ago"; the date after 30 days. */
+export function relativeTime(iso: string, now: Date = new Date()): string {
+  const ms = now.getTime() - Date.parse(iso);
+  if (!Number.isFinite(ms)) return iso;
+  const s = Math.round(ms / 1000);
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ago`;
+  if (s < 30 * 86_400) return `${Math.floor(s / 86_400)}d ago`;
+  return iso.slice(0, 10);
+}
+
+/** ISO timestamp → "2026-01-31 12:34:56" (UTC). */
+export function utcTime(iso: string): string {
+  return iso.replace('T', ' ').slice(0, 19);
+}
+
+/**
+ * A left-aligned text table (numbers right-aligned) that fits the terminal: at full width every
+ * value is whole; narrower, times become relative, ids shorten, secondary columns go, and long
+ * text is cut with "…". `--json` output never goes through here, so it keeps every value whole.
+ */
 export function renderTable(
-  rows: Array<Record<string, string | number | null | undefined>>,
-  columns: Array<{ key: string; header: string }>,
+  rows: Array<Record<string, Cell>>,
+  columns: Column[],
+  options: TableOptions = {},
 ): string {
-  const cell = (v: string | number | null | undefined): string =>
-    v === null || v === undefined ? '-' : String(v);
-  const widths = columns.map((c) => Math.max(c.header.length, ...rows.map((r) => cell(r[c.key]).length)));
-  const fmt = (values: Array<string | number | null | undefined>): string =>
-    values
-      .map((v, i) => (typeof v === 'number' ? cell(v).padStart(widths[i]!) : cell(v).padEnd(widths[i]!)))
-      .join('  ')
+  const width = options.width ?? terminalWidth(process.stdout);
+  const now = options.now ?? new Date();
+  const raw = (v: Cell): string => (v === null || v === undefined || v === '' ? '-' : String(v));
+  let shown = columns.map((column) => ({ ...column, relative: false, shortId: 0 }));
+  type Shown = (typeof shown)[number];
+  const text = (column: Shown, v: Cell): string => {
+    if (v === null || v === undefined || v === '') return '-';
+    if (column.kind === 'time' && typeof v === 'string')
+      return column.relative ? relativeTime(v, now) : utcTime(v);
+    if (column.kind === 'id' && column.shortId > 0) return String(v).slice(0, column.shortId);
+    return raw(v);
+  };
+  const header = (column: Shown): string =>
+    column.kind === 'time' && !column.relative ? `${column.header} (UTC)` : column.header;
+  const natural = (column: Shown): number =>
+    Math.max(header(column).length, ...rows.map((r) => [...text(column, r[column.key])].length));
+  const total = (list: Shown[]): number =>
+    list.reduce((sum, c) => sum + natural(c), 0) + GAP * Math.max(0, list.length - 1);
+
+  // Give way step by step until the table fits: relative times, short ids, then fewer columns.
+  if (total(shown) > width) for (const c of shown) if (c.kind === 'time') c.relative = true;
+  if (total(shown) > width)
+    for (const c of shown)
+      if (c.kind === 'id') c.shortId = shortIdLength(rows.map((r) => raw(r[c.key])).filter((v) => v !== '-'));
+  const droppable = shown.filter((c) => c.drop !== undefined).sort((a, b) => b.drop! - a.drop!);
+  for (const column of droppable) {
+    if (total(shown) <= width) break;
+    shown = shown.filter((c) => c !== column);
+  }
+  // Still too wide: cut the widest cuttable column, one character at a time.
+  const widths = shown.map(natural);
+  const cuttable = (c: Shown): boolean =>
+    c.kind === undefined || c.kind === 'text' || c.kind === 'name' || c.kind === 'path';
+  let over = widths.reduce((a, b) => a + b, 0) + GAP * Math.max(0, shown.length - 1) - width;
+  while (over > 0) {
+    let widest = -1;
+    for (let i = 0; i < shown.length; i++)
+      if (cuttable(shown[i]!) && widths[i]! > Math.max(8, header(shown[i]!).length))
+        if (widest === -1 || widths[i]! > widths[widest]!) widest = i;
+    if (widest === -1) break;
+    widths[widest]!--;
+    over--;
+  }
+  const cut = (column: Shown, value: string, w: number): string =>
+    truncate(value, w, column.kind === 'name' ? 'middle' : column.kind === 'path' ? 'start' : 'end');
+  const line = (cells: Array<{ value: string; numeric: boolean }>): string =>
+    cells
+      .map((cell, i) => {
+        const value = cut(shown[i]!, cell.value, widths[i]!);
+        return cell.numeric ? value.padStart(widths[i]!) : value.padEnd(widths[i]!);
+      })
+      .join(' '.repeat(GAP))
       .trimEnd();
-  const header = fmt(columns.map((c) => c.header));
-  const rule = widths.map((w) => '─'.repeat(w)).join('  ');
-  return [header, rule, ...rows.map((r) => fmt(columns.map((c) => r[c.key])))].join('\n');
+  return [
+    line(shown.map((c) => ({ value: header(c), numeric: false }))),
+    widths.map((w) => '─'.repeat(w)).join(' '.repeat(GAP)),
+    ...rows.map((r) =>
+      line(shown.map((c) => ({ value: text(c, r[c.key]), numeric: typeof r[c.key] === 'number' }))),
+    ),
+  ].join('\n');
 }
 
 /** True when a person can answer a prompt: stdin and stdout are TTYs and --json is off. */
@@ -173,6 +355,7 @@ export function canPrompt(json: boolean): boolean {
 
 export async function confirm(message: string, defaultValue = false): Promise<boolean> {
   const { confirm: ask } = await import('@inquirer/prompts');
+  stopSpinners();
   return ask({ message, default: defaultValue });
 }
 
@@ -194,7 +377,13 @@ export interface Prompter {
 export async function inquirerPrompter(): Promise<Prompter> {
   const { input, select } = await import('@inquirer/prompts');
   return {
-    input: (question) => input(question),
-    select: (question) => select(question),
+    input: (question) => {
+      stopSpinners();
+      return input(question);
+    },
+    select: (question) => {
+      stopSpinners();
+      return select(question);
+    },
   };
 }

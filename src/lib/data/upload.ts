@@ -1,13 +1,15 @@
 /**
  * upload-raw: checks a raw interactions file (and its items file) and puts them into the data
  * lake's raw prefix, multipart for large files, reporting byte progress. S3 commits an object
- * only when the upload completes, so a failed upload never leaves a partial object behind.
+ * only when the upload completes, so a failed upload never leaves a partial object behind; Ctrl-C
+ * aborts a multipart upload so its parts are not kept (and billed) either.
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Clients } from '../cli/clients.js';
 import type { Settings } from '../cli/config.js';
 import { MlpipeError, translateAwsError } from '../cli/errors.js';
+import { interruptedError, interruptible } from '../cli/interrupt.js';
 import { deploy } from '../infra/deploy.js';
 import { rawObjectKey, s3Uri, type S3Location } from './lake.js';
 import { describeStack, outputsOf, selectStacks, stackName } from '../infra/stacks.js';
@@ -187,30 +189,65 @@ async function uploadFile(
   options: UploadRawOptions,
 ): Promise<UploadedObject> {
   const { Upload } = await import('@aws-sdk/lib-storage');
-  const upload = new Upload({
-    client: await clients.s3(),
-    params: {
-      Bucket: location.bucket,
-      Key: location.key,
-      Body: createReadStream(file),
-      ContentType: contentTypeFor(file),
-    },
-    partSize: PART_SIZE,
-    queueSize: 4,
-    leavePartsOnError: false,
-  });
+  const { AbortMultipartUploadCommand } = await import('@aws-sdk/client-s3');
+  const s3 = await clients.s3();
   const label = path.basename(file);
-  upload.on('httpUploadProgress', (progress) => options.onProgress?.(label, progress.loaded ?? 0, size));
-  options.onProgress?.(label, 0, size);
-  let etag: string | undefined;
-  try {
-    const result = await upload.done();
-    etag = result.ETag;
-  } catch (error) {
-    throw translateAwsError(error, `Uploading ${file} to ${s3Uri(location)}`);
-  } finally {
-    options.onProgressDone?.();
-  }
+  const etag = await interruptible(async (signal) => {
+    const abortController = new AbortController();
+    signal.addEventListener('abort', () => abortController.abort(), { once: true });
+    const upload = new Upload({
+      client: s3,
+      params: {
+        Bucket: location.bucket,
+        Key: location.key,
+        Body: createReadStream(file),
+        ContentType: contentTypeFor(file),
+      },
+      partSize: PART_SIZE,
+      queueSize: 4,
+      leavePartsOnError: false,
+      abortController,
+    });
+    // The multipart upload's id, known once S3 has answered CreateMultipartUpload: Ctrl-C aborts
+    // that upload itself rather than leave lib-storage to do it after the process has gone.
+    const middleware = `mlpipe-upload-id-${location.key}`;
+    let created: Promise<string | undefined> | undefined;
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'CreateMultipartUploadCommand') return next(args);
+        const result = next(args);
+        created = result.then(
+          (r) => (r.output as { UploadId?: string }).UploadId,
+          () => undefined,
+        );
+        return result;
+      },
+      { step: 'initialize', name: middleware },
+    );
+    upload.on('httpUploadProgress', (progress) => options.onProgress?.(label, progress.loaded ?? 0, size));
+    options.onProgress?.(label, 0, size);
+    try {
+      return (await upload.done()).ETag;
+    } catch (error) {
+      if (signal.aborted) {
+        const uploadId = await created;
+        if (uploadId !== undefined)
+          await s3
+            .send(
+              new AbortMultipartUploadCommand({ Bucket: location.bucket, Key: location.key, UploadId: uploadId }),
+            )
+            .catch(() => undefined);
+        throw interruptedError(
+          `Upload of ${file} to ${s3Uri(location)} interrupted; nothing was written there${uploadId === undefined ? '' : ' (the multipart upload was aborted)'}.`,
+          ['Run `mlpipe upload-raw` again to upload it.'],
+        );
+      }
+      throw translateAwsError(error, `Uploading ${file} to ${s3Uri(location)}`);
+    } finally {
+      s3.middlewareStack.remove(middleware);
+      options.onProgressDone?.();
+    }
+  });
   return {
     file,
     uri: s3Uri(location),

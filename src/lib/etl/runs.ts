@@ -189,20 +189,57 @@ export async function startEtlRun(
   return describe(clients, run, defaults);
 }
 
+/** A run id as the spinner shows it, like git's short hash: `jr_` and 7 hex digits. */
+export function shortRunId(runId: string): string {
+  return runId.length > 10 ? runId.slice(0, 10) : runId;
+}
+
+/** The full id of the one run whose id starts with `prefix` (a short id from the list or the spinner). */
+async function runIdFromPrefix(clients: Clients, name: string, prefix: string): Promise<string | undefined> {
+  const glue = await clients.glue();
+  const { GetJobRunsCommand } = await import('@aws-sdk/client-glue');
+  const matches: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await glue.send(new GetJobRunsCommand({ JobName: name, NextToken: nextToken }));
+    for (const run of page.JobRuns ?? []) if (run.Id?.startsWith(prefix)) matches.push(run.Id);
+    nextToken = page.NextToken;
+  } while (nextToken !== undefined);
+  if (matches.length > 1)
+    throw new MlpipeError(
+      `The run id ${prefix} is ambiguous: ${matches.length} runs of ${name} start with it.`,
+      {
+        exit: ExitCode.usage,
+        code: 'RUN_ID_AMBIGUOUS',
+        suggestions: [`Give more of the id, e.g. one of: ${matches.slice(0, 3).join(', ')}.`],
+      },
+    );
+  return matches[0];
+}
+
+/** A run of the ETL job by its id, or by a unique prefix of it (as git takes short hashes). */
 export async function getEtlRun(clients: Clients, settings: Settings, runId: string): Promise<EtlRun> {
   const name = await jobName(clients, settings);
   const glue = await clients.glue();
   const { GetJobRunCommand } = await import('@aws-sdk/client-glue');
+  const get = async (id: string): Promise<EtlRun> => {
+    const run = (await glue.send(new GetJobRunCommand({ JobName: name, RunId: id }))).JobRun;
+    return describe(clients, run ?? { Id: id, JobName: name }, await defaultArguments(clients, name));
+  };
   try {
-    const run = (await glue.send(new GetJobRunCommand({ JobName: name, RunId: runId }))).JobRun;
-    return describe(clients, run ?? { Id: runId, JobName: name }, await defaultArguments(clients, name));
-  } catch (error) {
-    if ((error as { name?: string }).name === 'EntityNotFoundException') {
-      throw new MlpipeError(`Job ${name} has no run ${runId}.`, {
-        code: 'RUN_NOT_FOUND',
-        suggestions: ['List the runs: `mlpipe run-etl --list`.'],
-      });
+    try {
+      return await get(runId);
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'EntityNotFoundException') throw error;
+      const full = runId.length >= 7 ? await runIdFromPrefix(clients, name, runId) : undefined;
+      if (full === undefined)
+        throw new MlpipeError(`Job ${name} has no run ${runId}.`, {
+          code: 'RUN_NOT_FOUND',
+          suggestions: ['List the runs: `mlpipe run-etl --list`.'],
+        });
+      return await get(full);
     }
+  } catch (error) {
     throw translateAwsError(error, `Reading run ${runId} of ${name}`);
   }
 }
@@ -234,7 +271,7 @@ export async function waitForEtlRun(
     onPoll: (r, elapsed) => options.onStatus?.(r, elapsed),
     ...pollIntervals(clients.connection.target),
     timeoutMs: (options.timeoutSeconds ?? 48 * 3600) * 1000,
-    timeoutSuggestion: `The run goes on; re-attach with \`mlpipe run-etl --run-id ${runId}\`.`,
+    reattach: `The run goes on; re-attach with \`mlpipe run-etl --run-id ${runId}\`.`,
   });
   if (run.state !== 'SUCCEEDED') {
     const rejects = (run.report?.firstRejects ?? []).slice(0, 5).map((r) => `line ${r.line}: ${r.reason}`);

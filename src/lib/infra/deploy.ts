@@ -51,7 +51,7 @@ export interface DeployOptions {
   /** Asked before executing a change set; false skips this stack's execution. */
   confirm: (stack: string, changes: PlannedChange[]) => Promise<boolean>;
   onPlan?: (stack: string, changes: PlannedChange[], changeSetType: 'CREATE' | 'UPDATE') => void;
-  onStatus?: (stack: string, status: string, elapsedMs: number) => void;
+  onStatus?: (stack: string, status: string, elapsedMs: number) => void | Promise<void>;
   onEvent?: (event: StackEventLine) => void;
   onAssets?: (stack: string, assets: UploadedAsset[]) => void;
   /** Seconds to wait for each stack operation. */
@@ -155,13 +155,14 @@ async function waitForStack(
     what,
     poll: async () => (await describeStack(clients, name))?.StackStatus ?? 'DELETE_COMPLETE',
     done: isTerminal,
+    // Events first: the stack's final status line comes after the events that led to it.
     onPoll: async (status, elapsed) => {
-      options.onStatus?.(name, status, elapsed);
       await events.pump();
+      await options.onStatus?.(name, status, elapsed);
     },
     ...pollIntervals(clients.connection.target),
     timeoutMs: (options.timeoutSeconds ?? 3600) * 1000,
-    timeoutSuggestion: `The operation goes on; watch it with \`mlpipe stacks\` or \`aws cloudformation describe-stack-events --stack-name ${name}\`.`,
+    reattach: `The operation goes on; watch it with \`mlpipe stacks\` or \`aws cloudformation describe-stack-events --stack-name ${name}\`.`,
   });
   await events.pump();
   return stack;

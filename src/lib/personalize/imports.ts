@@ -352,7 +352,7 @@ export async function waitForImport(
     onPoll: (j, elapsed) => options.onStatus?.(j, elapsed),
     ...pollIntervals(clients.connection.target),
     timeoutMs: (options.timeoutSeconds ?? 24 * 3600) * 1000,
-    timeoutSuggestion: `The import goes on; re-attach with \`mlpipe import --arn ${arn}\`.`,
+    reattach: `The import goes on; re-attach with \`mlpipe import --arn ${arn}\`.`,
   });
   if (job.status !== 'ACTIVE') {
     throw new MlpipeError(`Import ${job.name} failed: ${job.failureReason ?? 'no reason given'}`, {
