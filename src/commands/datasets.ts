@@ -3,10 +3,6 @@ import { MlpipeCommand } from '../lib/cli/base-command.js';
 import { listDatasetGroups, type DatasetGroupView } from '../lib/personalize/imports.js';
 import { renderTable } from '../lib/cli/ui.js';
 
-function when(iso: string | null): string | null {
-  return iso === null ? null : `${iso.replace('T', ' ').slice(0, 19)}`;
-}
-
 export default class Datasets extends MlpipeCommand<typeof Datasets> {
   static override summary = 'List Personalize dataset groups, their datasets and latest imports.';
   static override description = prose`One line per dataset: its group, type and status, and its latest import job with that job's
@@ -44,19 +40,19 @@ without datasets is listed too. --json prints the same as a document.`;
             job: d.latestImport?.name ?? '(no imports)',
             jobStatus: d.latestImport?.status ?? null,
             mode: d.latestImport?.mode ?? null,
-            updated: when(d.latestImport?.updated ?? d.updated),
+            updated: d.latestImport?.updated ?? d.updated,
           })),
     );
     this.log(
       renderTable(rows, [
-        { key: 'group', header: 'DATASET GROUP' },
-        { key: 'dataset', header: 'DATASET' },
-        { key: 'type', header: 'TYPE' },
-        { key: 'status', header: 'STATUS' },
-        { key: 'job', header: 'LATEST IMPORT' },
+        { key: 'group', header: 'DATASET GROUP', kind: 'name', drop: 3 },
+        { key: 'dataset', header: 'DATASET', kind: 'name' },
+        { key: 'type', header: 'TYPE', drop: 1 },
+        { key: 'status', header: 'STATUS', drop: 2 },
+        { key: 'job', header: 'LATEST IMPORT', kind: 'name' },
         { key: 'jobStatus', header: 'IMPORT STATUS' },
-        { key: 'mode', header: 'MODE' },
-        { key: 'updated', header: 'UPDATED (UTC)' },
+        { key: 'mode', header: 'MODE', drop: 4 },
+        { key: 'updated', header: 'UPDATED', kind: 'time' },
       ]),
     );
     for (const group of groups)

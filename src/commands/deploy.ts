@@ -31,9 +31,9 @@ export function changeTable(changes: PlannedChange[]): string {
     changes.map((c) => ({ ...c, replacement: c.action === 'Modify' ? c.replacement : null })),
     [
       { key: 'action', header: 'ACTION' },
-      { key: 'logicalId', header: 'RESOURCE' },
-      { key: 'type', header: 'TYPE' },
-      { key: 'replacement', header: 'REPLACEMENT' },
+      { key: 'logicalId', header: 'RESOURCE', kind: 'name' },
+      { key: 'type', header: 'TYPE', kind: 'name' },
+      { key: 'replacement', header: 'REPLACEMENT', drop: 1 },
     ],
   );
 }

@@ -42,13 +42,13 @@ export default class Stacks extends MlpipeCommand<typeof Stacks> {
           key: s.key,
           stackName: s.stackName,
           status: s.status,
-          lastUpdated: s.lastUpdated?.replace('T', ' ').slice(0, 19) ?? null,
+          lastUpdated: s.lastUpdated,
         })),
         [
-          { key: 'key', header: 'STACK' },
-          { key: 'stackName', header: 'NAME' },
+          { key: 'key', header: 'STACK', drop: 1 },
+          { key: 'stackName', header: 'NAME', kind: 'name' },
           { key: 'status', header: 'STATUS' },
-          { key: 'lastUpdated', header: 'LAST UPDATED (UTC)' },
+          { key: 'lastUpdated', header: 'LAST UPDATED', kind: 'time' },
         ],
       ),
     );

@@ -28,8 +28,8 @@ after applying flags, environment variables, the project config file and default
         rows.map((r) => ({ ...r, value: r.value === null ? '(unset)' : String(r.value) })),
         [
           { key: 'key', header: 'SETTING' },
-          { key: 'value', header: 'VALUE' },
-          { key: 'from', header: 'FROM' },
+          { key: 'value', header: 'VALUE', kind: 'path' },
+          { key: 'from', header: 'FROM', kind: 'path' },
         ],
       ),
     );

@@ -4,7 +4,14 @@
  * and destroy so both read the same.
  */
 import type { StackEventLine } from './deploy.js';
-import { formatDuration, renderTable, startSpinner, type Spinner, type UiOptions } from '../cli/ui.js';
+import {
+  formatDuration,
+  renderTable,
+  startSpinner,
+  terminalWidth,
+  type Spinner,
+  type UiOptions,
+} from '../cli/ui.js';
 
 export function formatStackEvent(event: StackEventLine): string {
   const reason = event.reason ? `  ${event.reason}` : '';
@@ -16,8 +23,9 @@ export function renderOutputs(outputs: Record<string, string>): string {
     Object.entries(outputs).map(([key, value]) => ({ key, value })),
     [
       { key: 'key', header: 'OUTPUT' },
-      { key: 'value', header: 'VALUE' },
+      { key: 'value', header: 'VALUE', kind: 'name' },
     ],
+    { width: terminalWidth(process.stdout) - 2 },
   ).replace(/^/gm, '  ');
 }
 
@@ -30,23 +38,40 @@ export function stackProgress(
   onEvent: (event: StackEventLine) => void;
   stop: () => Promise<void>;
 } {
-  // Created once, on the first status: status callbacks may overlap while ora is being loaded.
-  let spinnerStarting: Promise<Spinner> | undefined;
-  let spinner: Spinner | undefined;
+  // One spinner per stack, ended with that stack's final status, so each stack leaves one line and
+  // no spinner is drawing while the next stack's change set is shown and confirmed. Created on
+  // the stack's first status: status callbacks may overlap while ora is being loaded.
+  let current: { stack: string; spinner: Promise<Spinner>; status: string; elapsedMs: number } | undefined;
+  let shown: Spinner | undefined;
+  const finish = async (): Promise<void> => {
+    if (current === undefined) return;
+    const { stack, spinner, status, elapsedMs } = current;
+    current = undefined;
+    shown = undefined;
+    const line = `${stack}: ${status} (${formatDuration(elapsedMs)})`;
+    if (status.endsWith('_IN_PROGRESS')) (await spinner).stop();
+    else if (/FAILED|ROLLBACK/.test(status)) (await spinner).fail(line);
+    else (await spinner).succeed(line);
+  };
   return {
     onStatus: async (stack, status, elapsedMs) => {
+      if (current !== undefined && current.stack !== stack) await finish();
       const text = `${stack}: ${status} (${formatDuration(elapsedMs)})`;
-      spinnerStarting ??= startSpinner(text, uiOptions);
-      spinner = await spinnerStarting;
-      spinner.update(text);
+      current ??= { stack, spinner: startSpinner(text, uiOptions), status, elapsedMs };
+      const mine = current;
+      mine.status = status;
+      mine.elapsedMs = elapsedMs;
+      const spinner = await mine.spinner;
+      if (current !== mine) return;
+      shown = spinner;
+      if (status.endsWith('_IN_PROGRESS')) spinner.update(text);
+      else await finish();
     },
     onEvent: (event) => {
       const line = formatStackEvent(event);
-      if (spinner !== undefined) spinner.print(line);
+      if (shown !== undefined) shown.print(line);
       else note(line);
     },
-    stop: async () => {
-      (await spinnerStarting)?.stop();
-    },
+    stop: finish,
   };
 }
