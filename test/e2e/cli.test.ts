@@ -1,11 +1,19 @@
 // End-to-end: bin/run.js as a subprocess, in a fresh project directory, the way a user runs it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  mkdtempSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, runCli, runCliInPty } from '../helpers/cli.js';
 
 // Port 0: every test project's stack picks a free port, so tests never collide with a running stack.
 const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true' };
@@ -34,14 +42,86 @@ describe('mlpipe CLI', () => {
     }
   });
 
-  it('reports an unknown command (exit 127) and an unknown flag (exit 2)', async () => {
-    // Without a terminal the not-found plugin only reports; on a TTY it offers the closest command.
+  it('reports an unknown command with the closest commands (exit 2) and an unknown flag (exit 2)', async () => {
     const typo = await runCli(['uplod-raw'], { cwd: newProject(), env });
-    assert.equal(typo.code, 127);
-    assert.match(typo.errorText, /uplod-raw is not a mlpipe command\./);
+    assert.equal(typo.code, 2);
+    assert.match(
+      typo.errorText,
+      /"uplod-raw" is not a mlpipe command\. → Did you mean `mlpipe upload-raw`\?/,
+    );
+    const topic = await runCli(['local', 'strat'], { cwd: newProject(), env });
+    assert.equal(topic.code, 2);
+    assert.match(
+      topic.errorText,
+      /"local strat" is not a mlpipe command\. → Did you mean `mlpipe local start`/,
+    );
+    const unknown = await runCli(['train'], { cwd: newProject(), env });
+    assert.equal(unknown.code, 2);
+    assert.match(
+      unknown.errorText,
+      /"train" is not a mlpipe command\. → Run `mlpipe --help` for every command\./,
+    );
+    const json = await runCli(['destory', '--json'], { cwd: newProject(), env });
+    assert.equal(json.code, 2);
+    assert.deepEqual(JSON.parse(json.stdout), {
+      error: {
+        code: 'UNKNOWN_COMMAND',
+        message: '"destory" is not a mlpipe command.',
+        suggestions: ['Did you mean `mlpipe destroy`?', 'Run `mlpipe --help` for every command.'],
+        exit: 2,
+      },
+    });
     const badFlag = await runCli(['upload-raw', '--bogus'], { cwd: newProject(), env });
     assert.equal(badFlag.code, 2);
     assert.match(badFlag.stderr, /Nonexistent flag: --bogus/);
+  });
+
+  it('never runs another command for a typo on a terminal, whatever key is pressed', async () => {
+    const dir = newProject();
+    // The stock not-found plugin asked "Did you mean init? (Y/n)" here, and Enter ran init.
+    const result = await runCliInPty(['train'], {
+      cwd: dir,
+      env: { MLPIPE_LOCAL_PORT: '0' },
+      steps: [{ expect: 'not a mlpipe command', send: '\r' }],
+    });
+    assert.equal(result.code, 2, result.text);
+    assert.doesNotMatch(result.text, /Did you mean init/);
+    assert.deepEqual(readdirSync(dir), [], 'nothing was run: no config file, no local stack');
+  });
+
+  it('under --json prints every error, flag errors included, as one small JSON document on stdout', async () => {
+    const cases: Array<{ args: string[]; exit: number; code: string; message: RegExp }> = [
+      {
+        args: ['upload-raw', '--bogus', '--json'],
+        exit: 2,
+        code: 'USAGE',
+        message: /^Nonexistent flag: --bogus$/,
+      },
+      {
+        args: ['import', '--mode', 'x', '--json'],
+        exit: 2,
+        code: 'USAGE',
+        message: /--mode=x to be one of: full, incremental/,
+      },
+      { args: ['deploy', '--timeout', 'soon', '--json'], exit: 2, code: 'USAGE', message: /--timeout/ },
+      {
+        args: ['upload-raw', 'nope.dat', '--json'],
+        exit: 1,
+        code: 'FILE_NOT_FOUND',
+        message: /nope\.dat does not exist/,
+      },
+    ];
+    for (const c of cases) {
+      const result = await runCli(c.args, { cwd: newProject(), env });
+      assert.equal(result.code, c.exit, `${c.args.join(' ')}: ${result.stderr}`);
+      assert.ok(result.stdout.length < 2000, `${c.args.join(' ')}: ${result.stdout.length} bytes`);
+      const parsed = JSON.parse(result.stdout) as { error: Record<string, unknown> };
+      assert.deepEqual(Object.keys(parsed.error).sort(), ['code', 'exit', 'message', 'suggestions']);
+      assert.equal(parsed.error.code, c.code);
+      assert.equal(parsed.error.exit, c.exit);
+      assert.match(String(parsed.error.message), c.message);
+      assert.doesNotMatch(result.stderr, /USAGE|FLAGS/, 'no help text');
+    }
   });
 
   it('shows resolved settings and their sources with config show', async () => {
