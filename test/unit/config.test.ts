@@ -126,4 +126,37 @@ describe('resolveSettings', () => {
     assert.ok(rows.some((r) => r.key === 'prefixes.recommendations' && r.value === 'recommendations/'));
     assert.ok(rows.some((r) => r.key === 'local.port' && r.value === 4577));
   });
+
+  it('refuses a region AWS does not have, from any source, and names the nearest one', () => {
+    const cwd = project({});
+    const refused = (overrides: Record<string, string>, env: NodeJS.ProcessEnv, dir = cwd): MlpipeError => {
+      try {
+        resolveSettings(overrides, { cwd: dir, env });
+      } catch (error) {
+        assert.ok(error instanceof MlpipeError);
+        return error;
+      }
+      assert.fail('accepted');
+    };
+    const flag = refused({ region: 'frankfurt' }, {});
+    assert.equal(flag.exit, 2);
+    assert.equal(flag.code, 'BAD_REGION');
+    assert.equal(
+      flag.message,
+      '"frankfurt" (from --region) is not an AWS region: the nearest is eu-central-1, Europe (Frankfurt)',
+    );
+    assert.match(
+      refused({}, { AWS_REGION: 'eu-centrl-1' }).message,
+      /AWS_REGION\) .* nearest is eu-central-1/,
+    );
+    assert.match(
+      refused({}, { AWS_DEFAULT_REGION: 'tokyo' }).message,
+      /nearest is ap-northeast-1, Asia Pacific \(Tokyo\)/,
+    );
+    const file = refused({}, {}, project({ 'mlpipe.config.json': '{"region": "us-east1"}' }));
+    assert.match(file.message, /"region" is not an AWS region: the nearest is us-east-1/);
+    // Listed regions, other partitions, and a region newer than the SDK's list are accepted.
+    for (const region of ['eu-central-1', 'us-gov-west-1', 'cn-north-1', 'sa-north-5'])
+      assert.equal(resolveSettings({ region }, { cwd, env: {} }).region.value, region);
+  });
 });

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { MlpipeError, usageError } from './errors.js';
+import { regionProblem } from './regions.js';
 
 export const CONFIG_FILE_NAMES = ['mlpipe.config.json', 'mlpipe.config.yaml', 'mlpipe.config.yml'] as const;
 export const TARGETS = ['local', 'aws'] as const;
@@ -35,7 +36,14 @@ const nameLike = z
 export const ConfigFileSchema = z.strictObject({
   project: nameLike.optional(),
   target: z.enum(TARGETS).optional(),
-  region: z.string().min(1).optional(),
+  region: z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      const problem = regionProblem(value);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   profile: z.string().min(1).optional(),
   endpointUrl: z.url().optional(),
   bucket: z
@@ -260,6 +268,14 @@ export function resolveSettings(overrides: ConfigOverrides = {}, options: Resolv
         : { value: undefined, source: 'sdk', from: 'AWS SDK default chain' },
     ),
   );
+  // The config file's region was checked with the file; a flag or variable is checked here.
+  const regionRefused =
+    region.value === undefined || region.source === 'config' || region.source === 'default'
+      ? undefined
+      : regionProblem(region.value);
+  if (regionRefused !== undefined) {
+    throw usageError(`"${region.value}" (from ${region.from}) ${regionRefused}`, [], 'BAD_REGION');
+  }
   const profile = must(
     pick<string | undefined>(
       [
