@@ -124,6 +124,36 @@ describe('mlpipe CLI', () => {
     }
   });
 
+  it('refuses a region AWS does not have, naming the nearest, and writes nothing', async () => {
+    const dir = newProject();
+    const result = await runCli(['init', '--region', 'frankfurt'], { cwd: dir, env });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      result.errorText,
+      /--region "frankfurt": "region" is not an AWS region: the nearest is eu-central-1, Europe \(Frankfurt\)/,
+    );
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('fails at once, naming the path and the reason, when the data dir cannot be created', async () => {
+    const dir = newProject();
+    writeFileSync(path.join(dir, 'afile'), '');
+    // /proc refuses new folders with ENOENT, on which a recursive mkdir used to loop for ever.
+    const proc = await runCli(['stacks', '--data-dir', '/proc/nope'], { cwd: dir, env, timeoutMs: 30_000 });
+    assert.equal(proc.code, 1, proc.stderr);
+    assert.match(
+      proc.errorText,
+      /Cannot create the local stack's data dir \/proc\/nope: \/proc does not accept new folders \(ENOENT\)\./,
+    );
+    const file = await runCli(['local', 'start', '--data-dir', 'afile/state'], {
+      cwd: dir,
+      env,
+      timeoutMs: 30_000,
+    });
+    assert.equal(file.code, 1, file.stderr);
+    assert.match(file.errorText, /data dir .*afile\/state: .*afile is a file, not a folder\./);
+  });
+
   it('shows resolved settings and their sources with config show', async () => {
     const dir = newProject();
     writeFileSync(

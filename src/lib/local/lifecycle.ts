@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
+  mkdirSync,
   openSync,
   promises as fs,
   readFileSync,
@@ -128,11 +129,56 @@ export interface StartResult {
   alreadyRunning: boolean;
 }
 
+/**
+ * Creates the data dir and any missing parents one level at a time. Node's recursive mkdir loops
+ * for ever where the parent refuses new entries with ENOENT (`/proc/nope`); this fails at once,
+ * naming the path and the reason.
+ */
+export function createDataDir(dataDir: string): void {
+  const missing: string[] = [];
+  let dir = path.resolve(dataDir);
+  while (!existsSync(dir)) {
+    missing.unshift(dir);
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  const refuse = (where: string, reason: string): MlpipeError =>
+    new MlpipeError(
+      `Cannot create the local stack's data dir ${dataDir}: ${reason}${where === path.resolve(dataDir) ? '' : ` (at ${where})`}.`,
+      {
+        code: 'DATA_DIR_UNUSABLE',
+        suggestions: [
+          'Choose a writable folder with --data-dir, MLPIPE_LOCAL_DIR or local.dataDir in the config file.',
+        ],
+      },
+    );
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw refuse(path.resolve(dataDir), `${dir} is a file, not a folder`);
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      if (e.code === 'EEXIST') continue;
+      const reasons: Record<string, string> = {
+        EACCES: 'permission denied',
+        EPERM: 'operation not permitted',
+        EROFS: 'the file system is read-only',
+        ENOSPC: 'no space left on the device',
+        ENOENT: `${path.dirname(level)} does not accept new folders`,
+        ENOTDIR: `${path.dirname(level)} is not a folder`,
+      };
+      throw refuse(level, `${reasons[e.code ?? ''] ?? e.message} (${e.code ?? 'error'})`);
+    }
+  }
+}
+
 /** Starts a detached server for the data dir, or reports the one already running. */
 export async function startLocalStack(options: StartOptions): Promise<StartResult> {
   const current = await probeLocalStack(options.dataDir);
   if (current.state === 'running') return { info: current.info, alreadyRunning: true };
-  await fs.mkdir(options.dataDir, { recursive: true });
+  createDataDir(options.dataDir);
   const paths = localPaths(options.dataDir);
   if (current.state === 'stale') await fs.rm(paths.serverInfo, { force: true });
   rotateLog(paths.log);
@@ -189,6 +235,7 @@ export async function startLocalStack(options: StartOptions): Promise<StartResul
 
 /** Runs the server in this terminal until it is interrupted. Resolves with its exit code. */
 export async function runLocalStackForeground(options: StartOptions): Promise<number> {
+  createDataDir(options.dataDir);
   const { entry, execArgv } = serverEntry();
   const args = [
     ...execArgv,
