@@ -154,6 +154,48 @@ describe('mlpipe CLI', () => {
     assert.match(file.errorText, /data dir .*afile\/state: .*afile is a file, not a folder\./);
   });
 
+  it('finds the project root from any folder inside it, and says when a command would start a stack outside one', async () => {
+    const dir = newProject();
+    mkdirSync(path.join(dir, 'data', 'deeper'), { recursive: true });
+    const outside = await runCli(['stacks', '--json'], { cwd: path.join(dir, 'data'), env });
+    assert.equal(outside.code, 0, outside.stderr);
+    assert.match(
+      outside.errorText,
+      new RegExp(`No mlpipe project in ${path.join(dir, 'data')} or above it .*creates a new local stack`),
+    );
+    await runCli(['local', 'stop'], { cwd: path.join(dir, 'data'), env });
+    rmSync(path.join(dir, 'data', '.mlpipe'), { recursive: true, force: true });
+    // The root has a local stack (.mlpipe/): every folder below finds it, and nothing is said.
+    const started = await runCli(['local', 'start'], { cwd: dir, env });
+    assert.equal(started.code, 0, started.stderr);
+    try {
+      for (const cwd of [path.join(dir, 'data'), path.join(dir, 'data', 'deeper')]) {
+        const status = await runCli(['local', 'status', '--json'], { cwd, env });
+        const parsed = JSON.parse(status.stdout) as { running: boolean; dataDir: string };
+        assert.equal(parsed.dataDir, path.join(dir, '.mlpipe', 'local'), cwd);
+        assert.equal(parsed.running, true);
+        const stacks = await runCli(['stacks', '--json'], { cwd, env });
+        assert.equal(stacks.code, 0, stacks.stderr);
+        assert.doesNotMatch(stacks.stderr, /No mlpipe project|Starting the local stack/);
+        const shown = JSON.parse((await runCli(['config', 'show', '--json'], { cwd, env })).stdout) as {
+          projectDir: string;
+          projectFound: string;
+        };
+        assert.deepEqual([shown.projectDir, shown.projectFound], [dir, 'mlpipe-dir']);
+      }
+      assert.ok(!existsSync(path.join(dir, 'data', '.mlpipe')), 'no second stack in data/');
+      // A config file wins over a nearer .mlpipe/, and names the same root.
+      writeFileSync(path.join(dir, 'mlpipe.config.json'), '{}');
+      mkdirSync(path.join(dir, 'data', '.mlpipe'));
+      const shown = JSON.parse(
+        (await runCli(['config', 'show', '--json'], { cwd: path.join(dir, 'data'), env })).stdout,
+      ) as { projectDir: string; projectFound: string };
+      assert.deepEqual([shown.projectDir, shown.projectFound], [dir, 'config-file']);
+    } finally {
+      await runCli(['local', 'stop'], { cwd: dir, env });
+    }
+  });
+
   it('shows resolved settings and their sources with config show', async () => {
     const dir = newProject();
     writeFileSync(

@@ -1,10 +1,13 @@
 import { prose } from '../../lib/cli/prose.js';
 import { MlpipeCommand } from '../../lib/cli/base-command.js';
-import { describeSettings } from '../../lib/cli/config.js';
+import { describeSettings, type ProjectRootFound } from '../../lib/cli/config.js';
 import { renderTable } from '../../lib/cli/ui.js';
 
 export interface ConfigShowResult {
   configFile: string | null;
+  /** The project root, and how it was found: its config file, its .mlpipe/, or neither (the cwd). */
+  projectDir: string;
+  projectFound: ProjectRootFound;
   settings: Array<{ key: string; value: string | number | null; from: string }>;
 }
 
@@ -21,7 +24,13 @@ after applying flags, environment variables, the project config file and default
   async run(): Promise<ConfigShowResult> {
     const settings = this.settings;
     const rows = describeSettings(settings);
-    this.log(`Config file: ${settings.configFile ?? '(none found; using defaults)'}`);
+    const how = {
+      'config-file': 'found by its config file',
+      'mlpipe-dir': 'found by its .mlpipe/ folder',
+      cwd: 'no config file or .mlpipe/ at or above the current folder',
+    }[settings.projectFound];
+    this.log(`Config file:  ${settings.configFile ?? '(none found; using defaults)'}`);
+    this.log(`Project root: ${settings.projectDir} (${how})`);
     this.log('');
     this.log(
       renderTable(
@@ -33,6 +42,11 @@ after applying flags, environment variables, the project config file and default
         ],
       ),
     );
-    return { configFile: settings.configFile ?? null, settings: rows };
+    return {
+      configFile: settings.configFile ?? null,
+      projectDir: settings.projectDir,
+      projectFound: settings.projectFound,
+      settings: rows,
+    };
   }
 }

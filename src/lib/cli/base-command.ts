@@ -5,6 +5,7 @@
  * `fromEngineError`) are printed with their exit codes and suggestions, and under --json every error — flag parsing included — is one small document
  * on stdout, `{"error": {"code", "message", "suggestions", "exit"}}`.
  */
+import { existsSync } from 'node:fs';
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { Clients, type Connection } from './clients.js';
 import { resolveSettings, type Settings } from './config.js';
@@ -151,9 +152,20 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
     const settings = this.settings;
     let connection: Connection;
     if (settings.target.value === 'local') {
-      const local = await connectLocalStack(settings, () =>
-        this.notice(`Starting the local stack (data dir ${settings.local.dataDir.value})…`),
-      );
+      const dataDir = settings.local.dataDir.value;
+      // A folder inside a project finds the project's stack; outside any project a new, empty
+      // stack would be created here, so say so rather than show an empty pipeline silently.
+      const newStackOutsideProject =
+        settings.projectFound === 'cwd' &&
+        settings.local.dataDir.source === 'default' &&
+        !existsSync(dataDir);
+      const local = await connectLocalStack(settings, () => {
+        if (newStackOutsideProject)
+          this.notice(
+            `No mlpipe project in ${settings.projectDir} or above it (no mlpipe.config.json, no .mlpipe/): this creates a new local stack for ${settings.projectDir}. If your project is elsewhere, run mlpipe there; \`mlpipe init\` makes this folder a project.`,
+          );
+        this.notice(`Starting the local stack (data dir ${dataDir})…`);
+      });
       connection = local.connection;
     } else {
       connection = {

@@ -4,7 +4,9 @@
  * records where it came from so `mlpipe config show` can explain it.
  *
  * Precedence, highest first: command-line flag, environment variable, project config file
- * (mlpipe.config.json / .yaml / .yml, found by walking up from the cwd), built-in default.
+ * (mlpipe.config.json / .yaml / .yml, found by walking up from the cwd), built-in default. The
+ * project root, which the default data dir and a project's own templates/ and glue/ hang off, is
+ * the nearest folder at or above the cwd with a config file or an existing `.mlpipe/`.
  * For the aws target, region/profile/credentials left unset here fall through to the AWS SDK's
  * own default chain (AWS_PROFILE, AWS_REGION, ~/.aws/config, …).
  */
@@ -101,8 +103,10 @@ export interface ConfigOverrides {
 export interface Settings {
   /** The project config file in force, if any. */
   configFile: string | undefined;
-  /** Directory that relative paths and the default data dir are based on. */
+  /** Directory that relative paths and the default data dir are based on: the project root. */
   projectDir: string;
+  /** How the project root was found (`cwd`: no config file or `.mlpipe/` at or above the cwd). */
+  projectFound: ProjectRootFound;
   project: Resolved<string>;
   target: Resolved<Target>;
   /** For aws, undefined means "left to the SDK's default chain". */
@@ -131,13 +135,45 @@ export interface Settings {
   };
 }
 
+/**
+ * How the project root was found: its config file, an existing `.mlpipe/` (the local stack's
+ * state, which the first deploy or upload creates), or neither — then the cwd is taken.
+ */
+export type ProjectRootFound = 'config-file' | 'mlpipe-dir' | 'cwd';
+
+/**
+ * The project root seen from `startDir`: the nearest folder at or above it with a config file,
+ * else the nearest with an existing `.mlpipe/`, so every folder inside a project (data/, glue/, …)
+ * finds the same root. A config file wins over a nearer `.mlpipe/` (one a command once left in a
+ * sub-folder must not split the project).
+ */
+export function findProjectRoot(startDir: string): { dir: string; found: ProjectRootFound } {
+  const configFile = findConfigFile(startDir);
+  if (configFile !== undefined) return { dir: path.dirname(configFile), found: 'config-file' };
+  let dir = path.resolve(startDir);
+  for (;;) {
+    if (isDirectory(path.join(dir, '.mlpipe'))) return { dir, found: 'mlpipe-dir' };
+    const parent = path.dirname(dir);
+    if (parent === dir) return { dir: path.resolve(startDir), found: 'cwd' };
+    dir = parent;
+  }
+}
+
+function isFile(file: string): boolean {
+  return existsSync(file) && statSync(file).isFile();
+}
+
+function isDirectory(dir: string): boolean {
+  return existsSync(dir) && statSync(dir).isDirectory();
+}
+
 /** Walks up from `startDir` to the filesystem root, returning the first config file found. */
 export function findConfigFile(startDir: string): string | undefined {
   let dir = path.resolve(startDir);
   for (;;) {
     for (const name of CONFIG_FILE_NAMES) {
       const candidate = path.join(dir, name);
-      if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+      if (isFile(candidate)) return candidate;
     }
     const parent = path.dirname(dir);
     if (parent === dir) return undefined;
@@ -221,7 +257,11 @@ export interface ResolveOptions {
 export function resolveSettings(overrides: ConfigOverrides = {}, options: ResolveOptions = {}): Settings {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
-  const configFile = options.configFile ?? (env.MLPIPE_CONFIG || undefined) ?? findConfigFile(cwd);
+  const root = findProjectRoot(cwd);
+  const configFile =
+    options.configFile ??
+    (env.MLPIPE_CONFIG || undefined) ??
+    (root.found === 'config-file' ? findConfigFile(cwd) : undefined);
   if (configFile !== undefined && !existsSync(configFile)) {
     throw new MlpipeError(`Config file ${configFile} does not exist.`, {
       code: 'CONFIG_NOT_FOUND',
@@ -229,7 +269,9 @@ export function resolveSettings(overrides: ConfigOverrides = {}, options: Resolv
     });
   }
   const file: ConfigFile = configFile === undefined ? {} : loadConfigFile(configFile);
-  const projectDir = configFile === undefined ? path.resolve(cwd) : path.dirname(path.resolve(configFile));
+  const projectDir = configFile === undefined ? root.dir : path.dirname(path.resolve(configFile));
+  const projectFound: ProjectRootFound =
+    configFile !== undefined ? 'config-file' : root.found === 'config-file' ? 'cwd' : root.found;
   const cfg = configFile ?? '';
   const def = <T>(value: T): Resolved<T> => ({ value, source: 'default', from: 'default' });
 
@@ -368,6 +410,7 @@ export function resolveSettings(overrides: ConfigOverrides = {}, options: Resolv
   return {
     configFile,
     projectDir,
+    projectFound,
     project,
     target,
     region,
