@@ -1,11 +1,17 @@
 import { prose } from '../lib/cli/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../lib/cli/base-command.js';
-import { deploy, type DeployedStack, type PlannedChange } from '../lib/infra/deploy.js';
+import {
+  deploy,
+  type DeployedStack,
+  type KeptBucketChoice,
+  type PlannedChange,
+} from '../lib/infra/deploy.js';
+import { checkField, saveConfigValue } from '../lib/project/init.js';
 import { usageError } from '../lib/cli/errors.js';
 import { selectStacks } from '../lib/infra/stacks.js';
 import { renderOutputs, stackProgress } from '../lib/infra/stack-view.js';
-import { canPrompt, confirm, renderTable } from '../lib/cli/ui.js';
+import { canPrompt, confirm, inquirerPrompter, renderTable } from '../lib/cli/ui.js';
 
 export interface DeployResult {
   stacks: DeployedStack[];
@@ -69,6 +75,10 @@ like \`aws cloudformation deploy\`.`;
       allowNo: true,
     }),
     timeout: Flags.integer({ description: 'Seconds to wait for each stack.', default: 3600, min: 1 }),
+    'delete-kept-bucket': Flags.boolean({
+      description:
+        'If the data-lake bucket already exists (kept by `mlpipe destroy`), delete it and its objects, then deploy.',
+    }),
   };
 
   async run(): Promise<DeployResult> {
@@ -94,6 +104,52 @@ like \`aws cloudformation deploy\`.`;
         this.note(
           `Uploaded ${assets.length} asset file(s) for ${stack} to ${assets[0]!.uri.replace(/[^/]*$/, '')}`,
         );
+      },
+      onKeptBucket: async (kept): Promise<KeptBucketChoice> => {
+        if (this.flags['delete-kept-bucket']) return { action: 'delete' };
+        if (!canPrompt(this.jsonEnabled())) return { action: 'stop' };
+        const count = `${kept.objects}${kept.moreObjects ? '+' : ''} object${kept.objects === 1 ? '' : 's'}`;
+        this.note(
+          `The bucket ${kept.bucket} already exists (${count}): \`mlpipe destroy\` kept it (DeletionPolicy Retain), so ${kept.stackName} could not create it again.`,
+        );
+        const prompter = await inquirerPrompter();
+        const action = await prompter.select<'rename' | 'delete' | 'stop'>({
+          message: 'What should deploy do?',
+          default: 'rename',
+          choices: [
+            {
+              value: 'rename',
+              name: 'Use another bucket name (saved as "bucket" in the config file)',
+              description: `${kept.bucket} and its data stay as they are.`,
+            },
+            {
+              value: 'delete',
+              name: `Delete ${kept.bucket} and its ${count}, then deploy`,
+              description: 'The data in it is lost.',
+            },
+            { value: 'stop', name: 'Stop', description: 'Nothing is changed.' },
+          ],
+        });
+        if (action === 'delete') return { action };
+        if (action === 'stop') return { action };
+        const bucket = (
+          await prompter.input({
+            message: 'Bucket name',
+            default: `${kept.bucket}-2`,
+            validate: (value) => {
+              const verdict = checkField('bucket', value.trim());
+              return verdict === true ? true : `bucket ${verdict}`;
+            },
+          })
+        ).trim();
+        const file = await saveConfigValue(
+          this.settings.configFile,
+          this.settings.projectDir,
+          'bucket',
+          bucket,
+        );
+        this.note(`Saved "bucket": "${bucket}" in ${file}.`);
+        return { action: 'rename', bucket };
       },
       onStatus: progress.onStatus,
       onEvent: progress.onEvent,

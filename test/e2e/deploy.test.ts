@@ -1,6 +1,6 @@
 // deploy / stacks / destroy end to end against the local stack, as a user runs them.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,9 +9,11 @@ import {
   GetBucketPolicyCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { localS3Client, runCli } from '../helpers/cli.js';
+import { localS3Client, runCli, runCliInPty } from '../helpers/cli.js';
 
 const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true' };
 
@@ -188,5 +190,101 @@ describe('mlpipe deploy, stacks and destroy', () => {
       stacks: Array<{ status: string }>;
     };
     assert.ok(stacks.stacks.every((s) => s.status === 'NOT_DEPLOYED'));
+  });
+
+  it('after destroy, says the kept bucket blocks the deploy and what to do', async () => {
+    const result = await runCli(['deploy', '--yes'], { cwd: dir, env });
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(
+      result.errorText,
+      /The bucket mlpipe-datalake already exists \(\d+ objects?\), so the stack cannot create it; `mlpipe destroy` keeps the data-lake bucket/,
+    );
+    assert.match(result.errorText, /`mlpipe deploy --delete-kept-bucket`/);
+    assert.match(result.errorText, /set "bucket" in mlpipe\.config\.json/);
+    assert.match(result.errorText, /resource import/);
+    const stacks = JSON.parse((await runCli(['stacks', '--json'], { cwd: dir, env })).stdout) as {
+      stacks: Array<{ key: string; status: string }>;
+    };
+    assert.deepEqual(
+      stacks.stacks.map((s) => s.status),
+      ['ROLLBACK_COMPLETE', 'NOT_DEPLOYED', 'NOT_DEPLOYED'],
+      'the later stacks were not tried',
+    );
+  });
+
+  it('on a terminal offers another bucket name, saves it in the config file and deploys with it', async () => {
+    const result = await runCliInPty(['deploy'], {
+      cwd: dir,
+      env: { MLPIPE_LOCAL_PORT: '0' },
+      steps: [
+        { expect: 'Deploy these changes to mlpipe-datalake\\?', send: 'y\r' },
+        { expect: 'What should deploy do\\?', send: '\r' },
+        { expect: 'Bucket name', send: '\r' },
+        { expect: 'Deploy these changes to mlpipe-datalake\\?', send: 'y\r' },
+        { expect: 'Deploy these changes to mlpipe-etl\\?', send: 'y\r' },
+        { expect: 'Deploy these changes to mlpipe-personalize\\?', send: 'y\r' },
+      ],
+    });
+    assert.equal(result.code, 0, result.text);
+    const config = JSON.parse(readFileSync(path.join(dir, 'mlpipe.config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(
+      config,
+      { prefixes: { raw: 'incoming/' }, bucket: 'mlpipe-datalake-2' },
+      'other keys kept',
+    );
+    const stacks = JSON.parse((await runCli(['stacks', '--json'], { cwd: dir, env })).stdout) as {
+      stacks: Array<{ key: string; outputs: Record<string, string> }>;
+    };
+    assert.equal(stacks.stacks.find((s) => s.key === 'datalake')?.outputs.BucketName, 'mlpipe-datalake-2');
+    await s3.send(new HeadBucketCommand({ Bucket: 'mlpipe-datalake' })); // the kept bucket is untouched
+  });
+
+  it('with --delete-kept-bucket deletes the kept bucket and its objects, then deploys', async () => {
+    const destroyed = await runCli(['destroy', '--yes'], { cwd: dir, env });
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+    await s3.send(new PutObjectCommand({ Bucket: 'mlpipe-datalake-2', Key: 'raw/old.dat', Body: 'x' }));
+    const result = await runCli(['deploy', '--yes', '--delete-kept-bucket', '--json'], { cwd: dir, env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as DeployJson).stacks[0]?.result, 'created');
+    await assert.rejects(
+      s3.send(new HeadObjectCommand({ Bucket: 'mlpipe-datalake-2', Key: 'raw/old.dat' })),
+      /NotFound/,
+    );
+  });
+});
+
+describe('two deploys at once', () => {
+  it('says in words that another deploy is running, never a raw CloudFormation error', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mlpipe-deploy-twice-'));
+    try {
+      const started = await runCli(['local', 'start'], { cwd: dir, env });
+      assert.equal(started.code, 0, started.stderr);
+      const results = await Promise.all([
+        runCli(['deploy', '--yes'], { cwd: dir, env }),
+        runCli(['deploy', '--yes'], { cwd: dir, env }),
+      ]);
+      for (const result of results) {
+        assert.doesNotMatch(
+          result.stderr,
+          /ChangeSetNotFound|HTTP 404|AlreadyExists|ValidationError/,
+          result.stderr,
+        );
+        if (result.code !== 0) {
+          assert.equal(result.code, 1, result.stderr);
+          assert.match(result.errorText, /Another deploy \(or destroy\) of stack mlpipe-\w+ is running/);
+          assert.match(result.errorText, /run `mlpipe deploy` again/);
+        }
+      }
+      assert.ok(
+        results.some((r) => r.code === 0),
+        'one of them deploys',
+      );
+    } finally {
+      await runCli(['local', 'stop'], { cwd: dir, env });
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -56,7 +56,22 @@ export interface DeployOptions {
   onAssets?: (stack: string, assets: UploadedAsset[]) => void;
   /** Seconds to wait for each stack operation. */
   timeoutSeconds?: number;
+  /**
+   * A new stack would create a bucket that already exists (kept by `destroy`): what to do —
+   * delete it (and its objects) and go on, go on with another bucket name, or stop (the default).
+   */
+  onKeptBucket?: (kept: KeptBucket) => Promise<KeptBucketChoice>;
 }
+
+export interface KeptBucket {
+  stackName: string;
+  bucket: string;
+  /** Objects it holds (counted up to 1,000). */
+  objects: number;
+  moreObjects: boolean;
+}
+export type KeptBucketChoice =
+  { action: 'delete' } | { action: 'rename'; bucket: string } | { action: 'stop' };
 
 const TERMINAL_FAILURES = new Set([
   'CREATE_FAILED',
@@ -247,15 +262,10 @@ async function deployStack(
     await waitForStack(clients, stackId, events, options, `stack ${name} to be deleted`);
     existing = undefined;
   }
-  if (existing !== undefined && existing.StackStatus?.endsWith('_IN_PROGRESS')) {
-    throw new MlpipeError(
-      `Stack ${name} is busy (${existing.StackStatus}); wait for it to finish and deploy again.`,
-      {
-        code: 'STACK_BUSY',
-      },
-    );
-  }
+  if (existing !== undefined && existing.StackStatus?.endsWith('_IN_PROGRESS'))
+    throw busyError(name, existing.StackStatus);
   const changeSetType = existing === undefined ? 'CREATE' : 'UPDATE';
+
   const changeSetName = `mlpipe-${new Date()
     .toISOString()
     .replace(/[^0-9]/g, '')
@@ -273,11 +283,19 @@ async function deployStack(
       }),
     );
   } catch (error) {
-    throw translateAwsError(error, `Creating a change set for stack ${name}`);
+    throw (
+      (await concurrentDeploy(clients, name, error)) ??
+      translateAwsError(error, `Creating a change set for stack ${name}`)
+    );
   }
   const changeSet = await waitFor({
     what: `change set ${changeSetName}`,
-    poll: () => cfn.send(new sdk.DescribeChangeSetCommand({ StackName: name, ChangeSetName: changeSetName })),
+    poll: () =>
+      cfn
+        .send(new sdk.DescribeChangeSetCommand({ StackName: name, ChangeSetName: changeSetName }))
+        .catch(async (error: unknown) => {
+          throw (await concurrentDeploy(clients, name, error)) ?? error;
+        }),
     done: (cs) =>
       cs.Status === 'CREATE_COMPLETE' || cs.Status === 'FAILED' || cs.Status === 'DELETE_COMPLETE',
     ...pollIntervals(clients.connection.target),
@@ -326,13 +344,40 @@ async function deployStack(
   try {
     await cfn.send(new sdk.ExecuteChangeSetCommand({ StackName: name, ChangeSetName: changeSetName }));
   } catch (error) {
-    throw translateAwsError(error, `Executing change set ${changeSetName} on stack ${name}`);
+    throw (
+      (await concurrentDeploy(clients, name, error)) ??
+      translateAwsError(error, `Executing change set ${changeSetName} on stack ${name}`)
+    );
   }
   const events = new EventStream(cfn, name, started, options.onEvent);
   const status = await waitForStack(clients, name, events, options, `stack ${name}`);
   const stack = await describeStack(clients, name);
+  // Deleted while this deploy executed it: another deploy replaced the stack (it was only in review).
+  if (status === 'DELETE_COMPLETE' && changeSetType === 'CREATE') throw busyError(name, 'being replaced');
   if (TERMINAL_FAILURES.has(status) || stack === undefined) {
-    throw failureError(name, status, events, stack?.StackStatusReason);
+    const failure = failureError(name, status, events, stack?.StackStatusReason);
+    // A bucket kept by `destroy` (Retain) makes the next create fail: say so and offer the fixes.
+    const bucket = parameters.find((p) => p.ParameterKey === 'BucketName')?.ParameterValue;
+    const blocked = events.failures.some(
+      (f) => f.type === 'AWS::S3::Bucket' && /already exists/i.test(f.reason ?? ''),
+    );
+    if (changeSetType === 'CREATE' && blocked && bucket !== undefined) {
+      const kept = await keptBucket(clients, name, bucket);
+      if (kept !== undefined) {
+        const choice = (await options.onKeptBucket?.(kept)) ?? { action: 'stop' };
+        if (choice.action === 'stop') throw keptBucketError(kept, failure);
+        if (choice.action === 'delete') await deleteBucket(clients, kept.bucket);
+        const overrides: Record<string, string> =
+          choice.action === 'rename' ? { BucketName: choice.bucket } : {};
+        // Once more, without asking about the bucket again: the failed stack is replaced first.
+        return deployStack(clients, settings, definition, template, {
+          ...options,
+          overrides: { ...options.overrides, ...overrides },
+          onKeptBucket: undefined,
+        });
+      }
+    }
+    throw failure;
   }
   return {
     key: definition.key,
@@ -344,6 +389,108 @@ async function deployStack(
     outputs: outputsOf(stack),
     assets,
   };
+}
+
+function busyError(name: string, status: string): MlpipeError {
+  return new MlpipeError(
+    `Another deploy (or destroy) of stack ${name} is running: the stack is ${status}. Only one can change a stack at a time.`,
+    {
+      code: 'STACK_BUSY',
+      suggestions: [
+        `Wait for it to end (\`mlpipe stacks\` shows the status), then run \`mlpipe deploy\` again.`,
+      ],
+    },
+  );
+}
+
+/**
+ * Two deploys of one stack race: the other one's change set replaces, executes or deletes ours (or
+ * the stack it was made for), and CloudFormation answers ChangeSetNotFound, "already exists" or
+ * "cannot be updated while in state …". When the stack is busy or the change set is gone, that
+ * is said in words instead.
+ */
+async function concurrentDeploy(
+  clients: Clients,
+  name: string,
+  error: unknown,
+): Promise<MlpipeError | undefined> {
+  const e = error as { name?: string; message?: string };
+  const raceLike =
+    /ChangeSetNotFound|AlreadyExists|ChangeSetInUse/.test(e.name ?? '') ||
+    /_IN_PROGRESS state|is in [A-Z_]+_IN_PROGRESS|does not exist/.test(e.message ?? '');
+  if (!raceLike) return undefined;
+  const stack = await describeStack(clients, name).catch(() => undefined);
+  const status = stack?.StackStatus ?? 'gone';
+  if (status.endsWith('_IN_PROGRESS') || /ChangeSetNotFound/.test(e.name ?? ''))
+    return busyError(name, status === 'gone' ? 'being replaced' : status);
+  return undefined;
+}
+
+/** A bucket named like the one a new stack would create: kept by `destroy`, or someone else's. */
+async function keptBucket(
+  clients: Clients,
+  stackName: string,
+  bucket: string,
+): Promise<KeptBucket | undefined> {
+  const s3 = await clients.s3();
+  const { HeadBucketCommand, ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404) return undefined;
+    if (status === 403 || status === 301)
+      throw new MlpipeError(
+        `The bucket name ${bucket} is taken by another AWS account; bucket names are global.`,
+        {
+          code: 'BUCKET_NAME_TAKEN',
+          suggestions: [
+            'Choose another: set "bucket" in mlpipe.config.json (e.g. with your account id and region in it).',
+          ],
+        },
+      );
+    throw translateAwsError(error, `Checking whether bucket ${bucket} exists`);
+  }
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
+  return { stackName, bucket, objects: listed.KeyCount ?? 0, moreObjects: listed.IsTruncated === true };
+}
+
+export function keptBucketError(kept: KeptBucket, failure: MlpipeError): MlpipeError {
+  const count = `${kept.objects}${kept.moreObjects ? '+' : ''} object${kept.objects === 1 ? '' : 's'}`;
+  return new MlpipeError(
+    `${failure.message}\nThe bucket ${kept.bucket} already exists (${count}), so the stack cannot create it; \`mlpipe destroy\` keeps the data-lake bucket (DeletionPolicy Retain).`,
+    {
+      exit: failure.exit,
+      code: 'BUCKET_EXISTS',
+      suggestions: [
+        `Delete it and its ${count}, then deploy: \`mlpipe deploy --delete-kept-bucket\`.`,
+        'Or deploy with another bucket: set "bucket" in mlpipe.config.json (`mlpipe deploy` on a terminal offers to).',
+        'Or, on AWS, adopt it into the stack with a CloudFormation resource import (change set type IMPORT) to keep its data.',
+      ],
+    },
+  );
+}
+
+/** Empties a bucket (objects and unfinished multipart uploads) and deletes it. */
+async function deleteBucket(clients: Clients, bucket: string): Promise<void> {
+  const s3 = await clients.s3();
+  const sdk = await import('@aws-sdk/client-s3');
+  try {
+    for (;;) {
+      const page = await s3.send(new sdk.ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
+      const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      if (keys.length === 0) break;
+      await s3.send(new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+    }
+    const uploads = await s3.send(new sdk.ListMultipartUploadsCommand({ Bucket: bucket }));
+    for (const upload of uploads.Uploads ?? [])
+      await s3.send(
+        new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key!, UploadId: upload.UploadId! }),
+      );
+    await s3.send(new sdk.DeleteBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    throw translateAwsError(error, `Deleting the kept bucket ${bucket}`);
+  }
 }
 
 /** Deploys the given stacks in order, stopping at the first failure. */

@@ -345,3 +345,31 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
   }
   return { configFile, config: options.config, templatesCopied };
 }
+
+/**
+ * Sets one top-level key of the project's config file (creating `mlpipe.config.json` in the
+ * project root when there is none), keeping the rest of the file — YAML comments included.
+ */
+export async function saveConfigValue(
+  configFile: string | undefined,
+  projectDir: string,
+  key: 'bucket',
+  value: string,
+): Promise<string> {
+  const file = configFile ?? path.join(projectDir, 'mlpipe.config.json');
+  const checked = checkField(key, value);
+  if (checked !== true) throw usageError(`${key} "${value}" ${checked}.`, [], 'CONFIG_INVALID');
+  let text: string;
+  if (!existsSync(file)) text = `${JSON.stringify({ [key]: value }, null, 2)}\n`;
+  else if (file.endsWith('.json')) {
+    const current = JSON.parse((await fs.readFile(file, 'utf8')) || '{}') as Record<string, unknown>;
+    text = `${JSON.stringify({ ...current, [key]: value }, null, 2)}\n`;
+  } else {
+    const { parseDocument } = await import('yaml');
+    const doc = parseDocument(await fs.readFile(file, 'utf8'));
+    doc.set(key, value);
+    text = String(doc);
+  }
+  await writeFileAtomic(file, text);
+  return file;
+}
