@@ -152,10 +152,16 @@ already in Personalize's format, as is.`;
           ...(flags['items-spec'] === undefined ? {} : { itemsSpec: flags['items-spec'] }),
           ...(flags['job-name'] === undefined ? {} : { jobName: flags['job-name'] }),
         },
-        (converted) =>
+        (converted) => {
           this.note(
             `Converted ${converted.source} with items spec ${converted.spec}: ${formatCount(converted.rows)} items → ${converted.uri}`,
-          ),
+          );
+          for (const list of converted.lists)
+            if (list.source === null)
+              this.notice(
+                `No ${list.file} beside ${converted.source}: ${list.field} stays empty (upload it with the catalogue, or put it beside --items).`,
+              );
+        },
       ));
       if (attached)
         this.notice(

@@ -9,7 +9,7 @@ export default class UploadRaw extends MlpipeCommand<typeof UploadRaw> {
     "Upload the raw interactions file (and its items file) to the data lake's raw prefix.";
   static override description = prose`Checks that FILE is interactions data (a header with user and item columns, or headerless
 numeric rows), then uploads it to s3://<bucket>/<raw prefix>/<file name>, multipart for large files.
-movies.dat beside it is uploaded too (or the file given with --items). On the local target the
+movies.dat beside it is uploaded too (or the file given with --items), and movie_genres.dat beside that. On the local target the
 bucket is created if missing; on AWS it must exist (run \`mlpipe deploy\`).`;
   static override examples = [
     '<%= config.bin %> upload-raw',
@@ -51,7 +51,7 @@ bucket is created if missing; on AWS it must exist (run \`mlpipe deploy\`).`;
         bar = undefined;
       },
     });
-    for (const object of [result.interactions, result.items]) {
+    for (const object of [result.interactions, result.items, result.genres]) {
       if (object === null) continue;
       this.log(`Uploaded ${object.file} → ${object.uri}`);
       this.log(

@@ -55,6 +55,21 @@ const itemsSpecSchema = z.strictObject({
   }),
   /** Values read as null (empty is always null). */
   nullValues: z.array(z.string()).default([]),
+  /**
+   * Multi-valued fields kept in a file of their own beside the catalogue, one (item, value) pair
+   * a line — as hetrec keeps genres in movie_genres.dat (`movieID genre`) — read with the
+   * catalogue's separator, quote and encoding, and joined with "|" (Personalize's multi-value form).
+   */
+  lists: z
+    .array(
+      z.strictObject({
+        file: z.string().min(1),
+        key: z.string().min(1),
+        value: z.string().min(1),
+        to: fieldName,
+      }),
+    )
+    .default([]),
   mappings: z
     .array(
       z.strictObject({
@@ -109,6 +124,10 @@ export function parseItemsSpec(json: string, label: string): ItemsSpec {
     targets.add(m.to);
   });
   if (!targets.has('ITEM_ID')) throw specError(`${label}: mappings: no mapping to ITEM_ID (required).`);
+  spec.lists.forEach((l, i) => {
+    if (targets.has(l.to)) throw specError(`${label}: lists[${i}].to: ${l.to} is mapped twice.`);
+    targets.add(l.to);
+  });
   return spec;
 }
 
@@ -201,6 +220,60 @@ function typeProblem(value: string, field: ItemsField): string | undefined {
   }
 }
 
+/**
+ * Reads each list file of the spec that was found: its header must name the key and value
+ * columns; values are kept per key in file order, each once. Bad lines are problems of the whole
+ * conversion, named by file and line.
+ */
+function readLists(
+  spec: ItemsSpec,
+  files: Readonly<Record<string, Buffer>>,
+  problem: (line: number, message: string, file?: string) => void,
+): Map<string, { values: Map<string, string[]> }> {
+  const lists = new Map<string, { values: Map<string, string[]> }>();
+  for (const list of spec.lists) {
+    const content = files[list.file];
+    if (content === undefined) continue;
+    const text = spec.source.encoding === 'latin1' ? content.toString('latin1') : content.toString('utf8');
+    const values = new Map<string, string[]>();
+    let keyAt = -1;
+    let valueAt = -1;
+    let width = 0;
+    forEachCsvRecord(
+      text,
+      (record, line) => {
+        if (line === 1) {
+          const header = record.map((h) => h.trim());
+          keyAt = header.indexOf(list.key);
+          valueAt = header.indexOf(list.value);
+          width = header.length;
+          if (keyAt < 0 || valueAt < 0)
+            problem(
+              1,
+              `the header lacks ${list.key} or ${list.value} (it has ${header.join(', ')})`,
+              list.file,
+            );
+          return;
+        }
+        if (keyAt < 0 || valueAt < 0) return;
+        if (record.length !== width) {
+          problem(line, `${record.length} fields, but the header has ${width}`, list.file);
+          return;
+        }
+        const value = record[valueAt]!.trim();
+        if (value === '' || spec.nullValues.includes(value)) return;
+        const key = record[keyAt]!;
+        const existing = values.get(key);
+        if (existing === undefined) values.set(key, [value]);
+        else if (!existing.includes(value)) existing.push(value);
+      },
+      { separator: spec.source.separator, quote: spec.source.quote },
+    );
+    lists.set(list.to, { values });
+  }
+  return lists;
+}
+
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
@@ -215,9 +288,11 @@ export function convertItems(
   label: string,
   spec: ItemsSpec,
   fields: readonly ItemsField[],
+  /** The spec's list files by name (those not found beside the catalogue are left out: their field stays empty). */
+  listFiles: Readonly<Record<string, Buffer>> = {},
 ): ItemsConversion {
   const names = fields.map((f) => f.name);
-  for (const m of spec.mappings) {
+  for (const m of [...spec.mappings, ...spec.lists.map((l) => ({ from: l.file, to: l.to }))]) {
     if (!names.includes(m.to))
       throw specError(
         `Items spec ${spec.name} maps ${m.from} to ${m.to}, which the Items dataset's schema does not have (its fields: ${names.join(', ')}).`,
@@ -225,8 +300,9 @@ export function convertItems(
       );
   }
   const byTarget = new Map(spec.mappings.map((m) => [m.to, m]));
+  const listed = new Set(spec.lists.map((l) => l.to));
   for (const field of fields) {
-    if (!byTarget.has(field.name) && !field.nullable)
+    if (!byTarget.has(field.name) && !listed.has(field.name) && !field.nullable)
       throw specError(
         `The Items schema's field ${field.name} (${field.type}) cannot be null, but items spec ${spec.name} has no mapping to it.`,
       );
@@ -235,9 +311,9 @@ export function convertItems(
   const text = spec.source.encoding === 'latin1' ? content.toString('latin1') : content.toString('utf8');
   const problems: string[] = [];
   let problemCount = 0;
-  const problem = (line: number, message: string): void => {
+  const problem = (line: number, message: string, file = label): void => {
     problemCount += 1;
-    if (problems.length < MAX_PROBLEMS) problems.push(`${label} line ${line}: ${message}`);
+    if (problems.length < MAX_PROBLEMS) problems.push(`${file} line ${line}: ${message}`);
   };
 
   // Catalogues are small: read every record first, then check them.
@@ -270,6 +346,7 @@ export function convertItems(
     );
   }
   const sourceIndex = new Map(header.map((h, i) => [h, i]));
+  const lists = readLists(spec, listFiles, problem);
   const nullValues = new Set(spec.nullValues);
   const out: string[] = [names.map(csvField).join(',')];
   const nulls: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
@@ -285,7 +362,10 @@ export function convertItems(
     for (const field of fields) {
       const mapping = byTarget.get(field.name);
       let value: string | null = null;
-      if (mapping !== undefined) {
+      const list = lists.get(field.name);
+      if (list !== undefined) {
+        value = list.values.get(values[sourceIndex.get(byTarget.get('ITEM_ID')!.from)!]!)?.join('|') ?? null;
+      } else if (mapping !== undefined) {
         const raw = values[sourceIndex.get(mapping.from)!]!;
         value = raw === '' || nullValues.has(raw) ? null : applyTransform(raw, mapping.transform);
       }

@@ -18,7 +18,8 @@
  *   grow roughly with release date, with random gaps (hetrec's ids are sparse too).
  * - Popularity: Zipf-like weights, (3 / (rank + 3))^1.25 over a random ranking: a long tail.
  * - Taste: K = 20 latent clusters ("genres"; fewer for catalogues under 500 movies) of unequal size.
- *   Every movie has a primary cluster, 35% also a weaker secondary one. Every user concentrates on
+ *   Every movie has a primary cluster, 35% also a weaker secondary one; movie_genres.dat names
+ *   them as hetrec genres (cluster k is GENRES[k]), so item metadata carries the taste structure. Every user concentrates on
  *   1-3 clusters with random weights; heavy users get one more cluster per doubling of activity
  *   above the median. 3-15% of a user's picks (per user) ignore taste and follow global popularity.
  * - Activity: ratings per user are a floor (5-20; 20 at hetrec size) plus a lognormal share
@@ -78,6 +79,35 @@ export type SampleDataPreset = keyof typeof SAMPLE_DATA_PRESETS;
 
 export const RATINGS_FILE_NAME = 'user_ratedmovies-timestamps.dat';
 export const MOVIES_FILE_NAME = 'movies.dat';
+export const GENRES_FILE_NAME = 'movie_genres.dat';
+
+/**
+ * hetrec's genres, most common first. A taste cluster is a genre: cluster k (clusters are sized in
+ * decreasing order) is named GENRES[k], so a movie's genres are its primary and secondary clusters
+ * and item metadata tells a model something about taste.
+ */
+export const GENRES = [
+  'Drama',
+  'Comedy',
+  'Thriller',
+  'Romance',
+  'Action',
+  'Crime',
+  'Adventure',
+  'Horror',
+  'Sci-Fi',
+  'Fantasy',
+  'Children',
+  'Mystery',
+  'War',
+  'Documentary',
+  'Animation',
+  'Musical',
+  'Western',
+  'Film-Noir',
+  'IMAX',
+  'Short',
+] as const;
 export const RATINGS_COLUMNS = ['userID', 'movieID', 'rating', 'timestamp'] as const;
 
 /** Every user gets at least this many ratings (more at larger sizes, up to 20 as in hetrec). */
@@ -94,6 +124,8 @@ export interface SampleDataSinks {
   ratings(chunk: string): void | Promise<void>;
   /** Receives movies.dat as ISO-8859-1 bytes (header first). Called before any ratings chunk. */
   movies(chunk: Buffer): void | Promise<void>;
+  /** Receives movie_genres.dat (`movieID genre`, TAB, header first), after movies.dat. */
+  genres?(chunk: Buffer): void | Promise<void>;
 }
 
 export interface SampleDataSettings {
@@ -118,6 +150,8 @@ export interface SampleDataSummary {
   ratingsPerUser: { min: number; median: number; max: number };
   ratingsBytes: number;
   moviesBytes: number;
+  /** Bytes of movie_genres.dat (0 when no genres sink was given). */
+  genresBytes?: number;
 }
 
 // ---- Model constants (seconds since the epoch; hetrec itself stores ms of whole seconds) ----
@@ -761,6 +795,23 @@ async function writeMovies(
   return writer.bytes;
 }
 
+/** movie_genres.dat as hetrec writes it: one `movieID genre` line per genre of a movie, by movie. */
+async function writeGenres(
+  items: ItemModel,
+  sink: NonNullable<SampleDataSinks['genres']>,
+  chunkSize: number,
+): Promise<number> {
+  const writer = new ChunkWriter(sink, (text) => Buffer.from(text, 'latin1'), chunkSize);
+  writer.push('movieID\tgenre\n');
+  for (let i = 0; i < items.count; i++) {
+    const id = items.ids[i] as number;
+    for (const c of [items.cluster[i] as number, items.cluster2[i] as number])
+      if (c >= 0) if (writer.push(`${id}\t${GENRES[c % GENRES.length]}\n`)) await writer.flush();
+  }
+  await writer.flush();
+  return writer.bytes;
+}
+
 /**
  * Generates both files through `sinks` (movies.dat first, then the ratings) and resolves with a
  * summary once every chunk has been accepted. Validates `options` first (see
@@ -783,6 +834,8 @@ export async function generateSampleData(
   const users = buildUsers(opts, items);
 
   const moviesBytes = await writeMovies(items, opts.seed, sinks.movies, chunkSize);
+  // No random draws: the genres follow the clusters, so the other files stay byte-identical.
+  const genresBytes = sinks.genres === undefined ? 0 : await writeGenres(items, sinks.genres, chunkSize);
 
   const rng = new Rng(opts.seed, STREAM_RATINGS);
   const chooser = new ItemChooser(items, users, rng);
@@ -893,5 +946,6 @@ export async function generateSampleData(
     },
     ratingsBytes: writer.bytes,
     moviesBytes,
+    genresBytes,
   };
 }

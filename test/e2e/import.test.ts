@@ -2,7 +2,7 @@
 // ETL, then import interactions and item metadata into the local stack's Personalize datasets —
 // successes, failures with their reasons, re-attaching and what `datasets` shows.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -21,7 +21,13 @@ interface ImportJson {
     failureReason: string | null;
   };
   attached: boolean;
-  items: { rows: number; columns: string[]; uri: string; source: string } | null;
+  items: {
+    rows: number;
+    columns: string[];
+    uri: string;
+    source: string;
+    nulls: Record<string, number>;
+  } | null;
 }
 
 interface DatasetsJson {
@@ -224,7 +230,14 @@ describe('mlpipe import', () => {
     const [id, title, , , , year] = movies;
     const row = lines.find((line) => line.startsWith(`${id},`))!;
     const quoted = /[",]/.test(title!) ? `"${title!.replace(/"/g, '""')}"` : title!;
-    assert.equal(row, `${id},${quoted},,${year},${Date.UTC(Number(year), 0, 1) / 1000}`);
+    // Genres come from movie_genres.dat, which upload-raw put beside movies.dat.
+    const genres = readFileSync(path.join(dir, 'data', 'movie_genres.dat'), 'latin1')
+      .split('\n')
+      .filter((line) => line.startsWith(`${id}\t`))
+      .map((line) => line.split('\t')[1]);
+    assert.ok(genres.length >= 1);
+    assert.equal(row, `${id},${quoted},${genres.join('|')},${year},${Date.UTC(Number(year), 0, 1) / 1000}`);
+    assert.deepEqual(out.items?.nulls.GENRES, 0, 'every movie has a genre');
     assert.equal((await dataset('ITEMS')).latestImport?.status, 'ACTIVE');
   });
 
@@ -249,8 +262,15 @@ describe('mlpipe import', () => {
     assert.equal(local.code, 0, local.stderr);
     assert.match(
       local.stdout,
-      /^Items: {4}400 from data\/movies\.dat \(columns ITEM_ID, TITLE, GENRES, YEAR, CREATION_TIMESTAMP; empty: GENRES 400\)$/m,
+      /^Items: {4}400 from data\/movies\.dat \(columns ITEM_ID, TITLE, GENRES, YEAR, CREATION_TIMESTAMP\)$/m,
     );
+    // Without movie_genres.dat beside it, GENRES stays empty and the command says why.
+    mkdirSync(path.join(dir, 'alone'), { recursive: true });
+    copyFileSync(path.join(dir, 'data', 'movies.dat'), path.join(dir, 'alone', 'movies.dat'));
+    const alone = await runCli(['import', '--items', path.join('alone', 'movies.dat')], { cwd: dir, env });
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.match(alone.stderr, /No movie_genres\.dat beside alone\/movies\.dat: GENRES stays empty/);
+    assert.match(alone.stdout, /empty: GENRES 400\)$/m);
   });
 
   it('reads a MovieLens movies.csv with the spec its name selects', async () => {
@@ -272,8 +292,22 @@ describe('mlpipe import', () => {
   });
 
   it('lists dataset groups, datasets and their latest imports', async () => {
-    const result = await runCli(['datasets'], { cwd: dir, env });
+    // Every column on a wide page; at 80 columns (the default) the secondary ones give way.
+    const result = await runCli(['datasets'], { cwd: dir, env: { ...env, COLUMNS: '200' } });
     assert.equal(result.code, 0, result.stderr);
+    const narrow = await runCli(['datasets'], { cwd: dir, env });
+    assert.match(
+      narrow.stdout.split('\n')[0]!,
+      /^DATASET\s+(\S.*\s+)?LATEST IMPORT\s+IMPORT STATUS\s+UPDATED$/,
+    );
+    assert.ok(
+      // Failure reasons follow the table as prose.
+      narrow.stdout
+        .split('\n\n')[0]!
+        .split('\n')
+        .every((line) => [...line].length <= 80),
+      narrow.stdout,
+    );
     const lines = result.stdout.split('\n');
     assert.match(
       lines[0]!,

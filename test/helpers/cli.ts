@@ -38,7 +38,7 @@ export async function runCli(
 ): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   // Never inherit a target or data dir from the developer's shell.
-  for (const key of ['MLPIPE_TARGET', 'MLPIPE_LOCAL_DIR', 'MLPIPE_CONFIG', 'MLPIPE_LOCAL_PORT']) {
+  for (const key of ['MLPIPE_TARGET', 'MLPIPE_LOCAL_DIR', 'MLPIPE_CONFIG', 'MLPIPE_LOCAL_PORT', 'COLUMNS']) {
     if (options.env?.[key] === undefined) delete env[key];
   }
   return new Promise((resolve, reject) => {
@@ -142,7 +142,14 @@ export async function runCliInPty(
   },
 ): Promise<PtyResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', ...options.env };
-  for (const key of ['MLPIPE_TARGET', 'MLPIPE_LOCAL_DIR', 'MLPIPE_CONFIG', 'MLPIPE_LOCAL_PORT', 'CI']) {
+  for (const key of [
+    'MLPIPE_TARGET',
+    'MLPIPE_LOCAL_DIR',
+    'MLPIPE_CONFIG',
+    'MLPIPE_LOCAL_PORT',
+    'CI',
+    'COLUMNS',
+  ]) {
     if (options.env?.[key] === undefined) delete env[key];
   }
   const spec = {

@@ -90,6 +90,29 @@ describe('convertItems', () => {
     assert.deepEqual(out.nulls, { ITEM_ID: 0, TITLE: 0, GENRES: 2, YEAR: 1, CREATION_TIMESTAMP: 1 });
   });
 
+  it("joins hetrec's movie_genres.dat into GENRES ('|'-separated, each genre once, file order)", async () => {
+    const { spec } = await loadItemsSpec('hetrec2011-movies', dirs);
+    const header = ['id', 'title', 'imdbID', 'spanishTitle', 'imdbPictureURL', 'year'].join('\t');
+    const movies = `${header}\n1\tA\t1\tx\tu\t1995\n2\tB\t2\ty\tv\t1996\n3\tC\t3\tz\tw\t1997\n`;
+    const genres = 'movieID\tgenre\n1\tDrama\n2\tComedy\n1\tRomance\n1\tDrama\n';
+    const out = convertItems(Buffer.from(movies, 'latin1'), 'movies.dat', spec, SCHEMA_FIELDS, {
+      'movie_genres.dat': Buffer.from(genres, 'latin1'),
+    });
+    assert.equal(
+      out.csv,
+      'ITEM_ID,TITLE,GENRES,YEAR,CREATION_TIMESTAMP\n' +
+        '1,A,Drama|Romance,1995,788918400\n2,B,Comedy,1996,820454400\n3,C,,1997,852076800\n',
+    );
+    assert.equal(out.nulls.GENRES, 1);
+    assert.throws(
+      () =>
+        convertItems(Buffer.from(movies, 'latin1'), 'movies.dat', spec, SCHEMA_FIELDS, {
+          'movie_genres.dat': Buffer.from('movie\tkind\n1\tDrama\n', 'latin1'),
+        }),
+      /movie_genres\.dat line 1: the header lacks movieID or genre \(it has movie, kind\)/,
+    );
+  });
+
   it('converts MovieLens movies.csv: quoted titles, year from the title, no genres as null', async () => {
     const { spec } = await loadItemsSpec('ml-latest-small-movies', dirs);
     const text =

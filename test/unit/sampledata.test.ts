@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import {
   generateSampleData,
+  GENRES,
   HETREC_DEFAULTS,
   MIN_RATINGS_PER_USER,
   MOVIES_COLUMNS,
@@ -512,5 +513,53 @@ describe('sample data: hetrec-size default', () => {
     assert.ok(summary.ratingsPerUser.min >= 20, 'hetrec-size users have at least 20 ratings, as in hetrec');
     assert.ok(chunks > 300 && maxChunk < 70_000, `${chunks} chunks, largest ${maxChunk} characters`);
     assert.ok(seconds < 30, `took ${seconds} s`);
+  });
+
+  describe('sample data: genres', () => {
+    it('writes movie_genres.dat with one or two genres a movie that follow the taste groups', async () => {
+      const options = { users: 600, items: 3000, ratings: 50_000, seed: 42 };
+      const ratings: string[] = [];
+      const genres: Buffer[] = [];
+      const summary = await generateSampleData(options, {
+        ratings: (chunk) => {
+          ratings.push(chunk);
+        },
+        movies: () => undefined,
+        genres: (chunk) => {
+          genres.push(chunk);
+        },
+      });
+      const text = Buffer.concat(genres).toString('latin1');
+      assert.equal(summary.genresBytes, Buffer.concat(genres).length);
+      const lines = text.trimEnd().split('\n');
+      assert.equal(lines[0], 'movieID\tgenre');
+      const byMovie = new Map<string, string[]>();
+      for (const line of lines.slice(1)) {
+        const [movie, genre] = line.split('\t') as [string, string];
+        assert.ok((GENRES as readonly string[]).includes(genre), genre);
+        byMovie.set(movie, [...(byMovie.get(movie) ?? []), genre]);
+      }
+      assert.equal(byMovie.size, options.items, 'every movie has a genre');
+      assert.ok([...byMovie.values()].every((g) => g.length <= 2 && new Set(g).size === g.length));
+      // Taste: a user's favourite genre covers far more of their ratings than it does of the catalogue.
+      const perUser = new Map<string, Map<string, number>>();
+      for (const line of ratings.join('').trimEnd().split('\n').slice(1)) {
+        const [user, movie] = line.split('\t') as [string, string];
+        const counts = perUser.get(user) ?? new Map<string, number>();
+        for (const genre of byMovie.get(movie) ?? []) counts.set(genre, (counts.get(genre) ?? 0) + 1);
+        perUser.set(user, counts);
+      }
+      const catalogueShare = new Map<string, number>();
+      for (const g of byMovie.values())
+        for (const genre of g)
+          catalogueShare.set(genre, (catalogueShare.get(genre) ?? 0) + 1 / options.items);
+      let lift = 0;
+      for (const counts of perUser.values()) {
+        const total = [...counts.values()].reduce((a, b) => a + b, 0);
+        const [favourite, n] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]!;
+        lift += n / total / catalogueShare.get(favourite)!;
+      }
+      assert.ok(lift / perUser.size > 2, `favourite genre lift ${(lift / perUser.size).toFixed(2)}`);
+    });
   });
 });

@@ -51,18 +51,24 @@ export function formatCount(n: number): string {
  * terminal counts as 80 columns, as gh and the AWS CLI assume.
  */
 export const DEFAULT_WIDTH = 80;
-export function terminalWidth(stream: NodeJS.WriteStream = process.stdout): number {
+export function terminalWidth(
+  stream: NodeJS.WriteStream = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
   const columns = stream.isTTY === true ? stream.columns : undefined;
-  return typeof columns === 'number' && Number.isFinite(columns) && columns > 0 ? columns : DEFAULT_WIDTH;
+  if (typeof columns === 'number' && Number.isFinite(columns) && columns > 0) return columns;
+  // Output to a file or pipe: COLUMNS says how wide, as for ls and gh.
+  const fromEnv = Number(env.COLUMNS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_WIDTH;
 }
 
 /**
- * Makes a TTY that reports 0 columns report 80. ora and oclif divide by the width to count the
+ * Makes a TTY that reports 0 columns report 80 (or COLUMNS). ora and oclif divide by the width to count the
  * lines they must redraw; with 0 they count infinitely many and flood the terminal. A resize
  * event sets the real width again.
  */
 export function normaliseTerminalWidth(stream: NodeJS.WriteStream): void {
-  if (stream.isTTY === true && !(stream.columns > 0)) stream.columns = DEFAULT_WIDTH;
+  if (stream.isTTY === true && !(stream.columns > 0)) stream.columns = terminalWidth(stream);
 }
 
 /** Cuts `text` to `width` display columns, ending in "…" when something was cut. */

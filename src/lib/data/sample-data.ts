@@ -7,6 +7,7 @@ import { createWriteStream, existsSync, promises as fs, type WriteStream } from 
 import path from 'node:path';
 import {
   generateSampleData,
+  GENRES_FILE_NAME,
   MOVIES_FILE_NAME,
   RATINGS_FILE_NAME,
   type SampleDataOptions,
@@ -20,6 +21,7 @@ export interface WriteSampleDataResult {
   outDir: string;
   ratingsFile: string;
   moviesFile: string;
+  genresFile: string;
   /** False when identical files from an earlier run with the same options were already there. */
   written: boolean;
   summary: SampleDataSummary;
@@ -36,7 +38,7 @@ interface SampleMarker {
 async function unchangedSample(
   outDir: string,
   options: SampleDataOptions,
-  files: { ratingsFile: string; moviesFile: string },
+  files: { ratingsFile: string; moviesFile: string; genresFile: string },
 ): Promise<SampleDataSummary | undefined> {
   try {
     const marker = JSON.parse(await fs.readFile(path.join(outDir, SAMPLE_MARKER), 'utf8')) as SampleMarker;
@@ -46,7 +48,8 @@ async function unchangedSample(
       marker.options.ratings === options.ratings &&
       marker.options.seed === options.seed &&
       (await fs.stat(files.ratingsFile)).size === marker.summary.ratingsBytes &&
-      (await fs.stat(files.moviesFile)).size === marker.summary.moviesBytes;
+      (await fs.stat(files.moviesFile)).size === marker.summary.moviesBytes &&
+      (await fs.stat(files.genresFile)).size === marker.summary.genresBytes;
     return same ? marker.summary : undefined;
   } catch {
     return undefined;
@@ -72,12 +75,14 @@ export async function writeSampleData(
 ): Promise<WriteSampleDataResult> {
   const ratingsFile = path.join(outDir, RATINGS_FILE_NAME);
   const moviesFile = path.join(outDir, MOVIES_FILE_NAME);
+  const genresFile = path.join(outDir, GENRES_FILE_NAME);
   if (existsSync(outDir) && !(await fs.stat(outDir)).isDirectory()) {
     throw new MlpipeError(`--out ${outDir} is a file, not a directory.`, { code: 'OUT_NOT_DIRECTORY' });
   }
   if (!settings.force) {
-    const previous = await unchangedSample(outDir, options, { ratingsFile, moviesFile });
-    if (previous !== undefined) return { outDir, ratingsFile, moviesFile, written: false, summary: previous };
+    const previous = await unchangedSample(outDir, options, { ratingsFile, moviesFile, genresFile });
+    if (previous !== undefined)
+      return { outDir, ratingsFile, moviesFile, genresFile, written: false, summary: previous };
     const existing = [ratingsFile, moviesFile].filter((file) => existsSync(file));
     if (existing.length > 0) {
       throw new MlpipeError(`${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}.`, {
@@ -91,26 +96,36 @@ export async function writeSampleData(
   await fs.mkdir(outDir, { recursive: true });
   const ratingsTmp = tempPathFor(ratingsFile);
   const moviesTmp = tempPathFor(moviesFile);
+  const genresTmp = tempPathFor(genresFile);
   const ratings = createWriteStream(ratingsTmp);
   const movies = createWriteStream(moviesTmp);
+  const genres = createWriteStream(genresTmp);
   try {
     const summary = await generateSampleData(
       options,
-      { ratings: writableSink<string>(ratings), movies: writableSink<Buffer>(movies) },
+      {
+        ratings: writableSink<string>(ratings),
+        movies: writableSink<Buffer>(movies),
+        genres: writableSink<Buffer>(genres),
+      },
       { onProgress: settings.onProgress },
     );
     await closeAndSync(ratings);
     await closeAndSync(movies);
+    await closeAndSync(genres);
     await fs.rename(moviesTmp, moviesFile);
+    await fs.rename(genresTmp, genresFile);
     await fs.rename(ratingsTmp, ratingsFile);
     await writeJsonAtomic(path.join(outDir, SAMPLE_MARKER), { options, summary } satisfies SampleMarker);
     await fsyncDir(outDir);
-    return { outDir, ratingsFile, moviesFile, written: true, summary };
+    return { outDir, ratingsFile, moviesFile, genresFile, written: true, summary };
   } catch (error) {
     ratings.destroy();
     movies.destroy();
+    genres.destroy();
     await fs.rm(ratingsTmp, { force: true });
     await fs.rm(moviesTmp, { force: true });
+    await fs.rm(genresTmp, { force: true });
     throw error;
   }
 }

@@ -17,6 +17,8 @@ import { detectInteractionsFormat, NotInteractionsError, type InteractionsFormat
 
 export const DEFAULT_RAW_FILE = path.join('data', 'user_ratedmovies-timestamps.dat');
 export const DEFAULT_ITEMS_NAME = 'movies.dat';
+/** hetrec keeps genres beside movies.dat: uploaded with the items file when it is there. */
+export const GENRES_NAME = 'movie_genres.dat';
 /** Multipart part size: large enough for few requests, small enough to show progress. */
 export const PART_SIZE = 8 * 1024 * 1024;
 
@@ -36,6 +38,8 @@ export interface UploadRawResult {
   stackDeployed: boolean;
   interactions: UploadedObject & { format: InteractionsFormat | null };
   items: UploadedObject | null;
+  /** movie_genres.dat, found beside the items file. */
+  genres: UploadedObject | null;
 }
 
 export interface UploadRawOptions {
@@ -319,5 +323,14 @@ export async function uploadRaw(
     itemsFile === undefined || itemsLocation === undefined
       ? null
       : await uploadFile(clients, itemsFile, itemsSize, itemsLocation, options);
-  return { bucket, stackDeployed: deployed, interactions: { ...interactions, format }, items };
+  let genres: UploadedObject | null = null;
+  if (itemsFile !== undefined && itemsKey !== undefined) {
+    const genresFile = path.join(path.dirname(itemsFile), GENRES_NAME);
+    const genresSize = await checkReadableFile(genresFile, 'genres file').catch(() => undefined);
+    if (genresSize !== undefined) {
+      const key = `${path.posix.dirname(itemsKey)}/${GENRES_NAME}`.replace(/^\.\//, '');
+      genres = await uploadFile(clients, genresFile, genresSize, { bucket, key }, options);
+    }
+  }
+  return { bucket, stackDeployed: deployed, interactions: { ...interactions, format }, items, genres };
 }

@@ -6,6 +6,7 @@
  * Everything goes through the Personalize and S3 APIs, so it is the same on both targets.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetImportJob, DatasetImportJobSummary } from '@aws-sdk/client-personalize';
@@ -370,6 +371,8 @@ export async function waitForImport(
 export interface PreparedItems extends ItemsConversion {
   /** The catalogue file read (a local path or s3:// URI). */
   source: string;
+  /** The spec's list files (e.g. movie_genres.dat for GENRES): read from beside the catalogue, or not there. */
+  lists: Array<{ field: string; file: string; source: string | null }>;
   /** Where the Items CSV was written. */
   uri: string;
   spec: string;
@@ -453,7 +456,31 @@ export async function prepareItems(
     projectDir: settings.projectDir,
     packageRoot: PACKAGE_ROOT,
   });
-  const converted = convertItems(content, path.basename(source), spec, fields);
+  // List files (hetrec's movie_genres.dat) are looked for beside the catalogue, where hetrec has them.
+  const listFiles: Record<string, Buffer> = {};
+  const lists: PreparedItems['lists'] = [];
+  for (const list of spec.lists) {
+    let found: string | null = null;
+    if (options.file !== undefined) {
+      const beside = path.join(path.dirname(options.file), list.file);
+      if (existsSync(beside)) {
+        listFiles[list.file] = await readFile(beside);
+        found = beside;
+      }
+    } else {
+      const key = `${parseS3Uri(source).key.replace(/[^/]*$/, '')}${list.file}`;
+      try {
+        const object = await s3.send(new GetObjectCommand({ Bucket: targets.bucket, Key: key }));
+        listFiles[list.file] = Buffer.from((await object.Body?.transformToByteArray()) ?? new Uint8Array());
+        found = s3Uri({ bucket: targets.bucket, key });
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'NoSuchKey')
+          throw translateAwsError(error, `Reading ${s3Uri({ bucket: targets.bucket, key })}`);
+      }
+    }
+    lists.push({ field: list.to, file: list.file, source: found });
+  }
+  const converted = convertItems(content, path.basename(source), spec, fields, listFiles);
   const key = `${settings.prefixes.items.value}items.csv`;
   try {
     await s3.send(
@@ -467,7 +494,7 @@ export async function prepareItems(
   } catch (error) {
     throw translateAwsError(error, `Writing s3://${targets.bucket}/${key}`);
   }
-  return { ...converted, source, uri: s3Uri({ bucket: targets.bucket, key }), spec: spec.name };
+  return { ...converted, source, lists, uri: s3Uri({ bucket: targets.bucket, key }), spec: spec.name };
 }
 
 async function itemsSchema(clients: Clients, datasetArn: string): Promise<string> {
