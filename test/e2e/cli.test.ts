@@ -280,6 +280,7 @@ describe('mlpipe CLI', () => {
         stackDeployed: boolean;
         interactions: { uri: string; size: number; etag: string };
         items: { uri: string } | null;
+        genres: { uri: string } | null;
       };
       assert.equal(upload.bucket, 'mlpipe-datalake');
       assert.equal(upload.stackDeployed, true, 'the data-lake stack is deployed on first use');
@@ -291,6 +292,11 @@ describe('mlpipe CLI', () => {
       );
       assert.match(upload.interactions.etag, /^"[0-9a-f]{32}"$/);
       assert.equal(upload.items?.uri, 's3://mlpipe-datalake/raw/movies.dat');
+      assert.equal(
+        upload.genres?.uri,
+        's3://mlpipe-datalake/raw/movie_genres.dat',
+        'hetrec genres ride along',
+      );
 
       const status = await runCli(['local', 'status', '--json'], { cwd: dir, env });
       const parsed = JSON.parse(status.stdout) as {
@@ -299,7 +305,7 @@ describe('mlpipe CLI', () => {
       };
       assert.equal(parsed.running, true);
       assert.equal(parsed.services.s3.buckets, 1);
-      assert.equal(parsed.services.s3.objects, 2);
+      assert.equal(parsed.services.s3.objects, 3);
     });
 
     it('says the stack is already running on a second start, and prints usable env lines', async () => {
@@ -362,8 +368,8 @@ describe('mlpipe CLI', () => {
       const status = JSON.parse((await runCli(['local', 'status', '--json'], { cwd: dir, env })).stdout) as {
         services: { s3: { objects: number } };
       };
-      // ratings, movies and forced-movies: the forced run's --items overwrote the ratings object.
-      assert.equal(status.services.s3.objects, 3);
+      // ratings, movies, genres and forced-movies: the forced run's --items overwrote the ratings object.
+      assert.equal(status.services.s3.objects, 4);
       const refused = await runCli(['local', 'reset'], { cwd: dir, env });
       assert.equal(refused.code, 2);
       assert.match(refused.errorText, /Pass --yes to confirm/);
