@@ -1,7 +1,7 @@
 /**
  * Runs the built CLI (`bin/run.js`) as a subprocess, as a user would, and captures what it prints.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 
@@ -125,6 +125,20 @@ export function plainText(output: string): string {
   );
 }
 
+let python: string | undefined;
+
+/** python3's own executable: a pyenv shim on the PATH costs as much as Python's start-up on every call. */
+function pythonExecutable(): string {
+  try {
+    return (
+      execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim() ||
+      'python3'
+    );
+  } catch {
+    return 'python3';
+  }
+}
+
 /**
  * Runs the CLI in a pseudo-terminal of `cols` × `rows` (0 columns is a terminal that reports no
  * width), typing each step's `send` once the output shows its `expect`: tests wait on what the
@@ -162,8 +176,9 @@ export async function runCliInPty(
     limitSeconds: options.limitSeconds ?? 240,
   };
   const driver = fileURLToPath(new URL('./pty_run.py', import.meta.url));
+  python ??= pythonExecutable();
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [driver, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(python!, [driver, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));

@@ -23,10 +23,30 @@ export async function sdkError(promise: Promise<unknown>): Promise<SdkError> {
   assert.fail('expected the request to fail');
 }
 
+let awsCli: string | undefined;
+
+/**
+ * The AWS CLI's executable. Where pyenv installed it, `aws` on the PATH is a shim that resolves the
+ * Python version on every call — as long as the CLI's own start-up — so the real path is used.
+ */
+export function awsCliPath(): string {
+  if (awsCli !== undefined) return awsCli;
+  try {
+    awsCli = execFileSync('pyenv', ['which', 'aws'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    awsCli = 'aws';
+  }
+  if (awsCli === '') awsCli = 'aws';
+  return awsCli;
+}
+
 /** True where the AWS CLI is installed (interop tests skip with a message otherwise). */
 export function awsCliAvailable(): boolean {
   try {
-    execFileSync('aws', ['--version'], { stdio: 'ignore' });
+    execFileSync(awsCliPath(), ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;

@@ -48,7 +48,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { describeStack as describeStackOf, settledStack, stackEvents } from '../helpers/cfn.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
-import { awsCliAvailable, awsCliEnv, sdkError } from '../helpers/sdk.js';
+import { awsCliAvailable, awsCliEnv, awsCliPath, sdkError } from '../helpers/sdk.js';
 
 const FIXTURE = path.join(import.meta.dirname, '../fixtures/cfn/datalake-stack.yaml');
 const DATALAKE = readFileSync(FIXTURE, 'utf8');
@@ -949,8 +949,12 @@ describe('CloudFormation on the local stack', () => {
     const env = awsCliEnv(stack, work);
     const aws = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
       new Promise((resolve) => {
-        execFile('aws', ['--endpoint-url', stack.endpoint, ...args], { env }, (error, stdout, stderr) =>
-          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        execFile(
+          awsCliPath(),
+          ['--endpoint-url', stack.endpoint, ...args],
+          { env },
+          (error, stdout, stderr) =>
+            resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         );
       });
     try {

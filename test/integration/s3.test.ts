@@ -37,7 +37,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
-import { awsCliAvailable, awsCliEnv, sdkError } from '../helpers/sdk.js';
+import { awsCliAvailable, awsCliEnv, awsCliPath, sdkError } from '../helpers/sdk.js';
 
 const MiB = 1024 * 1024;
 
@@ -646,7 +646,7 @@ describe('S3 on the local stack', () => {
     const aws = (...args: string[]): Promise<Buffer> =>
       new Promise((resolve, reject) => {
         execFile(
-          'aws',
+          awsCliPath(),
           ['--endpoint-url', stack.endpoint, ...args],
           { env, encoding: 'buffer', maxBuffer: 64 * MiB },
           (error, stdout, stderr) => {
