@@ -12,7 +12,14 @@ import {
   type EtlRun,
 } from '../lib/etl/runs.js';
 import { followEtlRunLog, readEtlRunLog } from '../lib/etl/logs.js';
-import { formatCount, formatDuration, renderTable, startSpinner, type Spinner } from '../lib/cli/ui.js';
+import {
+  formatCount,
+  formatDuration,
+  formatRate,
+  renderTable,
+  startSpinner,
+  type Spinner,
+} from '../lib/cli/ui.js';
 
 export type RunEtlResult = EtlRun | { runs: EtlRun[] } | { runId: string; log: string[] };
 
@@ -107,6 +114,7 @@ A FAILED run prints its error and first rejects and exits 3; the previous output
       return run;
     }
     let spinner: Spinner | undefined;
+    let rows = '';
     // The status line names the run by its short id (as git does hashes); the summary and --json keep it whole.
     const label = `${run.jobName} ${shortRunId(run.runId)}`;
     try {
@@ -116,7 +124,10 @@ A FAILED run prints its error and first rejects and exits 3; the previous output
         // The end state is said once, by succeed/fail below.
         onStatus: (current, elapsed) => {
           if (!ETL_TERMINAL_STATES.has(current.state))
-            spinner?.update(`${label}: ${current.state} (${formatDuration(elapsed)})`);
+            spinner?.update(`${label}: ${current.state} (${rows}${formatDuration(elapsed)})`);
+        },
+        onProgress: ({ rowsRead, rowsPerSecond }) => {
+          rows = `${formatCount(rowsRead)} rows${rowsPerSecond === undefined ? '' : `, ${formatRate(rowsPerSecond)}/s`}, `;
         },
       });
       spinner.succeed(

@@ -20,6 +20,8 @@ import {
 } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadMappingSpec, runEtl } from '../../src/etl/index.js';
+import { Clients } from '../../src/lib/cli/clients.js';
+import { etlProgressReader } from '../../src/lib/etl/log-stream.js';
 import { readRunLog } from '../helpers/logs.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { sdkError } from '../helpers/sdk.js';
@@ -371,5 +373,45 @@ describe('local stack Glue', () => {
     assert.equal(JobRun!.JobRunState, 'FAILED');
     assert.equal(JobRun!.ErrorMessage, 'The local stack restarted while this run was in progress.');
     assert.equal(await get('curated/interactions/interactions.csv'), firstOutput);
+  });
+
+  it("reports progress in the run's log every 50,000 rows; the CLI reads it as rows and a rate", async () => {
+    await put('raw/big/interactions.dat', hetrec(120_000, 500));
+    // A job of its own, so the other tests' run counts stay as they are.
+    await glue.send(
+      new CreateJobCommand({
+        Name: 'etl-progress',
+        Role: 'arn:aws:iam::000000000000:role/glue',
+        Command: { Name: 'glueetl', ScriptLocation: `s3://${BUCKET}/glue_scripts/interactions_etl.py` },
+        DefaultArguments: {
+          '--input_path': `s3://${BUCKET}/raw/big/interactions.dat`,
+          '--output_path': `s3://${BUCKET}/curated/big/`,
+          '--spec_path': `s3://${BUCKET}/${SPEC_KEY}`,
+        },
+      }),
+    );
+    const { JobRunId } = await glue.send(new StartJobRunCommand({ JobName: 'etl-progress' }));
+    const run = await waitRun('etl-progress', JobRunId!);
+    assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
+    const log = await readRunLog(stack, JobRunId!);
+    const progress = [...log!.matchAll(/Progress: (\d+) rows read/g)].map((m) => Number(m[1]));
+    assert.ok(progress.length >= 2 && progress.length <= 3, `progress lines: ${progress.join(', ')}`);
+    assert.ok(progress[0]! >= 50_000 && progress[1]! >= 100_000, `progress lines: ${progress.join(', ')}`);
+    const clients = new Clients({
+      target: 'local',
+      region: stack.region,
+      endpoint: stack.endpoint,
+      credentials: stack.credentials,
+      profile: undefined,
+    });
+    try {
+      const read = etlProgressReader(clients, JobRunId!);
+      const latest = await read(run.StartedOn);
+      assert.equal(latest?.rowsRead, progress.at(-1));
+      assert.ok(latest!.rowsPerSecond! > 0, 'a rate from the run start to the last progress line');
+      assert.deepEqual(await read(run.StartedOn), latest, 'no new lines: the last progress stands');
+    } finally {
+      clients.destroy();
+    }
   });
 });

@@ -41,6 +41,14 @@ export function formatDuration(ms: number): string {
   return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
 }
 
+/** A rate for a status line: `850`, `12.5k`, `1.2M`. */
+export function formatRate(perSecond: number): string {
+  if (perSecond >= 1e6) return `${(perSecond / 1e6).toFixed(1)}M`;
+  if (perSecond >= 1e4) return `${Math.round(perSecond / 1e3)}k`;
+  if (perSecond >= 1e3) return `${(perSecond / 1e3).toFixed(1)}k`;
+  return String(Math.round(perSecond));
+}
+
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }

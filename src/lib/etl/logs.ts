@@ -5,51 +5,18 @@
  * `nextForwardToken` until it comes back unchanged; `followEtlRunLog` keeps reading while the run
  * goes on and stops once it has ended and the last lines are in.
  */
-import type { OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import type { Clients } from '../cli/clients.js';
 import type { Settings } from '../cli/config.js';
 import { MlpipeError, translateAwsError } from '../cli/errors.js';
+import {
+  formatLogEvent,
+  GLUE_OUTPUT_LOG_GROUP,
+  readLogStream as readMore,
+  type StreamCursor,
+} from './log-stream.js';
 import { ETL_TERMINAL_STATES, getEtlRun } from './runs.js';
 
-export const GLUE_OUTPUT_LOG_GROUP = '/aws-glue/jobs/output';
-export const GLUE_ERROR_LOG_GROUP = '/aws-glue/jobs/error';
-
-/** One line as printed: the event's time (ISO 8601) and message. */
-export function formatLogEvent(event: OutputLogEvent): string {
-  const time = event.timestamp === undefined ? '' : `${new Date(event.timestamp).toISOString()} `;
-  return `${time}${(event.message ?? '').replace(/\n$/, '')}`;
-}
-
-interface StreamCursor {
-  nextToken: string | undefined;
-}
-
-/** Reads the stream's events after `cursor` (from its start the first time); advances the cursor. */
-async function readMore(
-  clients: Clients,
-  runId: string,
-  cursor: StreamCursor,
-  group = GLUE_OUTPUT_LOG_GROUP,
-): Promise<OutputLogEvent[]> {
-  const logs = await clients.logs();
-  const { GetLogEventsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
-  const events: OutputLogEvent[] = [];
-  for (;;) {
-    const page = await logs.send(
-      new GetLogEventsCommand({
-        logGroupName: group,
-        logStreamName: runId,
-        startFromHead: true,
-        ...(cursor.nextToken === undefined ? {} : { nextToken: cursor.nextToken }),
-      }),
-    );
-    events.push(...(page.events ?? []));
-    // The same forward token again means the end of the stream (for now).
-    const done = page.nextForwardToken === undefined || page.nextForwardToken === cursor.nextToken;
-    cursor.nextToken = page.nextForwardToken ?? cursor.nextToken;
-    if (done || (page.events ?? []).length === 0) return events;
-  }
-}
+export { formatLogEvent, GLUE_ERROR_LOG_GROUP, GLUE_OUTPUT_LOG_GROUP } from './log-stream.js';
 
 function isMissing(error: unknown): boolean {
   return (error as { name?: string })?.name === 'ResourceNotFoundException';

@@ -15,6 +15,7 @@ import { ExitCode, MlpipeError, translateAwsError } from '../cli/errors.js';
 import { parseS3Uri } from '../data/lake.js';
 import { requireStackOutputs } from '../infra/stacks.js';
 import { pollIntervals, waitFor } from '../cli/wait.js';
+import { etlProgressReader, type EtlProgress } from './log-stream.js';
 
 export interface EtlRunReport {
   rowsRead?: number;
@@ -262,11 +263,32 @@ export async function waitForEtlRun(
   clients: Clients,
   settings: Settings,
   runId: string,
-  options: { onStatus?: (run: EtlRun, elapsedMs: number) => void; timeoutSeconds?: number },
+  options: {
+    onStatus?: (run: EtlRun, elapsedMs: number) => void;
+    /** Rows read so far, from the run's log, while it runs (as often as it reports them). */
+    onProgress?: (progress: EtlProgress) => void;
+    timeoutSeconds?: number;
+  },
 ): Promise<EtlRun> {
+  let progress = options.onProgress === undefined ? undefined : etlProgressReader(clients, runId);
+  const poll = async (): Promise<EtlRun> => {
+    const current = await getEtlRun(clients, settings, runId);
+    if (progress !== undefined && !TERMINAL.has(current.state)) {
+      // Progress is a nicety: a log that cannot be read (no logs:GetLogEvents on AWS, say) only
+      // means no row counts, never a failed wait.
+      const latest = await progress(
+        current.startedOn === null ? undefined : new Date(current.startedOn),
+      ).catch(() => {
+        progress = undefined;
+        return undefined;
+      });
+      if (latest !== undefined) options.onProgress?.(latest);
+    }
+    return current;
+  };
   const run = await waitFor({
     what: `ETL run ${runId}`,
-    poll: () => getEtlRun(clients, settings, runId),
+    poll,
     done: (r) => TERMINAL.has(r.state),
     onPoll: (r, elapsed) => options.onStatus?.(r, elapsed),
     ...pollIntervals(clients.connection.target),

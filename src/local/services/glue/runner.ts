@@ -41,6 +41,8 @@ import type { S3Service } from '../s3/s3-service.js';
 import { runEtlTask, type EtlTaskInput, type EtlTaskResult } from './etl-task.js';
 
 export const OUTPUT_OBJECT = 'interactions.csv';
+/** Rows between two `Progress: N rows read` lines in a run's log. */
+const PROGRESS_EVERY = 50_000;
 
 /** Why a run ended without success: the message becomes the run's ErrorMessage. */
 export class RunFailure extends JobFailure {}
@@ -336,7 +338,14 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
       outputFile: path.join(tmpDir, 'output.csv'),
       rejectsFile: path.join(tmpDir, 'rejects.csv'),
     };
-    const onProgress = (rowsRead: number): void => req.log(`Progress: ${rowsRead} rows read`);
+    // A line every PROGRESS_EVERY rows (the engine reports every block): enough for a spinner's
+    // rows and rate, not a log line per 64 KiB.
+    let nextProgress = PROGRESS_EVERY;
+    const onProgress = (rowsRead: number): void => {
+      if (rowsRead < nextProgress) return;
+      nextProgress = (Math.floor(rowsRead / PROGRESS_EVERY) + 1) * PROGRESS_EVERY;
+      req.log(`Progress: ${rowsRead} rows read`);
+    };
     const stream = (): AsyncGenerator<Buffer> =>
       concatObjects(s3, input.bucket, keys, spec.source.header, signal);
     let result = await runInWorker(task, stream(), signal, onProgress);
