@@ -395,8 +395,16 @@ describe('local stack Glue', () => {
     assert.equal(run.JobRunState, 'SUCCEEDED', run.ErrorMessage);
     const log = await readRunLog(stack, JobRunId!);
     const progress = [...log!.matchAll(/Progress: (\d+) rows read/g)].map((m) => Number(m[1]));
-    assert.ok(progress.length >= 2 && progress.length <= 3, `progress lines: ${progress.join(', ')}`);
-    assert.ok(progress[0]! >= 50_000 && progress[1]! >= 100_000, `progress lines: ${progress.join(', ')}`);
+    // The engine reports per block read, and a block's size depends on how the object streams in:
+    // a line each time the count passes a new multiple of 50,000 — at least one, at most two.
+    const detail = `progress lines: ${progress.join(', ')}`;
+    assert.ok(progress.length >= 1 && progress.length <= 2, detail);
+    assert.ok(progress[0]! >= 50_000 && progress.at(-1)! <= 120_000, detail);
+    const multiples = progress.map((n) => Math.floor(n / 50_000));
+    assert.ok(
+      multiples.every((m, i) => i === 0 || m > multiples[i - 1]!),
+      detail,
+    );
     const clients = new Clients({
       target: 'local',
       region: stack.region,

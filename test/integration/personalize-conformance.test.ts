@@ -13,6 +13,7 @@ import {
   type CheckOptions,
   type ServiceModel,
 } from '../helpers/botocore.js';
+import { ManualClock } from '../../src/local/core/clock.js';
 import { IMPORT_JOB_KIND } from '../../src/local/services/personalize/dataset-resources.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { interactionsSchema } from '../helpers/personalize.js';
@@ -70,6 +71,7 @@ function interactionsCsv(rows: number, from = 0, header = 'USER_ID,ITEM_ID,TIMES
 
 describe("local stack Personalize responses conform to botocore's model", { skip }, () => {
   let stack: TestStack;
+  const clock = new ManualClock();
   let s3: S3Client;
   const exercised = new Set<string>();
   let problems: string[] = [];
@@ -104,11 +106,17 @@ describe("local stack Personalize responses conform to botocore's model", { skip
     return (JSON.parse(response.body) as { message: string }).message;
   }
 
+  /**
+   * Reads until the resource is ACTIVE or CREATE FAILED. Provisioning delays run on the stack's
+   * manual clock, so they pass when the clock is moved (a minute of AWS time at a time), never
+   * because the machine happened to be slow — a Describe right after a Create sees it pending.
+   */
   async function settle<T>(read: () => Promise<T>, status: (value: T) => string | undefined): Promise<T> {
     for (let i = 0; i < 400; i++) {
       const value = await read();
       if (status(value) === 'ACTIVE' || status(value) === 'CREATE FAILED') return value;
-      await new Promise((r) => setTimeout(r, 10));
+      if (clock.pending > 0) await clock.advance(60_000);
+      else await new Promise((r) => setTimeout(r, 10)); // work (an import) in progress, not a wait
     }
     assert.fail('resource did not settle');
   }
@@ -131,7 +139,7 @@ describe("local stack Personalize responses conform to botocore's model", { skip
     );
 
   before(async () => {
-    stack = await startTestStack();
+    stack = await startTestStack({ clock });
     s3 = new S3Client(sdkConfig(stack));
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
