@@ -25,7 +25,7 @@ import type { S3Service } from '../s3/s3-service.js';
 import { promises as fs } from 'node:fs';
 import { runImportTask, type ImportTask } from './import-task.js';
 import { checkSchemaForType, DataProblem, parseAvroSchema, type DatasetType } from './schema.js';
-import { datasetDataDir, personalizeDir } from './dataset-files.js';
+import { dataFile, datasetDataDir, personalizeDir } from './dataset-files.js';
 
 export { loadInteractions, loadMetadata, type InteractionsData, type MetadataData } from './dataset-files.js';
 
@@ -226,6 +226,39 @@ export class PersonalizeService {
     return { seq: this.seq++, creationDateTime: now, lastUpdatedDateTime: now };
   }
 
+  /** Checks other resources make on a dataset group before it is deleted (what still uses it, if anything). */
+  private readonly groupUsers: ((datasetGroupArn: string) => string | undefined)[] = [];
+
+  /** Registers a check DeleteDatasetGroup makes (solutions: the group still has solutions). */
+  addGroupUser(check: (datasetGroupArn: string) => string | undefined): void {
+    this.groupUsers.push(check);
+  }
+
+  /** A dataset group's status, or undefined when there is no such group. */
+  datasetGroupStatus(datasetGroupArn: string): Status | undefined {
+    return this.groups.get(datasetGroupArn)?.status;
+  }
+
+  /**
+   * The datasets of a group training reads, each with whether an import into it completed (an
+   * ACTIVE import job: then its stored data file is there).
+   */
+  trainingData(
+    datasetGroupArn: string,
+  ): Partial<Record<DatasetType, { datasetArn: string; file: string; imported: boolean }>> {
+    const out: Partial<Record<DatasetType, { datasetArn: string; file: string; imported: boolean }>> = {};
+    for (const d of this.datasets.values()) {
+      if (d.datasetGroupArn !== datasetGroupArn) continue;
+      const file = dataFile(this.ctx.dataDir, d.datasetArn);
+      if (file === undefined) continue;
+      const imported = [...this.jobs.values()].some(
+        (j) => j.datasetArn === d.datasetArn && j.status === 'ACTIVE',
+      );
+      out[d.datasetType] = { datasetArn: d.datasetArn, file, imported };
+    }
+    return out;
+  }
+
   private group(arn: string): DatasetGroupRecord {
     const g = this.groups.get(arn);
     if (!g) throw notFound(arn);
@@ -304,6 +337,11 @@ export class PersonalizeService {
         'ResourceInUseException',
         `Dataset group ${g.name} still has ${datasets.length} dataset(s): delete ${datasets.map((d) => d.datasetArn).join(', ')} first.`,
       );
+    for (const check of this.groupUsers) {
+      const user = check(arn);
+      if (user !== undefined)
+        throw new AwsError('ResourceInUseException', `Dataset group ${g.name} is still used: ${user}`);
+    }
     this.groups.delete(arn);
     await this.save();
     return {};

@@ -1,7 +1,7 @@
 /**
- * Personalize's AWS operations (`AmazonPersonalize.*`): each AWS-shaped request goes to the
- * `PersonalizeService` call that reads and checks its members. Typed with
- * @aws-sdk/client-personalize's request and response types.
+ * Personalize's AWS operations (`AmazonPersonalize.*`): each AWS-shaped request goes to the call
+ * that reads and checks its members — the data resources' (`PersonalizeService`) or training's
+ * (`SolutionResources`). Typed with @aws-sdk/client-personalize's request and response types.
  */
 import type {
   CreateDatasetGroupRequest,
@@ -12,23 +12,38 @@ import type {
   CreateDatasetResponse,
   CreateSchemaRequest,
   CreateSchemaResponse,
+  CreateSolutionRequest,
+  CreateSolutionResponse,
+  CreateSolutionVersionRequest,
+  CreateSolutionVersionResponse,
   DeleteDatasetGroupRequest,
   DeleteDatasetRequest,
   DeleteSchemaRequest,
+  DeleteSolutionRequest,
   DescribeDatasetGroupRequest,
   DescribeDatasetImportJobRequest,
   DescribeDatasetRequest,
+  DescribeRecipeRequest,
   DescribeSchemaRequest,
+  DescribeSolutionRequest,
+  DescribeSolutionVersionRequest,
+  GetSolutionMetricsRequest,
+  GetSolutionMetricsResponse,
   ListDatasetGroupsRequest,
   ListDatasetImportJobsRequest,
   ListDatasetsRequest,
+  ListRecipesRequest,
   ListSchemasRequest,
+  ListSolutionsRequest,
+  ListSolutionVersionsRequest,
+  StopSolutionVersionCreationRequest,
 } from '@aws-sdk/client-personalize';
 import { members } from '../../core/json-input.js';
 import type { OperationTable } from '../../core/service.js';
 import type { PersonalizeService } from './dataset-resources.js';
+import type { SolutionResources } from './solutions.js';
 
-export function personalizeOperations(p: PersonalizeService): OperationTable {
+export function personalizeOperations(p: PersonalizeService, t: SolutionResources): OperationTable {
   return {
     CreateDatasetGroup: (i: CreateDatasetGroupRequest): Promise<CreateDatasetGroupResponse> =>
       p.createDatasetGroup(members(i)),
@@ -47,5 +62,20 @@ export function personalizeOperations(p: PersonalizeService): OperationTable {
       p.createDatasetImportJob(members(i)),
     DescribeDatasetImportJob: (i: DescribeDatasetImportJobRequest) => p.describeDatasetImportJob(members(i)),
     ListDatasetImportJobs: (i: ListDatasetImportJobsRequest) => p.listDatasetImportJobs(members(i)),
+    CreateSolution: (i: CreateSolutionRequest): Promise<CreateSolutionResponse> =>
+      t.createSolution(members(i)),
+    DescribeSolution: (i: DescribeSolutionRequest) => t.describeSolution(members(i)),
+    ListSolutions: (i: ListSolutionsRequest) => t.listSolutions(members(i)),
+    DeleteSolution: (i: DeleteSolutionRequest) => t.deleteSolution(members(i)),
+    CreateSolutionVersion: (i: CreateSolutionVersionRequest): Promise<CreateSolutionVersionResponse> =>
+      t.createSolutionVersion(members(i)),
+    DescribeSolutionVersion: (i: DescribeSolutionVersionRequest) => t.describeSolutionVersion(members(i)),
+    ListSolutionVersions: (i: ListSolutionVersionsRequest) => t.listSolutionVersions(members(i)),
+    StopSolutionVersionCreation: (i: StopSolutionVersionCreationRequest) =>
+      t.stopSolutionVersionCreation(members(i)),
+    GetSolutionMetrics: (i: GetSolutionMetricsRequest): Promise<GetSolutionMetricsResponse> =>
+      t.getSolutionMetrics(members(i)),
+    ListRecipes: (i: ListRecipesRequest) => t.listRecipes(members(i)),
+    DescribeRecipe: (i: DescribeRecipeRequest) => t.describeRecipe(members(i)),
   };
 }
