@@ -137,11 +137,11 @@ describe('service registry and clock', () => {
         (error: unknown) => error instanceof AwsError && error.code === 'ResourceAlreadyExistsException',
       );
       await assert.rejects(
-        registry.invoke('personalize', 'CreateSolution', {}),
+        registry.invoke('personalize', 'CreateEventTracker', {}),
         (error: unknown) =>
           error instanceof AwsError &&
           error.code === 'UnknownOperationException' &&
-          /does not implement Personalize operation CreateSolution/.test(error.message),
+          /does not implement Personalize operation CreateEventTracker/.test(error.message),
       );
       await registry.invoke('s3', 'CreateBucket', { Bucket: 'invoked' });
       const put = (await registry.invoke('s3', 'PutObject', {
