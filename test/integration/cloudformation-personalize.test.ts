@@ -1,4 +1,4 @@
-// templates/personalize.yaml and the AWS::Personalize::DatasetGroup / Schema / Dataset
+// templates/personalize.yaml and the AWS::Personalize::DatasetGroup / Schema / Dataset / Solution
 // provisioners on the local stack, driven by the real CloudFormationClient and checked against the
 // real Personalize state with PersonalizeClient (and the stored data the imports wrote). The
 // data-lake stack (templates/datalake.yaml) is deployed first: the Personalize stack imports its
@@ -21,14 +21,17 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import {
   CreateSchemaCommand,
+  CreateSolutionCommand,
   DescribeDatasetCommand,
   DescribeDatasetGroupCommand,
   DescribeDatasetImportJobCommand,
   DescribeSchemaCommand,
+  DescribeSolutionCommand,
   ListDatasetGroupsCommand,
   ListDatasetImportJobsCommand,
   ListDatasetsCommand,
   ListSchemasCommand,
+  ListSolutionsCommand,
   PersonalizeClient,
   type Dataset,
   type DatasetImportJob,
@@ -174,6 +177,7 @@ describe('CloudFormation AWS::Personalize::* and templates/personalize.yaml on t
       ItemsSchemaArn: arn('schema/mlpipe-items'),
       ItemsDatasetArn: arn('dataset/mlpipe-dataset-group/ITEMS'),
       PersonalizeRoleArn: lakeOutputs.PersonalizeRoleArn,
+      SolutionArn: arn('solution/mlpipe-solution'),
     });
 
     const exports = Object.fromEntries(
@@ -200,8 +204,24 @@ describe('CloudFormation AWS::Personalize::* and templates/personalize.yaml on t
         ['InteractionsSchema', 'AWS::Personalize::Schema', outputs.InteractionsSchemaArn, 'CREATE_COMPLETE'],
         ['ItemsDataset', 'AWS::Personalize::Dataset', outputs.ItemsDatasetArn, 'CREATE_COMPLETE'],
         ['ItemsSchema', 'AWS::Personalize::Schema', outputs.ItemsSchemaArn, 'CREATE_COMPLETE'],
+        ['Solution', 'AWS::Personalize::Solution', outputs.SolutionArn, 'CREATE_COMPLETE'],
       ],
     );
+    // The solution: the default recipe, no HPO, the recipe's default hyperparameters, ACTIVE.
+    const solution = (
+      await personalize.send(new DescribeSolutionCommand({ solutionArn: outputs.SolutionArn }))
+    ).solution!;
+    assert.deepEqual(
+      [solution.name, solution.recipeArn, solution.performHPO, solution.status, solution.datasetGroupArn],
+      [
+        'mlpipe-solution',
+        'arn:aws:personalize:::recipe/aws-user-personalization',
+        false,
+        'ACTIVE',
+        outputs.DatasetGroupArn,
+      ],
+    );
+    assert.deepEqual(solution.solutionConfig, { algorithmHyperParameters: {} });
 
     // The stack completed only once the group and the datasets were ACTIVE.
     const group = (
@@ -254,6 +274,7 @@ describe('CloudFormation AWS::Personalize::* and templates/personalize.yaml on t
 
     await remove('mlpipe-personalize');
     assert.deepEqual(await groupNames(), []);
+    assert.deepEqual((await personalize.send(new ListSolutionsCommand({}))).solutions, []);
     assert.deepEqual((await personalize.send(new ListSchemasCommand({}))).schemas, []);
     const left = ((await cfn.send(new ListExportsCommand({}))).Exports ?? []).filter((e) =>
       e.Name!.startsWith('mlpipe-personalize-'),
@@ -272,6 +293,7 @@ describe('CloudFormation AWS::Personalize::* and templates/personalize.yaml on t
       'InteractionsDatasetArn',
       'InteractionsSchemaArn',
       'PersonalizeRoleArn',
+      'SolutionArn',
     ]);
     const datasets = (
       await personalize.send(new ListDatasetsCommand({ datasetGroupArn: outputs.DatasetGroupArn }))
@@ -288,6 +310,7 @@ describe('CloudFormation AWS::Personalize::* and templates/personalize.yaml on t
       'DatasetGroup',
       'InteractionsDataset',
       'InteractionsSchema',
+      'Solution',
     ]);
     await remove('noitems-personalize');
     assert.deepEqual(await groupNames(), []);
@@ -515,5 +538,90 @@ describe('CloudFormation AWS::Personalize::* and templates/personalize.yaml on t
     );
     assert.deepEqual(await groupNames(), []);
     await remove('badproperty');
+  });
+
+  it('creates the solution from the recipe, HPO and hyperparameter parameters; a new configuration with a new name replaces it', async () => {
+    const deployed = await deploy('films-personalize', {
+      ProjectName: 'films',
+      SolutionName: 'films-personalization-aaaaa',
+      PerformHPO: 'true',
+      HiddenDimension: '64',
+      RecencyMask: 'false',
+      PopularityDiscountFactor: '0.2', // a similar-items hyperparameter: not passed to this recipe
+    });
+    const first = outputsOf(deployed).SolutionArn!;
+    assert.match(first, /:solution\/films-personalization-aaaaa$/);
+    const solution = (await personalize.send(new DescribeSolutionCommand({ solutionArn: first }))).solution!;
+    assert.equal(solution.performHPO, true);
+    assert.deepEqual(solution.solutionConfig, {
+      algorithmHyperParameters: { hidden_dimension: '64', recency_mask: 'false' },
+    });
+
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: 'films-personalize',
+        TemplateBody: PERSONALIZE,
+        Parameters: params({
+          ProjectName: 'films',
+          SolutionName: 'films-similar-items-bbbbb',
+          SolutionRecipe: 'aws-similar-items',
+          PopularityDiscountFactor: '0.2',
+        }),
+      }),
+    );
+    const updated = await settled('films-personalize');
+    assert.equal(updated.StackStatus, 'UPDATE_COMPLETE', await failureOf('films-personalize'));
+    const second = outputsOf(updated).SolutionArn!;
+    assert.match(second, /:solution\/films-similar-items-bbbbb$/);
+    const replaced = (await personalize.send(new DescribeSolutionCommand({ solutionArn: second }))).solution!;
+    assert.equal(replaced.recipeArn, 'arn:aws:personalize:::recipe/aws-similar-items');
+    assert.deepEqual(replaced.solutionConfig, {
+      algorithmHyperParameters: { popularity_discount_factor: '0.2' },
+    });
+    assert.deepEqual(
+      ((await personalize.send(new ListSolutionsCommand({}))).solutions ?? []).map((x) => x.name),
+      ['films-similar-items-bbbbb'],
+      'the old solution is deleted once the new one is in place',
+    );
+    await remove('films-personalize');
+    assert.deepEqual((await personalize.send(new ListSolutionsCommand({}))).solutions, []);
+  });
+
+  it('fails a solution the service refuses, with its message, and rolls the stack back', async () => {
+    const direct = await sdkError(
+      personalize.send(
+        new CreateSolutionCommand({
+          name: 'direct',
+          datasetGroupArn: 'arn:aws:personalize:us-east-1:000000000000:dataset-group/none',
+          recipeArn: 'arn:aws:personalize:::recipe/aws-popularity-count',
+          performHPO: true,
+        }),
+      ),
+    );
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: 'badsolution-personalize',
+        TemplateBody: PERSONALIZE,
+        Parameters: params({
+          ProjectName: 'badsolution',
+          SolutionRecipe: 'aws-popularity-count',
+          PerformHPO: 'true',
+        }),
+      }),
+    );
+    const done = await settled('badsolution-personalize');
+    assert.equal(done.StackStatus, 'ROLLBACK_COMPLETE');
+    const failed = (await eventsOf('badsolution-personalize')).find(
+      (e) => e.ResourceStatus === 'CREATE_FAILED',
+    );
+    assert.equal(failed?.LogicalResourceId, 'Solution');
+    assert.ok(
+      failed?.ResourceStatusReason?.startsWith(
+        `Resource handler returned message: "${direct.message} (Service: Personalize, Status Code: 400,`,
+      ),
+      failed?.ResourceStatusReason,
+    );
+    assert.deepEqual(await groupNames(), []);
+    await remove('badsolution-personalize');
   });
 });

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { describeSettings, findConfigFile, resolveSettings } from '../../src/lib/cli/config.js';
 import { MlpipeError } from '../../src/lib/cli/errors.js';
+import { STACKS } from '../../src/lib/infra/stacks.js';
+import { solutionName } from '../../src/lib/personalize/solution-settings.js';
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mlpipe-config-'));
@@ -158,5 +160,100 @@ describe('resolveSettings', () => {
     // Listed regions, other partitions, and a region newer than the SDK's list are accepted.
     for (const region of ['eu-central-1', 'us-gov-west-1', 'cn-north-1', 'sa-north-5'])
       assert.equal(resolveSettings({ region }, { cwd, env: {} }).region.value, region);
+  });
+});
+
+describe('the training section', () => {
+  const personalizeParameters = (settings: ReturnType<typeof resolveSettings>): Record<string, string> =>
+    STACKS.find((d) => d.key === 'personalize')!.parameters(settings);
+
+  it('defaults to aws-user-personalization without HPO, named after the project and recipe', () => {
+    const s = resolveSettings({}, { cwd: project({}), env: {} });
+    assert.equal(s.training.recipe.value, 'aws-user-personalization');
+    assert.equal(s.training.hpo.value, false);
+    assert.deepEqual(s.training.hyperparameters, {});
+    assert.deepEqual(personalizeParameters(s), {
+      ProjectName: 'mlpipe',
+      DataLakeStackName: 'mlpipe-datalake',
+      SolutionName: 'mlpipe-personalization',
+      SolutionRecipe: 'aws-user-personalization',
+      PerformHPO: 'false',
+      HiddenDimension: '',
+      Bptt: '',
+      RecencyMask: '',
+      ExplorationWeight: '',
+      ExplorationItemAgeCutOff: '',
+      PopularityDiscountFactor: '',
+    });
+  });
+
+  it('passes the recipe, HPO and hyperparameters to the stack, and names the solution after them', () => {
+    const cwd = project({
+      'mlpipe.config.yaml':
+        'project: films\ntraining:\n  hpo: true\n  hyperparameters:\n    hidden_dimension: 64\n    recency_mask: false\n    exploration_weight: 0.5\n',
+    });
+    const s = resolveSettings({}, { cwd, env: {} });
+    const parameters = personalizeParameters(s);
+    assert.deepEqual(
+      [
+        parameters.PerformHPO,
+        parameters.HiddenDimension,
+        parameters.RecencyMask,
+        parameters.ExplorationWeight,
+      ],
+      ['true', '64', 'false', '0.5'],
+    );
+    assert.match(parameters.SolutionName!, /^films-personalization-[0-9a-f]{5}$/);
+    assert.equal(
+      parameters.SolutionName,
+      solutionName('films', {
+        recipe: 'aws-user-personalization',
+        hpo: true,
+        hyperparameters: { recency_mask: 'false', exploration_weight: '0.5', hidden_dimension: '64' },
+      }),
+      'the name does not depend on the order of the keys',
+    );
+    assert.notEqual(
+      parameters.SolutionName,
+      solutionName('films', {
+        recipe: 'aws-user-personalization',
+        hpo: false,
+        hyperparameters: { hidden_dimension: '64' },
+      }),
+    );
+    const rows = describeSettings(s);
+    assert.ok(rows.some((r) => r.key === 'training.hyperparameters.hidden_dimension' && r.value === '64'));
+    assert.ok(rows.some((r) => r.key === 'training.hpo' && r.value === 'true'));
+    assert.equal(
+      solutionName('a'.repeat(41), { recipe: 'aws-user-personalization', hpo: true, hyperparameters: {} })
+        .length,
+      63,
+    );
+  });
+
+  it('refuses hyperparameters out of range, of another recipe, unknown ones, and HPO without aws-user-personalization', () => {
+    const refused = (yaml: string, message: RegExp): void =>
+      assert.throws(
+        () => resolveSettings({}, { cwd: project({ 'mlpipe.config.yaml': yaml }), env: {} }),
+        (error: unknown) => error instanceof MlpipeError && message.test(error.message),
+        yaml,
+      );
+    refused(
+      'training:\n  hyperparameters:\n    hidden_dimension: 8\n',
+      /"training\.hyperparameters\.hidden_dimension" Too small: expected number to be >=32/,
+    );
+    refused(
+      'training:\n  hyperparameters:\n    hidden_dimensions: 64\n',
+      /unknown key "hidden_dimensions" in "training\.hyperparameters"/,
+    );
+    refused('training:\n  recipe: aws-sims\n', /"training\.recipe" Invalid option/);
+    refused(
+      'training:\n  recipe: aws-popularity-count\n  hyperparameters:\n    hidden_dimension: 64\n',
+      /"training\.hyperparameters\.hidden_dimension" is a hyperparameter of aws-user-personalization, but the recipe is aws-popularity-count/,
+    );
+    refused(
+      'training:\n  recipe: aws-similar-items\n  hpo: true\n',
+      /"training\.hpo" searches hyperparameters of aws-user-personalization, but the recipe is aws-similar-items/,
+    );
   });
 });

@@ -16,6 +16,14 @@ import { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { MlpipeError, usageError } from './errors.js';
 import { regionProblem } from './regions.js';
+import {
+  CONFIG_HYPERPARAMETERS,
+  DEFAULT_RECIPE,
+  hyperparameterSpec,
+  TRAINING_RECIPES,
+  type ConfigHyperparameter,
+  type TrainingRecipe,
+} from '../personalize/solution-settings.js';
 
 export const CONFIG_FILE_NAMES = ['mlpipe.config.json', 'mlpipe.config.yaml', 'mlpipe.config.yml'] as const;
 export const TARGETS = ['local', 'aws'] as const;
@@ -33,6 +41,18 @@ const prefix = z
 const nameLike = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'must be lower-case letters, digits and "-", at most 41 characters');
+
+/** `training.hyperparameters`: each one typed and ranged as the recommender takes it. */
+const hyperparametersSchema = z.strictObject(
+  Object.fromEntries(
+    Object.keys(CONFIG_HYPERPARAMETERS).map((name) => {
+      const spec = hyperparameterSpec(name as ConfigHyperparameter);
+      if (spec.type === 'bool') return [name, z.boolean().optional()];
+      const number = spec.type === 'int' ? z.number().int() : z.number();
+      return [name, number.min(spec.min).max(spec.max).optional()];
+    }),
+  ) as Record<ConfigHyperparameter, z.ZodOptional<z.ZodNumber> | z.ZodOptional<z.ZodBoolean>>,
+);
 
 /** The project config file's shape. Every key is optional; unknown keys are errors (typos). */
 export const ConfigFileSchema = z.strictObject({
@@ -78,6 +98,14 @@ export const ConfigFileSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).optional(),
       /** Real ms per AWS ms of the waits the local stack imposes (Wait states, schedules, provisioning). */
       timeScale: z.number().min(0).optional(),
+    })
+    .optional(),
+  /** The project's solution: what the Personalize stack's solution is created with. */
+  training: z
+    .strictObject({
+      recipe: z.enum(TRAINING_RECIPES).optional(),
+      hpo: z.boolean().optional(),
+      hyperparameters: hyperparametersSchema.optional(),
     })
     .optional(),
 });
@@ -132,6 +160,13 @@ export interface Settings {
     port: Resolved<number>;
     /** Real ms per AWS ms of waiting in a local stack this CLI starts (0.001: a 60 s wait lasts 60 ms). */
     timeScale: Resolved<number>;
+  };
+  /** The project's solution (the Personalize stack's). */
+  training: {
+    recipe: Resolved<TrainingRecipe>;
+    hpo: Resolved<boolean>;
+    /** The hyperparameters set, as Personalize takes them (strings); the recipe's defaults for the rest. */
+    hyperparameters: Partial<Record<ConfigHyperparameter, Resolved<string>>>;
   };
 }
 
@@ -407,6 +442,28 @@ export function resolveSettings(overrides: ConfigOverrides = {}, options: Resolv
     ),
   );
 
+  const recipe = must(pick<TrainingRecipe>([[file.training?.recipe, 'config', cfg]], def(DEFAULT_RECIPE)));
+  const hpo = must(pick<boolean>([[file.training?.hpo, 'config', cfg]], def(false)));
+  const hyperparameters: Settings['training']['hyperparameters'] = {};
+  for (const [name, value] of Object.entries(file.training?.hyperparameters ?? {})) {
+    if (value === undefined) continue;
+    const owner = CONFIG_HYPERPARAMETERS[name as ConfigHyperparameter].recipe;
+    if (owner !== recipe.value)
+      throw new MlpipeError(
+        `Config file ${cfg} is invalid: "training.hyperparameters.${name}" is a hyperparameter of ${owner}, but the recipe is ${recipe.value}.`,
+        {
+          code: 'CONFIG_INVALID',
+          suggestions: [`Remove it, or set training.recipe to ${owner}.`],
+        },
+      );
+    hyperparameters[name as ConfigHyperparameter] = { value: String(value), source: 'config', from: cfg };
+  }
+  if (hpo.value && recipe.value !== 'aws-user-personalization')
+    throw new MlpipeError(
+      `Config file ${cfg} is invalid: "training.hpo" searches hyperparameters of aws-user-personalization, but the recipe is ${recipe.value}.`,
+      { code: 'CONFIG_INVALID', suggestions: ['Remove training.hpo, or use aws-user-personalization.'] },
+    );
+
   return {
     configFile,
     projectDir,
@@ -431,6 +488,7 @@ export function resolveSettings(overrides: ConfigOverrides = {}, options: Resolv
       pipeline: stack('pipeline'),
     },
     local: { dataDir, port, timeScale },
+    training: { recipe, hpo, hyperparameters },
   };
 }
 
@@ -453,5 +511,9 @@ export function describeSettings(
   add('local.dataDir', settings.local.dataDir);
   add('local.port', settings.local.port);
   add('local.timeScale', settings.local.timeScale);
+  add('training.recipe', settings.training.recipe);
+  add('training.hpo', { ...settings.training.hpo, value: String(settings.training.hpo.value) });
+  for (const [name, value] of Object.entries(settings.training.hyperparameters))
+    add(`training.hyperparameters.${name}`, value);
   return rows;
 }

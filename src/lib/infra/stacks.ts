@@ -10,6 +10,7 @@ import type { Output, Stack } from '@aws-sdk/client-cloudformation';
 import type { Clients } from '../cli/clients.js';
 import type { Settings } from '../cli/config.js';
 import { MlpipeError, translateAwsError } from '../cli/errors.js';
+import { CONFIG_HYPERPARAMETERS, solutionName } from '../personalize/solution-settings.js';
 
 export type StackKey = 'datalake' | 'etl' | 'personalize' | 'pipeline';
 
@@ -60,13 +61,35 @@ export const STACKS: readonly StackDefinition[] = [
   {
     key: 'personalize',
     template: 'personalize.yaml',
-    summary: 'the Personalize dataset group, schemas and the interactions and items datasets',
+    summary: 'the Personalize dataset group, schemas, the interactions and items datasets and the solution',
     parameters: (settings) => ({
       ProjectName: settings.project.value,
       DataLakeStackName: settings.stacks.datalake.value,
+      ...solutionParameters(settings),
     }),
   },
 ];
+
+/**
+ * The solution's stack parameters from the config file's `training` section: its name (which
+ * changes with its configuration), recipe, HPO, and each hyperparameter ('' = the recipe's default).
+ */
+function solutionParameters(settings: Settings): Record<string, string> {
+  const { recipe, hpo, hyperparameters } = settings.training;
+  const given = Object.fromEntries(Object.entries(hyperparameters).map(([name, r]) => [name, r.value]));
+  const parameters: Record<string, string> = {
+    SolutionName: solutionName(settings.project.value, {
+      recipe: recipe.value,
+      hpo: hpo.value,
+      hyperparameters: given,
+    }),
+    SolutionRecipe: recipe.value,
+    PerformHPO: String(hpo.value),
+  };
+  for (const [name, { parameter }] of Object.entries(CONFIG_HYPERPARAMETERS))
+    parameters[parameter] = given[name] ?? '';
+  return parameters;
+}
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const PACKAGE_TEMPLATES_DIR = path.join(PACKAGE_ROOT, 'templates');

@@ -9,6 +9,7 @@ import { iamRoleProvisioner } from './iam-role.js';
 import { personalizeDatasetGroupProvisioner } from './personalize-dataset-group.js';
 import { personalizeDatasetProvisioner } from './personalize-dataset.js';
 import { personalizeSchemaProvisioner } from './personalize-schema.js';
+import { personalizeSolutionProvisioner } from './personalize-solution.js';
 import { ProvisionerRegistry } from './registry.js';
 import { s3BucketPolicyProvisioner } from './s3-bucket-policy.js';
 import { s3BucketProvisioner } from './s3-bucket.js';
@@ -24,6 +25,7 @@ export const BUILTIN_PROVISIONERS: readonly Provisioner[] = [
   personalizeDatasetGroupProvisioner,
   personalizeSchemaProvisioner,
   personalizeDatasetProvisioner,
+  personalizeSolutionProvisioner,
 ];
 
 /** A registry with every built-in provisioner (callers may `register` more). */

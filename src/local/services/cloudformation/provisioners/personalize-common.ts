@@ -6,6 +6,7 @@
  */
 import { AwsError } from '../../../core/errors.js';
 import type { PersonalizeService } from '../../personalize/dataset-resources.js';
+import type { SolutionResources } from '../../personalize/solutions.js';
 import { ProvisionError, serviceCall, type ProvisionContext } from './types.js';
 
 /** Between status reads, in AWS time (CloudFormation's handlers poll every few seconds). */
@@ -25,7 +26,8 @@ export type PersonalizeCalls = Pick<
   | 'describeDataset'
   | 'deleteDataset'
   | 'createDatasetImportJob'
->;
+> &
+  Pick<SolutionResources, 'createSolution' | 'describeSolution' | 'deleteSolution'>;
 
 /** Personalize's operations, called through the service registry by their AWS names. */
 export function personalizeOf(ctx: ProvisionContext): PersonalizeCalls {
@@ -40,6 +42,9 @@ export function personalizeOf(ctx: ProvisionContext): PersonalizeCalls {
     describeDataset: call('DescribeDataset') as PersonalizeCalls['describeDataset'],
     deleteDataset: call('DeleteDataset') as PersonalizeCalls['deleteDataset'],
     createDatasetImportJob: call('CreateDatasetImportJob') as PersonalizeCalls['createDatasetImportJob'],
+    createSolution: call('CreateSolution') as PersonalizeCalls['createSolution'],
+    describeSolution: call('DescribeSolution') as PersonalizeCalls['describeSolution'],
+    deleteSolution: call('DeleteSolution') as PersonalizeCalls['deleteSolution'],
   };
 }
 
