@@ -230,7 +230,11 @@ export function readSolutionSettings(input: Input): SolutionSettings {
     throw invalid(
       `performHPO: hyperparameter optimization is offered for aws-user-personalization only; ${recipe.name} ${recipe.name === 'aws-popularity-count' ? 'has no hyperparameters' : 'takes its hyperparameters as given'}.`,
     );
-  if (config === undefined) return settings;
+  if (config === undefined) {
+    // performHPO without an hpoConfig searches the recipe's default ranges.
+    if (performHPO) settings.search = {};
+    return settings;
+  }
   for (const [member, why] of [
     ['eventsConfig', 'interactions are not weighted by event type; filter them with eventType instead.'],
     ['optimizationObjective', 'the recipes rank by relevance only.'],
