@@ -25,9 +25,8 @@ version of the popularity baseline and the ratio between them, when a baseline h
     const clients = await this.clients();
     const report = await metricsReport(clients, this.settings, this.flags.arn);
     const { solution, version, metrics, baseline, ratios } = report;
-    this.log(
-      `Solution: ${solution.name} (${solution.recipe}), version ${version.id} (${version.trainingMode})`,
-    );
+    this.log(`Solution: ${solution.name} (${solution.recipe}${solution.performHPO ? ', HPO' : ''})`);
+    this.log(`Version:  ${version.id} (${version.trainingMode})`);
     if (baseline !== null)
       this.log(
         `Baseline: ${baseline.solution.name} (${baseline.solution.recipe}), version ${baseline.version.id}`,

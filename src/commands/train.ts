@@ -156,7 +156,7 @@ The interactions dataset needs a completed import first (\`mlpipe import\`).`;
     } catch (error) {
       spinner?.fail(
         error instanceof MlpipeError && (error.code === 'TIMED_OUT' || error.code === 'INTERRUPTED')
-          ? `${label}: still training; it goes on (re-attach with --arn)`
+          ? `${label}: still training`
           : `${label}: not trained`,
       );
       throw error;
@@ -195,10 +195,7 @@ The interactions dataset needs a completed import first (\`mlpipe import\`).`;
         ],
       ),
     );
-    if (solution.recipe !== BASELINE_RECIPE)
-      this.note(
-        '\nBeside the popularity baseline: `mlpipe metrics` (train it with --recipe aws-popularity-count).',
-      );
+    if (solution.recipe !== BASELINE_RECIPE) this.note('\nBeside the popularity baseline: `mlpipe metrics`.');
     return { solution, solutionCreated, version, attached, metrics, elapsedSeconds };
   }
 }
