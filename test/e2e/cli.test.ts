@@ -37,6 +37,9 @@ describe('mlpipe CLI', () => {
       'local reset',
       'local env',
       'autocomplete',
+      'train',
+      'metrics',
+      'solutions',
     ]) {
       assert.match(result.stdout, new RegExp(`\\b${command}\\b`), `--help mentions ${command}`);
     }
@@ -55,11 +58,11 @@ describe('mlpipe CLI', () => {
       topic.errorText,
       /"local strat" is not a mlpipe command\. → Did you mean `mlpipe local start`/,
     );
-    const unknown = await runCli(['train'], { cwd: newProject(), env });
+    const unknown = await runCli(['batch-infer'], { cwd: newProject(), env });
     assert.equal(unknown.code, 2);
     assert.match(
       unknown.errorText,
-      /"train" is not a mlpipe command\. → Run `mlpipe --help` for every command\./,
+      /"batch-infer" is not a mlpipe command\. → Run `mlpipe --help` for every command\./,
     );
     const json = await runCli(['destory', '--json'], { cwd: newProject(), env });
     assert.equal(json.code, 2);
@@ -79,7 +82,7 @@ describe('mlpipe CLI', () => {
   it('never runs another command for a typo on a terminal, whatever key is pressed', async () => {
     const dir = newProject();
     // The stock not-found plugin asked "Did you mean init? (Y/n)" here, and Enter ran init.
-    const result = await runCliInPty(['train'], {
+    const result = await runCliInPty(['batch-infer'], {
       cwd: dir,
       env: { MLPIPE_LOCAL_PORT: '0' },
       steps: [{ expect: 'not a mlpipe command', send: '\r' }],
