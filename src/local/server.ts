@@ -30,9 +30,8 @@ import {
   encodeQueryResult,
 } from './protocol/query.js';
 import { decodeRestJsonInput, encodeRestJsonError, encodeRestJsonResult } from './protocol/rest-json.js';
-import { encodeS3Error, handleS3Request } from './protocol/s3-rest.js';
+import { encodeS3Error, handleS3Request } from './protocol/s3/index.js';
 import { SERVICES } from './services/index.js';
-import type { S3Service } from './services/s3/s3-service.js';
 import {
   EMPTY_SHA256,
   parseSignature,
@@ -428,7 +427,11 @@ export class LocalServer {
     const s3 = this.registry.restXml();
     if (s3 === undefined)
       throw new AwsError('NotImplemented', 'The mlpipe local stack does not serve S3.', 501);
-    return handleS3Request(awsRequest, s3.instance as S3Service);
+    return handleS3Request(awsRequest, {
+      operations: s3.operations,
+      secretAccessKey: this.context.credentials.secretAccessKey,
+      log: this.context.log,
+    });
   }
 
   /** Throws the protocol's AWS error unless the request is signed with the stack's credentials. */

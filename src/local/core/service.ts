@@ -28,7 +28,7 @@ export type WireProtocol =
   | { readonly kind: 'json'; readonly version: JsonVersion; readonly targetPrefix: string }
   /** Query: form-encoded `Action=…&Version=…`, XML responses (CloudFormation). */
   | { readonly kind: 'query'; readonly version: string; readonly xmlns: string }
-  /** S3's REST-XML binding (protocol/s3-rest.ts): method, path and sub-resources name the operation. */
+  /** S3's REST-XML binding (protocol/s3/): method, path and sub-resources name the operation. */
   | { readonly kind: 'rest-xml' }
   /** REST-JSON: routes by method and path, JSON bodies (Personalize Runtime). */
   | { readonly kind: 'rest-json'; readonly routes: readonly RestJsonRoute[] };

@@ -4,7 +4,7 @@
  * S3's semantics for buckets, policies, public access blocks, PutObject/GetObject/HeadObject/
  * DeleteObject(s), listing order and pagination and CopyObject — checksum and digest verification,
  * conditional requests, ranges — on top of the persistence in `object-store.ts`. Knows nothing about
- * HTTP: `protocol/s3-rest.ts` maps the wire format onto it, `wire.ts` the in-process AWS operations.
+ * HTTP: `wire.ts` maps AWS-shaped operations onto it, and the REST binding (protocol/s3/) calls those.
  */
 import { createHash } from 'node:crypto';
 import { AwsError } from '../../core/errors.js';

@@ -1,6 +1,7 @@
 /**
- * S3 as the services list declares it: REST-XML (path style), signing name `s3`. Over HTTP its
- * binding is protocol/s3-rest.ts; in-process its AWS operations are wire.ts.
+ * S3 as the services list declares it: REST-XML (path style), signing name `s3`. Its AWS
+ * operations are wire.ts, called in-process by `invoke` and over HTTP by the REST-XML binding
+ * (protocol/s3/).
  */
 import { defineService } from '../../core/service.js';
 import { S3Service } from './s3-service.js';
