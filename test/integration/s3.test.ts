@@ -480,6 +480,74 @@ describe('S3 on the local stack', () => {
     assert.equal(gone.$metadata.httpStatusCode, 404);
   });
 
+  it('answers MalformedXML (400) to hostile XML: entities, deep nesting, forbidden characters', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'w', Body: 'kept' }));
+    const send = async (
+      query: Record<string, string>,
+      xml: string,
+    ): Promise<{ status: number; body: string }> => {
+      const body = Buffer.from(xml);
+      const request = await signed({
+        method: query.delete !== undefined ? 'POST' : 'PUT',
+        path: `/${bucket}`,
+        query,
+        headers: {
+          'content-type': 'application/xml',
+          'content-length': String(body.length),
+          'content-md5': createHash('md5').update(body).digest('base64'),
+          'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
+        },
+      });
+      const url = new URL(stack.endpoint);
+      return new Promise((resolve, reject) => {
+        const req = http.request(
+          {
+            host: url.hostname,
+            port: url.port,
+            method: query.delete !== undefined ? 'POST' : 'PUT',
+            path: request.path,
+            headers: request.headers,
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    };
+    const hostile = [
+      [
+        { publicAccessBlock: '' },
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "true">]>' +
+          '<PublicAccessBlockConfiguration><BlockPublicAcls>&a;</BlockPublicAcls></PublicAccessBlockConfiguration>',
+      ],
+      [
+        { publicAccessBlock: '' },
+        `<PublicAccessBlockConfiguration>${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</PublicAccessBlockConfiguration>`,
+      ],
+      [{ delete: '' }, '<Delete><Object><Key>w&#1;</Key></Object></Delete>'],
+      [{ delete: '' }, '<Delete><Object><Key>w&#x0;</Key></Object></Delete>'],
+      [{ delete: '' }, '<Delete><Object><Key>w\u0001</Key></Object></Delete>'],
+    ] as const;
+    for (const [query, xml] of hostile) {
+      const answer = await send(query, xml);
+      assert.equal(answer.status, 400, `${xml.slice(0, 80)} → ${answer.status} ${answer.body}`);
+      assert.match(answer.body, /<Code>MalformedXML<\/Code>/);
+    }
+    // Nothing was deleted in place of the key the client did not send, and nothing was configured.
+    const kept = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'w' }));
+    assert.equal((await bodyBytes(kept)).toString(), 'kept');
+    const error = await sdkError(s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })));
+    assert.equal(error.name, 'NoSuchPublicAccessBlockConfiguration');
+    // Well-formed documents still work.
+    const ok = await send({ delete: '' }, '<Delete><Object><Key>w</Key></Object></Delete>');
+    assert.equal(ok.status, 200);
+    assert.match(ok.body, /<Deleted><Key>w<\/Key><\/Deleted>/);
+  });
+
   it('rejects a wrong x-amz-checksum-crc32 and keeps the old object', async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'guarded', Body: 'original' }));
     const wrong = await sdkError(

@@ -1,9 +1,12 @@
 /**
  * S3's XML on the wire: reading request documents (DeleteObjects' `<Delete>`, the
  * `<CompleteMultipartUpload>` part list, `<CreateBucketConfiguration>`,
- * `<PublicAccessBlockConfiguration>`) and writing response documents. A document that is not
- * well-formed is MalformedXML (400). Parsed elements are read through own properties only, so an
- * element named `__proto__` or `constructor` is just an unknown element.
+ * `<PublicAccessBlockConfiguration>`) and writing response documents. Reading is defensive, as the
+ * body is untrusted: a document type declaration (entities), nesting deeper than any S3 document,
+ * a character XML 1.0 forbids (raw or as a character reference such as `&#1;`) or anything else
+ * that is not well-formed is MalformedXML (400) — never a 500, never a silently altered value.
+ * Parsed elements are read through own properties only, so an element named `__proto__` or
+ * `constructor` is just an unknown element.
  */
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AwsError } from '../../core/errors.js';
@@ -13,6 +16,11 @@ export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 const XML_MALFORMED_MESSAGE =
   'The XML you provided was not well-formed or did not validate against our published schema';
+/** Deepest element nesting accepted; S3's request documents nest at most four levels. */
+export const MAX_XML_DEPTH = 32;
+
+/** Characters XML 1.0 allows (`Char` in the XML 1.0 specification, section 2.2). */
+const FORBIDDEN_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 // Values are escaped by `escapeXml()` (the builder's own escaping leaves \r, which XML parsers fold).
 const builder = new XMLBuilder({
@@ -47,13 +55,22 @@ export function parseXmlDocument(
   root: string,
   options: { optionalRoot?: boolean } = {},
 ): XmlElement {
-  if (text.trim() === '' || XMLValidator.validate(text) !== true) throw malformedXml();
-  const parsed: unknown = parser.parse(text);
+  if (text.trim() === '') throw malformedXml();
+  checkXmlText(text);
+  let parsed: unknown;
+  try {
+    if (XMLValidator.validate(text) !== true) throw malformedXml();
+    parsed = parser.parse(text);
+  } catch {
+    // Whatever the parser trips on (including exhaustion on hostile input) is the client's XML.
+    throw malformedXml();
+  }
   const element = child(parsed, root);
   if (element === undefined) {
     if (options.optionalRoot === true) return {};
     throw malformedXml();
   }
+  checkValues(element, 0);
   return typeof element === 'object' && element !== null ? (element as XmlElement) : {};
 }
 
@@ -76,6 +93,46 @@ export function children(element: unknown, name: string): unknown[] {
   const value = child(element, name);
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
+}
+
+/** Refuses DTDs (and with them entity declarations), forbidden characters and deep nesting before parsing. */
+function checkXmlText(text: string): void {
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw malformedXml();
+  if (FORBIDDEN_CHAR.test(text)) throw malformedXml();
+  for (const match of text.matchAll(/&#(x[0-9a-fA-F]+|[0-9]+);/g)) {
+    const reference = match[1]!;
+    const code = reference.startsWith('x') ? parseInt(reference.slice(1), 16) : parseInt(reference, 10);
+    if (!isXmlChar(code)) throw malformedXml();
+  }
+  let depth = 0;
+  // Start and end tags only; comments, processing instructions and CDATA do not nest.
+  for (const match of text.matchAll(/<(\/?)([A-Za-z_][^\s/>]*)[^>]*?(\/?)>/g)) {
+    if (match[1] === '/') depth--;
+    else if (match[3] !== '/') depth++;
+    if (depth > MAX_XML_DEPTH) throw malformedXml();
+  }
+}
+
+function isXmlChar(code: number): boolean {
+  return (
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  );
+}
+
+/** Every decoded text value is made of XML characters (entities the parser decoded included). */
+function checkValues(value: unknown, depth: number): void {
+  if (depth > MAX_XML_DEPTH) throw malformedXml();
+  if (typeof value === 'string') {
+    if (FORBIDDEN_CHAR.test(value)) throw malformedXml();
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  for (const item of Object.values(value)) checkValues(item, depth + 1);
 }
 
 // --- Writing
