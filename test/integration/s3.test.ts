@@ -26,6 +26,7 @@ import {
   ListBucketsCommand,
   ListMultipartUploadsCommand,
   ListObjectsCommand,
+  ListObjectsV2Command,
   PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -546,6 +547,56 @@ describe('S3 on the local stack', () => {
     const ok = await send({ delete: '' }, '<Delete><Object><Key>w</Key></Object></Delete>');
     assert.equal(ok.status, 200);
     assert.match(ok.body, /<Deleted><Key>w<\/Key><\/Deleted>/);
+  });
+
+  it('answers as S3 does: 304 with validators, no empty Delimiter, Content-Encoding kept as sent', async () => {
+    const put = await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'validated',
+        Body: 'abc',
+        ContentEncoding: 'deflate, gzip',
+      }),
+    );
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'validated' }));
+    assert.equal(head.ContentEncoding, 'deflate, gzip');
+
+    const request = await signed({
+      method: 'GET',
+      path: `/${bucket}/validated`,
+      headers: {
+        'if-none-match': put.ETag!,
+        'x-amz-content-sha256': createHash('sha256').update('').digest('hex'),
+      },
+    });
+    const url = new URL(stack.endpoint);
+    const notModified = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.request(
+        { host: url.hostname, port: url.port, method: 'GET', path: request.path, headers: request.headers },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(notModified.statusCode, 304);
+    assert.equal(notModified.headers.etag, put.ETag);
+    assert.equal(notModified.headers['last-modified'], head.LastModified!.toUTCString());
+
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'validated', Delimiter: '' }),
+    );
+    assert.equal(listed.Delimiter, undefined);
+    assert.deepEqual(
+      listed.Contents?.map((object) => object.Key),
+      ['validated'],
+    );
+    const v1 = await s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: 'validated', Delimiter: '' }));
+    assert.equal(v1.Delimiter, undefined);
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Delimiter: '' }));
+    assert.equal(uploads.Delimiter, undefined);
   });
 
   it('rejects a wrong x-amz-checksum-crc32 and keeps the old object', async () => {

@@ -282,5 +282,8 @@ describe('aws-chunked helpers', () => {
     assert.equal(stripAwsChunked('gzip,aws-chunked'), 'gzip');
     assert.equal(stripAwsChunked('aws-chunked, br'), 'br');
     assert.equal(stripAwsChunked(undefined), undefined);
+    // The other codings keep the client's text.
+    assert.equal(stripAwsChunked('deflate, gzip'), 'deflate, gzip');
+    assert.equal(stripAwsChunked('aws-chunked, deflate, gzip'), 'deflate, gzip');
   });
 });

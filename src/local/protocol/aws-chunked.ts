@@ -62,11 +62,11 @@ export function isAwsChunked(headers: Record<string, string | undefined>): boole
 /** Content-Encoding with the `aws-chunked` token removed (what S3 stores), or undefined if none remains. */
 export function stripAwsChunked(contentEncoding: string | undefined): string | undefined {
   if (contentEncoding === undefined) return undefined;
-  const rest = contentEncoding
-    .split(',')
-    .map((token) => token.trim())
-    .filter((token) => token !== '' && token.toLowerCase() !== 'aws-chunked');
-  return rest.length === 0 ? undefined : rest.join(',');
+  const tokens = contentEncoding.split(',');
+  const rest = tokens.filter((token) => token.trim() !== '' && token.trim().toLowerCase() !== 'aws-chunked');
+  if (rest.length === tokens.length) return contentEncoding; // nothing to strip: kept as sent
+  // The other codings keep their text (`aws-chunked, deflate, gzip` → `deflate, gzip`).
+  return rest.length === 0 ? undefined : rest.join(',').trim();
 }
 
 type State = 'size' | 'data' | 'data-crlf' | 'trailer' | 'done';

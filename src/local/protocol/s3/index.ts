@@ -83,14 +83,20 @@ function toAwsError(error: unknown, req: AwsRequest, endpoint: S3Endpoint): AwsE
 }
 
 /**
- * S3's `<Error>` document (no body for HEAD and 304, as S3 sends none).
+ * S3's `<Error>` document (no body for HEAD and 304, as S3 sends none; a 304 has the ETag and Last-Modified).
  */
 export function encodeS3Error(
   error: AwsError,
   req: { method: string; requestId: string; resource?: string },
 ): AwsResponse {
   const headers: Record<string, string> = { 'x-amz-request-id': req.requestId, 'x-amz-id-2': hostId() };
-  if (req.method === 'HEAD' || error.status === 304) return { status: error.status, headers };
+  if (error.status === 304) {
+    // Not Modified: no body, the object's validators as headers.
+    if (error.fields.ETag !== undefined) headers.etag = error.fields.ETag;
+    if (error.fields.LastModified !== undefined) headers['last-modified'] = error.fields.LastModified;
+    return { status: error.status, headers };
+  }
+  if (req.method === 'HEAD') return { status: error.status, headers };
   const body: Record<string, unknown> = { Code: error.code, Message: error.message };
   for (const [name, value] of Object.entries(error.fields)) {
     if (/^[A-Za-z][A-Za-z0-9-]*$/.test(name) && !(name in body)) body[name] = value;

@@ -458,7 +458,16 @@ export class S3Objects {
     record: ObjectRecord,
     input: GetObjectInput,
   ): ObjectDescription & { start: number; end: number } {
-    checkReadConditions(record, input, () => new AwsError('NotModified', 'Not Modified', 304));
+    // A 304 carries the validators the client compares (S3 sends ETag and Last-Modified with it).
+    checkReadConditions(
+      record,
+      input,
+      () =>
+        new AwsError('NotModified', 'Not Modified', 304, {
+          ETag: record.etag,
+          LastModified: new Date(record.lastModified).toUTCString(),
+        }),
+    );
     const size = record.size;
     const description: ObjectDescription & { start: number; end: number } = {
       key: record.key,
@@ -603,7 +612,8 @@ export class S3Objects {
       owner: this.owner,
     };
     this.fillEntries(bucket, entries, output);
-    if (input.delimiter !== undefined) output.delimiter = input.delimiter;
+    // An empty delimiter groups nothing, and S3 leaves it out of the answer.
+    if (input.delimiter !== undefined && input.delimiter !== '') output.delimiter = input.delimiter;
     if (input.continuationToken !== undefined) output.continuationToken = input.continuationToken;
     if (input.startAfter !== undefined) output.startAfter = input.startAfter;
     if (truncated && entries.length > 0) {
@@ -634,7 +644,8 @@ export class S3Objects {
       owner: this.owner,
     };
     this.fillEntries(bucket, entries, output);
-    if (input.delimiter !== undefined) output.delimiter = input.delimiter;
+    // An empty delimiter groups nothing, and S3 leaves it out of the answer.
+    if (input.delimiter !== undefined && input.delimiter !== '') output.delimiter = input.delimiter;
     // S3 sends NextMarker only with a delimiter; clients otherwise continue from the last key.
     if (truncated && input.delimiter !== undefined && input.delimiter !== '' && entries.length > 0) {
       output.nextMarker = entryName(entries[entries.length - 1]!);

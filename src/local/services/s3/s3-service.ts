@@ -509,7 +509,7 @@ export class S3Service extends S3Objects {
       commonPrefixes,
       owner: this.owner,
     };
-    if (delimiter !== undefined) output.delimiter = delimiter;
+    if (delimiter !== undefined && delimiter !== '') output.delimiter = delimiter;
     if (truncated && last !== undefined) {
       output.nextKeyMarker = last.key;
       if (last.uploadId !== undefined) output.nextUploadIdMarker = last.uploadId;
