@@ -10,8 +10,10 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteBucketPolicyCommand,
   DeleteObjectCommand,
@@ -32,6 +34,7 @@ import {
   PutObjectCommand,
   PutPublicAccessBlockCommand,
   S3Client,
+  UploadPartCommand,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -597,6 +600,30 @@ describe('S3 on the local stack', () => {
     assert.equal(v1.Delimiter, undefined);
     const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Delimiter: '' }));
     assert.equal(uploads.Delimiter, undefined);
+  });
+
+  it('answers a repeated CompleteMultipartUpload with the same object (SDKs retry it)', async () => {
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'retried' }));
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: 'retried', UploadId, PartNumber: 1, Body: 'only part' }),
+    );
+    const complete = new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: 'retried',
+      UploadId,
+      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag! }] },
+    });
+    const first = await s3.send(complete);
+    const again = await s3.send(complete);
+    assert.equal(again.ETag, first.ETag);
+    assert.equal(again.Key, 'retried');
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'retried' }));
+    assert.equal((await bodyBytes(got)).toString(), 'only part');
+    // Once the key holds another object, the upload is gone for good.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'retried', Body: 'replaced' }));
+    const gone = await sdkError(s3.send(complete));
+    assert.equal(gone.name, 'NoSuchUpload');
+    assert.equal(gone.$metadata.httpStatusCode, 404);
   });
 
   it('rejects a wrong x-amz-checksum-crc32 and keeps the old object', async () => {

@@ -727,7 +727,8 @@ describe('S3Service', () => {
       ]);
       assert.match(done.etag, /-2"$/);
       assert.equal((await s3.headObject({ bucket: 'bkt', key: 'rules' })).size, part1.length + 3);
-      await rejects(complete([{ partNumber: 2, etag: big.etag }]), 'NoSuchUpload', 404);
+      // Completing it again (SDKs retry) answers with the same object, as S3 does.
+      assert.equal((await complete([{ partNumber: 2, etag: big.etag }])).etag, done.etag);
     });
 
     it('aborts uploads and refuses parts for unknown uploads', async () => {

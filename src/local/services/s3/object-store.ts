@@ -64,6 +64,8 @@ export interface ObjectRecord {
   checksum?: StoredChecksum;
   /** Set for objects assembled by CompleteMultipartUpload: segments are the parts. */
   multipart?: boolean;
+  /** The multipart upload that assembled it: completing that upload again answers with this object. */
+  uploadId?: string;
   segments: Segment[];
 }
 

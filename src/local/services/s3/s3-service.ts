@@ -224,6 +224,8 @@ export class S3Service extends S3Objects {
 
   async completeMultipartUpload(input: CompleteMultipartUploadInput): Promise<CompleteMultipartUploadOutput> {
     const bucket = this.bucketState(input.bucket);
+    const completed = this.completedUpload(bucket, input);
+    if (completed !== undefined) return completed;
     const upload = this.uploadState(bucket, input.key, input.uploadId);
     if (input.parts.length === 0) {
       throw new AwsError(
@@ -234,7 +236,12 @@ export class S3Service extends S3Objects {
     }
     return this.guard(input.bucket, () =>
       this.store.withUpload(bucket, input.uploadId, async () => {
-        if (upload.closed) throw noSuchUpload(input.uploadId);
+        if (upload.closed) {
+          // A concurrent Complete of the same upload finished first: answer as a retry.
+          const done = this.completedUpload(bucket, input);
+          if (done !== undefined) return done;
+          throw noSuchUpload(input.uploadId);
+        }
         const parts = this.checkCompletedParts(upload, input);
         const md5s = Buffer.concat(parts.map((part) => Buffer.from(unquote(part.etag), 'hex')));
         const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
@@ -266,6 +273,7 @@ export class S3Service extends S3Objects {
           headers: upload.record.headers,
           metadata: upload.record.metadata,
           multipart: true,
+          uploadId: input.uploadId,
           segments,
         };
         if (checksum !== undefined) record.checksum = checksum;
@@ -279,6 +287,23 @@ export class S3Service extends S3Objects {
         return output;
       }),
     );
+  }
+
+  /**
+   * A Complete of an upload that is already complete (SDKs retry it) answers 200 with the object it
+   * made, as S3 does, while that object is still the key's current one.
+   */
+  protected completedUpload(
+    bucket: BucketState,
+    input: CompleteMultipartUploadInput,
+  ): CompleteMultipartUploadOutput | undefined {
+    const open = bucket.uploads.get(input.uploadId);
+    if (open !== undefined && !open.closed) return undefined;
+    const record = bucket.objects.get(input.key);
+    if (record === undefined || record.uploadId !== input.uploadId) return undefined;
+    const output: CompleteMultipartUploadOutput = { bucket: input.bucket, key: input.key, etag: record.etag };
+    if (record.checksum !== undefined) output.checksum = record.checksum;
+    return output;
   }
 
   /** S3's checks on a Complete request's part list; returns the stored parts in order. */
