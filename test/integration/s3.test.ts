@@ -141,7 +141,17 @@ describe('S3 on the local stack', () => {
     assert.ok(list.Buckets?.some((b) => b.Name === bucket));
     const location = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));
     assert.equal(location.LocationConstraint ?? '', '');
-    const again = await sdkError(s3.send(new CreateBucketCommand({ Bucket: bucket })));
+    // Re-creating your own bucket in us-east-1 succeeds (200); in another region it is 409.
+    const recreated = await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    assert.equal(recreated.$metadata.httpStatusCode, 200);
+    const again = await sdkError(
+      s3.send(
+        new CreateBucketCommand({
+          Bucket: bucket,
+          CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+        }),
+      ),
+    );
     assert.equal(again.name, 'BucketAlreadyOwnedByYou');
     assert.equal(again.$metadata.httpStatusCode, 409);
     const invalid = await sdkError(s3.send(new CreateBucketCommand({ Bucket: 'Invalid_Name' })));

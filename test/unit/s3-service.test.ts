@@ -133,7 +133,13 @@ describe('S3Service', () => {
     });
 
     it('answers BucketAlreadyOwnedByYou, NoSuchBucket and BucketNotEmpty with their fields', async () => {
-      const owned = await rejects(s3.createBucket({ bucket: 'bkt' }), 'BucketAlreadyOwnedByYou', 409);
+      // In us-east-1 re-creating your own bucket succeeds; asking for it in another region does not.
+      assert.deepEqual(await s3.createBucket({ bucket: 'bkt' }), { location: '/bkt' });
+      const owned = await rejects(
+        s3.createBucket({ bucket: 'bkt', locationConstraint: 'eu-west-1' }),
+        'BucketAlreadyOwnedByYou',
+        409,
+      );
       assert.equal(owned.fields.BucketName, 'bkt');
       const missing = await rejects(s3.headBucket({ bucket: 'nope' }), 'NoSuchBucket', 404);
       assert.equal(missing.fields.BucketName, 'nope');

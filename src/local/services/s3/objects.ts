@@ -135,7 +135,16 @@ export class S3Objects {
         BucketName: name,
       });
     }
-    if (this.store.buckets.has(name)) {
+    const existing = this.store.buckets.get(name);
+    if (existing !== undefined) {
+      const constraint = input.locationConstraint;
+      // us-east-1 answers a re-create of a bucket you own there with 200; other regions say 409.
+      if (
+        existing.record.region === 'us-east-1' &&
+        (constraint === undefined || constraint === '' || constraint === 'us-east-1')
+      ) {
+        return { location: `/${name}` };
+      }
       throw new AwsError(
         'BucketAlreadyOwnedByYou',
         'Your previous request to create the named bucket succeeded and you already own it.',
