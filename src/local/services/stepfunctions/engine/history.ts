@@ -122,10 +122,14 @@ export class EngineEventMapper {
   whenEntered(name: string, count: number, signal: AbortSignal): Promise<void> {
     if ((this.entered.get(name) ?? 0) >= count || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
       const list = this.waiters.get(name) ?? [];
-      list.push({ count, resolve });
+      list.push({ count, resolve: done });
       this.waiters.set(name, list);
-      signal.addEventListener('abort', () => resolve(), { once: true });
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 
@@ -135,10 +139,9 @@ export class EngineEventMapper {
     const list = this.waiters.get(name);
     if (list === undefined) return;
     const ready = list.filter((w) => w.count <= count);
-    this.waiters.set(
-      name,
-      list.filter((w) => w.count > count),
-    );
+    const waiting = list.filter((w) => w.count > count);
+    if (waiting.length > 0) this.waiters.set(name, waiting);
+    else this.waiters.delete(name);
     for (const w of ready) w.resolve();
   }
 
