@@ -49,7 +49,6 @@ const MAX_BUFFERED_BODY = 16 * 1024 * 1024;
 
 /** AWS JSON target prefixes of services not served (yet), so their requests get a precise error. */
 const UNSERVED_JSON_TARGETS: Record<string, { name: string; version: JsonVersion }> = {
-  AWSStepFunctions: { name: 'Step Functions', version: '1.0' },
   AWSEvents: { name: 'EventBridge', version: '1.1' },
 };
 

@@ -49,6 +49,12 @@ export default class LocalStatus extends MlpipeCommand<typeof LocalStatus> {
         `Logs:        ${formatCount(logs.logGroups ?? 0)} log group(s), ${formatCount(logs.logStreams ?? 0)} stream(s)`,
       );
     }
+    const sfn = status.services?.stepfunctions;
+    if (sfn !== undefined) {
+      this.log(
+        `Step Fns:    ${formatCount(sfn.stateMachines ?? 0)} state machine(s), ${formatCount(sfn.executions ?? 0)} execution(s), ${formatCount(sfn.running ?? 0)} running`,
+      );
+    }
     return status;
   }
 }

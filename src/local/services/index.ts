@@ -10,11 +10,13 @@ import { glueService } from './glue/service.js';
 import { logsService } from './logs/service.js';
 import { personalizeService } from './personalize/service.js';
 import { s3Service } from './s3/service.js';
+import { stepFunctionsService } from './stepfunctions/service.js';
 
 export const SERVICES: readonly ServiceDefinition<unknown>[] = [
   s3Service,
   logsService,
   glueService,
   personalizeService,
+  stepFunctionsService,
   cloudFormationService,
 ];

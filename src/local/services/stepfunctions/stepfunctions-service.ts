@@ -1,0 +1,696 @@
+/**
+ * AWS Step Functions (Standard workflows) in the local stack: state machines and their executions,
+ * as a plain TypeScript API over the `@aws-sdk/client-sfn` input and output types. The AWS JSON 1.0
+ * wire table is in wire.ts, the state on disk in store.ts, the interpreter binding in engine/.
+ *
+ * Served: CreateStateMachine (idempotent as on AWS), UpdateStateMachine, DescribeStateMachine,
+ * ListStateMachines, DeleteStateMachine, StartExecution (a name already used is
+ * ExecutionAlreadyExists, except a repeat of a RUNNING execution's name and input, which returns
+ * that execution, as AWS does for Standard workflows), DescribeExecution, ListExecutions,
+ * GetExecutionHistory, StopExecution, DescribeStateMachineForExecution.
+ *
+ * Differences from AWS, each for a reason: EXPRESS state machines, versions (`publish`) and
+ * redrives are refused (nothing here records express executions or versions); logging and tracing
+ * configurations are recorded, not acted on; DeleteStateMachine takes effect at once, stopping its
+ * running executions and forgetting its executions. An execution running when the stack stops ends
+ * FAILED with the reason in its cause (on the next start, if the stack did not stop cleanly).
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type {
+  CreateStateMachineInput,
+  CreateStateMachineOutput,
+  DeleteStateMachineInput,
+  DeleteStateMachineOutput,
+  DescribeExecutionInput,
+  DescribeExecutionOutput,
+  DescribeStateMachineForExecutionInput,
+  DescribeStateMachineForExecutionOutput,
+  DescribeStateMachineInput,
+  DescribeStateMachineOutput,
+  ExecutionListItem,
+  GetExecutionHistoryInput,
+  GetExecutionHistoryOutput,
+  HistoryEvent,
+  ListExecutionsInput,
+  ListExecutionsOutput,
+  ListStateMachinesInput,
+  ListStateMachinesOutput,
+  LoggingConfiguration,
+  StartExecutionInput,
+  StartExecutionOutput,
+  StopExecutionInput,
+  StopExecutionOutput,
+  UpdateStateMachineInput,
+  UpdateStateMachineOutput,
+} from '@aws-sdk/client-sfn';
+import { AwsError } from '../../core/errors.js';
+import type { Clock, LocalServices } from './ports.js';
+import { compileDefinition, type CompiledMachine } from './engine/compile.js';
+import { InvalidDefinitionError, checkDefinition } from './engine/validate.js';
+import { ExecutionRun, type ExecutionOutcome } from './engine/runner.js';
+import type { JsonValue } from './engine/asl.js';
+import {
+  StepFunctionsStore,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type StateMachineRecord,
+} from './store.js';
+
+export interface StepFunctionsOptions {
+  dataDir: string;
+  region: string;
+  accountId: string;
+  clock: Clock;
+  /** See ports.ts: scales Wait states, retry intervals and `.sync` polling. */
+  timeScale: number;
+  services: LocalServices;
+  log: (line: string) => void;
+}
+
+/** What an execution running when the stack stops ends with. */
+export const STOPPED_ERROR = 'mlpipe.LocalStackStopped';
+export const SHUTDOWN_CAUSE =
+  'The local stack shut down while this execution was running; executions do not resume after a restart.';
+export const RESTART_CAUSE =
+  'The local stack stopped without shutting down while this execution was running; executions do not resume after a restart.';
+
+const MAX_INPUT_LENGTH = 262_144;
+const EXECUTION_STATUSES: readonly string[] = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+];
+/** Characters AWS refuses in state machine and execution names (control characters among them). */
+// eslint-disable-next-line no-control-regex
+const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f\ufffe\uffff]/u;
+
+function validationError(message: string): AwsError {
+  return new AwsError('ValidationException', `1 validation error detected: ${message}`);
+}
+
+function required<T>(value: T | undefined, member: string): T {
+  if (value === undefined || value === null)
+    throw validationError(`Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+  return value;
+}
+
+function checkName(name: string): void {
+  if (name.length < 1 || name.length > 80 || INVALID_NAME.test(name))
+    throw new AwsError('InvalidName', `Invalid Name: '${name}'`);
+}
+
+function pageSize(maxResults: number | undefined): number {
+  if (maxResults === undefined || maxResults === 0) return 100;
+  if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > 1000)
+    throw validationError(
+      `Value '${maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`,
+    );
+  return maxResults;
+}
+
+/** Page tokens are opaque to clients: a JSON position, base64url-encoded. */
+function encodeToken(position: Record<string, string | number | boolean>): string {
+  return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
+}
+
+function decodeToken<T>(token: string, check: (value: Record<string, unknown>) => T | undefined): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  const position =
+    value !== null && typeof value === 'object' ? check(value as Record<string, unknown>) : undefined;
+  if (position === undefined) throw new AwsError('InvalidToken', `Invalid Token: '${token}'`);
+  return position;
+}
+
+function sameJson(a: string, b: string): boolean {
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return a === b;
+  }
+}
+
+function withoutExecutionData(event: HistoryEvent): HistoryEvent {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(event)) {
+    if (key.endsWith('EventDetails') && value !== null && typeof value === 'object') {
+      const { input: _input, output: _output, ...rest } = value as Record<string, unknown>;
+      out[key] = rest;
+    } else out[key] = value;
+  }
+  return out as unknown as HistoryEvent;
+}
+
+export class StepFunctionsService {
+  private readonly runs = new Map<string, ExecutionRun>();
+  /** Per running execution: settles once its end is recorded and saved. */
+  private readonly finishing = new Map<string, Promise<void>>();
+  private readonly compiled = new Map<string, Promise<CompiledMachine>>();
+  private closing = false;
+  private seq = 0;
+
+  private constructor(
+    private readonly options: StepFunctionsOptions,
+    private readonly store: StepFunctionsStore,
+  ) {
+    for (const record of [...store.stateMachines.values(), ...store.executions.values()])
+      this.seq = Math.max(this.seq, record.seq + 1);
+  }
+
+  static async open(options: StepFunctionsOptions): Promise<StepFunctionsService> {
+    const { store, interrupted } = await StepFunctionsStore.open(
+      path.join(options.dataDir, 'stepfunctions'),
+      options.log,
+    );
+    const service = new StepFunctionsService(options, store);
+    const now = options.clock.now();
+    for (const { execution, events } of interrupted) {
+      // Executions do not resume: one that a crash left running ends here, and says why.
+      const details = { executionFailedEventDetails: { error: STOPPED_ERROR, cause: RESTART_CAUSE } };
+      events.push({
+        timestamp: now,
+        type: 'ExecutionFailed',
+        id: events.length + 1,
+        previousEventId: events.length,
+        ...details,
+      });
+      Object.assign(execution, {
+        status: 'FAILED',
+        stopDate: now.toISOString(),
+        error: STOPPED_ERROR,
+        cause: RESTART_CAUSE,
+      });
+      await store.saveExecution(execution, () => events);
+      options.log(
+        `stepfunctions: execution ${execution.executionArn} was running when the stack stopped; it is FAILED`,
+      );
+    }
+    return service;
+  }
+
+  stats(): { stateMachines: number; executions: number; running: number } {
+    return {
+      stateMachines: this.store.stateMachines.size,
+      executions: this.store.executions.size,
+      running: this.runs.size,
+    };
+  }
+
+  /** Ends running executions FAILED (the stack is stopping) and waits for every write. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.runs.values()].map((run) => run.fail(STOPPED_ERROR, SHUTDOWN_CAUSE)));
+    await Promise.all(this.finishing.values());
+    await this.store.flush();
+  }
+
+  private get arnPrefix(): string {
+    return `arn:aws:states:${this.options.region}:${this.options.accountId}`;
+  }
+
+  private stateMachineArn(name: string): string {
+    return `${this.arnPrefix}:stateMachine:${name}`;
+  }
+
+  private machine(arn: string | undefined): StateMachineRecord {
+    const stateMachineArn = required(arn, 'stateMachineArn');
+    if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+(:[^:]+)?$/.test(stateMachineArn))
+      throw new AwsError('InvalidArn', `Invalid Arn: '${stateMachineArn}'`);
+    const machine = this.store.stateMachines.get(stateMachineArn);
+    if (machine === undefined)
+      throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    return machine;
+  }
+
+  private execution(arn: string | undefined): ExecutionRecord {
+    const executionArn = required(arn, 'executionArn');
+    if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(executionArn))
+      throw new AwsError('InvalidArn', `Invalid Arn: '${executionArn}'`);
+    const execution = this.store.executions.get(executionArn);
+    if (execution === undefined)
+      throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    return execution;
+  }
+
+  private checkRole(roleArn: string): void {
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(roleArn))
+      throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${roleArn}'`);
+  }
+
+  private loggingConfiguration(input: LoggingConfiguration | undefined): LoggingConfiguration {
+    const level = input?.level ?? 'OFF';
+    const destinations = input?.destinations ?? [];
+    if (level !== 'OFF' && destinations.length !== 1)
+      throw new AwsError(
+        'InvalidLoggingConfiguration',
+        'Invalid Logging Configuration: Must specify exactly one Log Destination.',
+      );
+    return {
+      level,
+      includeExecutionData: input?.includeExecutionData ?? false,
+      ...(destinations.length > 0 ? { destinations } : {}),
+    };
+  }
+
+  /** Checks a definition (InvalidDefinition naming every problem) and compiles it. */
+  private async compile(definition: string): Promise<CompiledMachine> {
+    try {
+      const checked = await checkDefinition(definition, {
+        services: this.options.services,
+        region: this.options.region,
+      });
+      return compileDefinition(checked, { timeScale: this.options.timeScale });
+    } catch (error) {
+      if (error instanceof InvalidDefinitionError) throw new AwsError('InvalidDefinition', error.message);
+      throw error;
+    }
+  }
+
+  private compiledFor(machine: StateMachineRecord): Promise<CompiledMachine> {
+    const key = `${machine.stateMachineArn}#${machine.revisionId}`;
+    let compiled = this.compiled.get(key);
+    if (compiled === undefined) {
+      compiled = this.compile(machine.definition);
+      compiled.catch(() => this.compiled.delete(key));
+      this.compiled.set(key, compiled);
+    }
+    return compiled;
+  }
+
+  async createStateMachine(input: CreateStateMachineInput): Promise<CreateStateMachineOutput> {
+    const name = required(input.name, 'name');
+    const definition = required(input.definition, 'definition');
+    const roleArn = required(input.roleArn, 'roleArn');
+    checkName(name);
+    const type = input.type ?? 'STANDARD';
+    if (type !== 'STANDARD')
+      throw new AwsError(
+        'StateMachineTypeNotSupported',
+        `The mlpipe local stack runs STANDARD state machines only, not ${type}.`,
+      );
+    if (input.publish === true || input.versionDescription !== undefined)
+      throw new AwsError(
+        'ValidationException',
+        input.publish === true
+          ? 'The mlpipe local stack does not publish state machine versions.'
+          : 'Version description can only be set when publish is true',
+      );
+    this.checkRole(roleArn);
+    const loggingConfiguration = this.loggingConfiguration(input.loggingConfiguration);
+    const tracingConfiguration = { enabled: input.tracingConfiguration?.enabled ?? false };
+    const tags = (input.tags ?? []).map((t) => ({ key: t.key ?? '', value: t.value ?? '' }));
+    if (tags.length > 50) throw new AwsError('TooManyTags', 'Too many tags: at most 50 tags are allowed.');
+    const arn = this.stateMachineArn(name);
+    const existing = this.store.stateMachines.get(arn);
+    if (existing !== undefined) {
+      // Idempotent as on AWS: the same name, definition, type and configuration is the same machine.
+      const same =
+        existing.definition === definition &&
+        JSON.stringify(existing.loggingConfiguration) === JSON.stringify(loggingConfiguration) &&
+        existing.tracingConfiguration.enabled === tracingConfiguration.enabled;
+      if (same) return { stateMachineArn: arn, creationDate: new Date(existing.creationDate) };
+      throw new AwsError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
+    }
+    const compiled = this.compile(definition);
+    await compiled;
+    const now = this.options.clock.now();
+    const record: StateMachineRecord = {
+      stateMachineArn: arn,
+      name,
+      definition,
+      roleArn,
+      type: 'STANDARD',
+      creationDate: now.toISOString(),
+      revisionId: randomUUID(),
+      loggingConfiguration,
+      tracingConfiguration,
+      tags,
+      seq: this.seq++,
+    };
+    this.store.stateMachines.set(arn, record);
+    this.compiled.set(`${arn}#${record.revisionId}`, compiled);
+    await this.store.saveStateMachines();
+    return { stateMachineArn: arn, creationDate: now };
+  }
+
+  async updateStateMachine(input: UpdateStateMachineInput): Promise<UpdateStateMachineOutput> {
+    const machine = this.machine(input.stateMachineArn);
+    if (
+      input.definition === undefined &&
+      input.roleArn === undefined &&
+      input.loggingConfiguration === undefined &&
+      input.tracingConfiguration === undefined
+    )
+      throw new AwsError(
+        'MissingRequiredParameter',
+        'Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified',
+      );
+    if (input.publish === true || input.versionDescription !== undefined)
+      throw new AwsError(
+        'ValidationException',
+        input.publish === true
+          ? 'The mlpipe local stack does not publish state machine versions.'
+          : 'Version description can only be set when publish is true',
+      );
+    if (input.roleArn !== undefined) this.checkRole(input.roleArn);
+    const loggingConfiguration =
+      input.loggingConfiguration === undefined
+        ? undefined
+        : this.loggingConfiguration(input.loggingConfiguration);
+    let compiled: Promise<CompiledMachine> | undefined;
+    if (input.definition !== undefined) {
+      compiled = this.compile(input.definition);
+      await compiled;
+    }
+    const next: StateMachineRecord = {
+      ...machine,
+      ...(input.definition === undefined ? {} : { definition: input.definition }),
+      ...(input.roleArn === undefined ? {} : { roleArn: input.roleArn }),
+      ...(loggingConfiguration === undefined ? {} : { loggingConfiguration }),
+      ...(input.tracingConfiguration === undefined
+        ? {}
+        : { tracingConfiguration: { enabled: input.tracingConfiguration.enabled ?? false } }),
+    };
+    const changed =
+      JSON.stringify({ ...next, revisionId: '', updateDate: '' }) !==
+      JSON.stringify({ ...machine, revisionId: '', updateDate: '' });
+    const now = this.options.clock.now();
+    if (changed) {
+      next.revisionId = randomUUID();
+      next.updateDate = now.toISOString();
+      this.store.stateMachines.set(machine.stateMachineArn, next);
+      if (compiled !== undefined) this.compiled.set(`${next.stateMachineArn}#${next.revisionId}`, compiled);
+      await this.store.saveStateMachines();
+    }
+    return { updateDate: now, revisionId: (changed ? next : machine).revisionId };
+  }
+
+  async describeStateMachine(input: DescribeStateMachineInput): Promise<DescribeStateMachineOutput> {
+    const machine = this.machine(input.stateMachineArn);
+    return {
+      stateMachineArn: machine.stateMachineArn,
+      name: machine.name,
+      status: 'ACTIVE',
+      definition: machine.definition,
+      roleArn: machine.roleArn,
+      type: machine.type,
+      creationDate: new Date(machine.creationDate),
+      loggingConfiguration: machine.loggingConfiguration,
+      tracingConfiguration: machine.tracingConfiguration,
+      revisionId: machine.revisionId,
+      encryptionConfiguration: { type: 'AWS_OWNED_KEY' },
+    };
+  }
+
+  async listStateMachines(input: ListStateMachinesInput): Promise<ListStateMachinesOutput> {
+    const size = pageSize(input.maxResults);
+    const machines = [...this.store.stateMachines.values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+    let start = 0;
+    if (input.nextToken !== undefined) {
+      const after = decodeToken(input.nextToken, (v) => (typeof v.after === 'string' ? v.after : undefined));
+      start = machines.findIndex((m) => m.name > after);
+      if (start < 0) start = machines.length;
+    }
+    const page = machines.slice(start, start + size);
+    const more = start + size < machines.length;
+    return {
+      stateMachines: page.map((m) => ({
+        stateMachineArn: m.stateMachineArn,
+        name: m.name,
+        type: m.type,
+        creationDate: new Date(m.creationDate),
+      })),
+      ...(more ? { nextToken: encodeToken({ after: page[page.length - 1]!.name }) } : {}),
+    };
+  }
+
+  async deleteStateMachine(input: DeleteStateMachineInput): Promise<DeleteStateMachineOutput> {
+    const arn = required(input.stateMachineArn, 'stateMachineArn');
+    let machine: StateMachineRecord;
+    try {
+      machine = this.machine(arn);
+    } catch (error) {
+      // Deleting a state machine that does not exist succeeds, as on AWS.
+      if (error instanceof AwsError && error.code === 'StateMachineDoesNotExist') return {};
+      throw error;
+    }
+    this.store.stateMachines.delete(machine.stateMachineArn);
+    await this.store.saveStateMachines();
+    const executions = [...this.store.executions.values()].filter(
+      (e) => e.stateMachineArn === machine.stateMachineArn,
+    );
+    await Promise.all(
+      executions.map(async (e) => {
+        await this.runs.get(e.executionArn)?.stop(undefined, 'The state machine was deleted.');
+        await this.finishing.get(e.executionArn);
+      }),
+    );
+    for (const execution of executions) await this.store.deleteExecution(execution.executionArn);
+    for (const key of this.compiled.keys())
+      if (key.startsWith(`${machine.stateMachineArn}#`)) this.compiled.delete(key);
+    return {};
+  }
+
+  async startExecution(input: StartExecutionInput): Promise<StartExecutionOutput> {
+    const machine = this.machine(input.stateMachineArn);
+    if (this.closing) throw new AwsError('ServiceUnavailable', 'The local stack is shutting down.', 503);
+    const name = input.name ?? randomUUID();
+    checkName(name);
+    const inputText = input.input ?? '{}';
+    if (inputText.length > MAX_INPUT_LENGTH)
+      throw validationError(
+        `Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INPUT_LENGTH}`,
+      );
+    let value: JsonValue;
+    try {
+      value = JSON.parse(inputText) as JsonValue;
+    } catch (error) {
+      throw new AwsError(
+        'InvalidExecutionInput',
+        `Invalid State Machine Execution Input: '${(error as Error).message}'`,
+      );
+    }
+    const executionArn = `${this.arnPrefix}:execution:${machine.name}:${name}`;
+    const existing = this.store.executions.get(executionArn);
+    if (existing !== undefined) {
+      // Standard workflows: starting a running execution again with the same input is idempotent.
+      if (existing.status === 'RUNNING' && sameJson(existing.input, inputText))
+        return { executionArn, startDate: new Date(existing.startDate) };
+      throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+    const compiled = await this.compiledFor(machine).catch((error: unknown) => {
+      if (error instanceof AwsError)
+        throw new AwsError(
+          'ValidationException',
+          `The state machine's definition cannot run: ${error.message}`,
+        );
+      throw error;
+    });
+    if (this.store.executions.has(executionArn))
+      throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    const startDate = this.options.clock.now();
+    const record: ExecutionRecord = {
+      executionArn,
+      name,
+      stateMachineArn: machine.stateMachineArn,
+      stateMachineName: machine.name,
+      definition: machine.definition,
+      roleArn: machine.roleArn,
+      revisionId: machine.revisionId,
+      status: 'RUNNING',
+      startDate: startDate.toISOString(),
+      input: inputText,
+      seq: this.seq++,
+    };
+    this.store.executions.set(executionArn, record);
+    // The run records its first event while it is being constructed: saves start once it exists.
+    const started: { run?: ExecutionRun } = {};
+    const events = (): readonly HistoryEvent[] => started.run?.history.events ?? [];
+    const run = new ExecutionRun(
+      compiled,
+      {
+        executionArn,
+        name,
+        stateMachineArn: machine.stateMachineArn,
+        stateMachineName: machine.name,
+        roleArn: machine.roleArn,
+        startDate,
+      },
+      value,
+      inputText,
+      {
+        clock: this.options.clock,
+        timeScale: this.options.timeScale,
+        region: this.options.region,
+        log: this.options.log,
+        onHistory: () => {
+          if (started.run !== undefined && this.store.executions.get(executionArn) === record)
+            void this.store.saveExecution(record, events, true).catch(() => undefined);
+        },
+      },
+    );
+    started.run = run;
+    this.runs.set(executionArn, run);
+    await this.store.saveExecution(record, events);
+    const finished = run.done.then((outcome) => this.finish(record, outcome, events));
+    this.finishing.set(executionArn, finished);
+    void finished.finally(() => this.finishing.delete(executionArn));
+    return { executionArn, startDate };
+  }
+
+  private async finish(
+    record: ExecutionRecord,
+    outcome: ExecutionOutcome,
+    events: () => readonly HistoryEvent[],
+  ): Promise<void> {
+    record.status = outcome.status as ExecutionStatus;
+    record.stopDate = outcome.stopDate.toISOString();
+    if (outcome.output !== undefined) record.output = outcome.output;
+    if (outcome.error !== undefined) record.error = outcome.error;
+    if (outcome.cause !== undefined) record.cause = outcome.cause;
+    this.runs.delete(record.executionArn);
+    if (this.store.executions.get(record.executionArn) !== record) return;
+    await this.store
+      .saveExecution(record, events)
+      .catch((error: unknown) =>
+        this.options.log(`stepfunctions: saving ${record.executionArn} failed: ${String(error)}`),
+      );
+  }
+
+  async describeExecution(input: DescribeExecutionInput): Promise<DescribeExecutionOutput> {
+    const e = this.execution(input.executionArn);
+    return {
+      executionArn: e.executionArn,
+      stateMachineArn: e.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: new Date(e.startDate),
+      ...(e.stopDate === undefined ? {} : { stopDate: new Date(e.stopDate) }),
+      input: e.input,
+      inputDetails: { included: true },
+      ...(e.output === undefined ? {} : { output: e.output, outputDetails: { included: true } }),
+      ...(e.error === undefined ? {} : { error: e.error }),
+      ...(e.cause === undefined ? {} : { cause: e.cause }),
+      redriveCount: 0,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason:
+        e.status === 'RUNNING'
+          ? 'Execution is RUNNING and cannot be redriven'
+          : 'The mlpipe local stack does not redrive executions',
+    };
+  }
+
+  async describeStateMachineForExecution(
+    input: DescribeStateMachineForExecutionInput,
+  ): Promise<DescribeStateMachineForExecutionOutput> {
+    const e = this.execution(input.executionArn);
+    const machine = this.store.stateMachines.get(e.stateMachineArn);
+    return {
+      stateMachineArn: e.stateMachineArn,
+      name: e.stateMachineName,
+      definition: e.definition,
+      roleArn: e.roleArn,
+      updateDate: new Date(e.startDate),
+      revisionId: e.revisionId,
+      ...(machine === undefined
+        ? {}
+        : {
+            loggingConfiguration: machine.loggingConfiguration,
+            tracingConfiguration: machine.tracingConfiguration,
+          }),
+    };
+  }
+
+  async listExecutions(input: ListExecutionsInput): Promise<ListExecutionsOutput> {
+    if (input.mapRunArn !== undefined)
+      throw new AwsError(
+        'ResourceNotFound',
+        'The mlpipe local stack has no Map Runs (Distributed Map is not supported).',
+      );
+    const machine = this.machine(required(input.stateMachineArn, 'stateMachineArn'));
+    const filter = input.statusFilter;
+    if (filter !== undefined && !EXECUTION_STATUSES.includes(filter))
+      throw validationError(
+        `Value '${filter}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${EXECUTION_STATUSES.join(', ')}]`,
+      );
+    const size = pageSize(input.maxResults);
+    const executions = [...this.store.executions.values()]
+      .filter(
+        (e) => e.stateMachineArn === machine.stateMachineArn && (filter === undefined || e.status === filter),
+      )
+      .sort((a, b) => b.seq - a.seq);
+    let start = 0;
+    if (input.nextToken !== undefined) {
+      const before = decodeToken(input.nextToken, (v) =>
+        typeof v.before === 'number' ? v.before : undefined,
+      );
+      start = executions.findIndex((e) => e.seq < before);
+      if (start < 0) start = executions.length;
+    }
+    const page = executions.slice(start, start + size);
+    const more = start + size < executions.length;
+    return {
+      executions: page.map((e): ExecutionListItem => ({
+        executionArn: e.executionArn,
+        stateMachineArn: e.stateMachineArn,
+        name: e.name,
+        status: e.status,
+        startDate: new Date(e.startDate),
+        ...(e.stopDate === undefined ? {} : { stopDate: new Date(e.stopDate) }),
+      })),
+      ...(more ? { nextToken: encodeToken({ before: page[page.length - 1]!.seq }) } : {}),
+    };
+  }
+
+  async getExecutionHistory(input: GetExecutionHistoryInput): Promise<GetExecutionHistoryOutput> {
+    const e = this.execution(input.executionArn);
+    const size = pageSize(input.maxResults);
+    const reverse = input.reverseOrder === true;
+    const run = this.runs.get(e.executionArn);
+    const all = run !== undefined ? [...run.history.events] : await this.store.readHistory(e.executionArn);
+    const ordered = reverse ? all.reverse() : all;
+    let start = 0;
+    if (input.nextToken !== undefined) {
+      start = decodeToken(input.nextToken, (v) =>
+        v.execution === e.seq && v.reverse === reverse && typeof v.offset === 'number' && v.offset >= 0
+          ? v.offset
+          : undefined,
+      );
+    }
+    const page = ordered.slice(start, start + size);
+    const events = input.includeExecutionData === false ? page.map(withoutExecutionData) : page;
+    const more = start + size < ordered.length;
+    return {
+      events,
+      ...(more ? { nextToken: encodeToken({ execution: e.seq, reverse, offset: start + size }) } : {}),
+    };
+  }
+
+  async stopExecution(input: StopExecutionInput): Promise<StopExecutionOutput> {
+    const e = this.execution(input.executionArn);
+    if (input.error !== undefined && input.error.length > 256)
+      throw validationError(
+        `Value at 'error' failed to satisfy constraint: Member must have length less than or equal to 256`,
+      );
+    if (input.cause !== undefined && input.cause.length > 32768)
+      throw validationError(
+        `Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to 32768`,
+      );
+    const run = this.runs.get(e.executionArn);
+    // Stopping an execution that has already ended changes nothing.
+    if (run === undefined) return { stopDate: this.options.clock.now() };
+    const outcome = await run.stop(input.error, input.cause);
+    await this.finishing.get(e.executionArn);
+    return { stopDate: outcome.stopDate };
+  }
+}
