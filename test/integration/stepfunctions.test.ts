@@ -515,6 +515,8 @@ describe('local stack Step Functions', () => {
     assert.equal(reused.name, 'InvalidToken');
     const forExecution = await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn }));
     assert.equal(forExecution.name, 'paged');
+    const machineNow = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
+    assert.equal(forExecution.updateDate!.getTime(), machineNow.creationDate!.getTime());
     assert.equal(JSON.parse(forExecution.definition!).StartAt, 'A');
   });
 

@@ -507,6 +507,7 @@ export class StepFunctionsService {
       definition: machine.definition,
       roleArn: machine.roleArn,
       revisionId: machine.revisionId,
+      revisionDate: machine.updateDate ?? machine.creationDate,
       status: 'RUNNING',
       startDate: startDate.toISOString(),
       input: inputText,
@@ -600,7 +601,7 @@ export class StepFunctionsService {
       name: e.stateMachineName,
       definition: e.definition,
       roleArn: e.roleArn,
-      updateDate: new Date(e.startDate),
+      updateDate: new Date(e.revisionDate),
       revisionId: e.revisionId,
       ...(machine === undefined
         ? {}

@@ -49,6 +49,8 @@ export interface ExecutionRecord {
   definition: string;
   roleArn: string;
   revisionId: string;
+  /** When that revision of the state machine was made (its update, or its creation). */
+  revisionDate: string;
   status: ExecutionStatus;
   startDate: string;
   stopDate?: string;
