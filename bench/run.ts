@@ -7,6 +7,7 @@
  *   etl       the local ETL engine on the hetrec-size sample vs DuckDB doing the same work (bench/etl.ts)
  *   import    a Personalize FULL import of the ETL's output in the local stack vs DuckDB loading it (bench/import.ts)
  *   recommender  offline metrics vs popularity and plain iALS, training/HPO time, scaling (bench/recommender.ts)
+ *   stepfunctions  the Step Functions engine per state transition vs a loop of as many awaits (bench/stepfunctions.ts)
  */
 // Same reason as bin/run.js: pinned SDK versions support Node 20; the future-version warning is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -23,6 +24,7 @@ import { PART_SIZE } from '../src/lib/data/upload.js';
 import { benchEtl } from './etl.js';
 import { benchImport } from './import.js';
 import { benchRecommender } from './recommender.js';
+import { benchStepFunctions } from './stepfunctions.js';
 import { median, report } from './report.js';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
@@ -116,3 +118,4 @@ if (want('upload')) await benchUpload();
 if (want('etl')) await benchEtl();
 if (want('import')) await benchImport();
 if (want('recommender')) await benchRecommender();
+if (want('stepfunctions')) await benchStepFunctions();

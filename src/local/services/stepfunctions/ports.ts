@@ -29,7 +29,8 @@ export function systemClock(): Clock {
     now: () => new Date(),
     sleep: (ms, signal) =>
       new Promise<void>((resolve) => {
-        if (signal?.aborted) return resolve();
+        // Nothing to wait for: no timer (Node makes even a 0 ms timer last a millisecond).
+        if (signal?.aborted || ms <= 0) return resolve();
         const done = (): void => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', done);
