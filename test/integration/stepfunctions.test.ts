@@ -500,6 +500,20 @@ describe('local stack Step Functions', () => {
       [5, 4, 3],
       [2, 1],
     ]);
+    const forward: number[][] = [];
+    nextToken = undefined;
+    do {
+      const page: GetExecutionHistoryCommandOutput = await sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 3, nextToken }),
+      );
+      forward.push(page.events!.map((e) => e.id!));
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    assert.deepEqual(forward, [
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8],
+    ]);
     const lean = await sfn.send(
       new GetExecutionHistoryCommand({ executionArn, includeExecutionData: false }),
     );

@@ -21,7 +21,11 @@ import { logsService } from '../../src/local/services/logs/service.js';
 import type { PersonalizeService } from '../../src/local/services/personalize/dataset-resources.js';
 import { personalizeService } from '../../src/local/services/personalize/service.js';
 import { s3Service } from '../../src/local/services/s3/service.js';
-import { servicesFromTables, type LocalServices } from '../../src/local/services/stepfunctions/ports.js';
+import {
+  servicesFromTables,
+  systemClock,
+  type LocalServices,
+} from '../../src/local/services/stepfunctions/ports.js';
 import type { JsonValue } from '../../src/local/services/stepfunctions/engine/asl.js';
 import { compileDefinition } from '../../src/local/services/stepfunctions/engine/compile.js';
 import {
@@ -263,6 +267,22 @@ describe('Step Functions SDK integration conventions', () => {
       assert.ok(compared > 100 && maps > 0, `compared ${compared} shapes, ${maps} maps`);
     });
   }
+});
+
+describe('Step Functions system clock', () => {
+  it('waits beyond what one Node timer holds instead of firing at once, and stops waiting on abort', async () => {
+    const controller = new AbortController();
+    let woke = false;
+    const long = systemClock()
+      .sleep(2 ** 31 + 60_000, controller.signal)
+      .then(() => (woke = true));
+    // A single timer that long would overflow to 1 ms and fire before this 20 ms one.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(woke, false);
+    controller.abort();
+    await long;
+    assert.equal(woke, true);
+  });
 });
 
 /** Real in-process S3, Glue and Personalize services in a temp data dir. */

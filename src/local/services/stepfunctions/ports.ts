@@ -23,7 +23,10 @@ export interface Clock {
  */
 export const DEFAULT_TIME_SCALE = 0.001;
 
-/** The process's own clock: real time, real timers. */
+/** The longest delay one Node timer holds (2^31-1 ms); longer ones would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The process's own clock: real time, real timers (chained for waits beyond one timer's reach). */
 export function systemClock(): Clock {
   return {
     now: () => new Date(),
@@ -31,12 +34,19 @@ export function systemClock(): Clock {
       new Promise<void>((resolve) => {
         // Nothing to wait for: no timer (Node makes even a 0 ms timer last a millisecond).
         if (signal?.aborted || ms <= 0) return resolve();
+        const until = Date.now() + ms;
+        let timer: ReturnType<typeof setTimeout>;
         const done = (): void => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', done);
           resolve();
         };
-        const timer = setTimeout(done, Math.max(0, ms));
+        const arm = (): void => {
+          const left = until - Date.now();
+          if (left <= 0) return done();
+          timer = setTimeout(left > MAX_TIMER_MS ? arm : done, Math.min(left, MAX_TIMER_MS));
+        };
+        arm();
         signal?.addEventListener('abort', done, { once: true });
       }),
   };

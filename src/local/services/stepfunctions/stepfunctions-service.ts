@@ -659,21 +659,27 @@ export class StepFunctionsService {
     const reverse = input.reverseOrder === true;
     const run = this.runs.get(e.executionArn);
     const all = run !== undefined ? [...run.history.events] : await this.store.readHistory(e.executionArn);
-    const ordered = reverse ? all.reverse() : all;
-    let start = 0;
+    // Tokens name the last event given, so pages stay right while a running execution adds events.
+    let page: HistoryEvent[];
+    let start = reverse ? all.length : 0;
     if (input.nextToken !== undefined) {
       start = decodeToken(input.nextToken, (v) =>
-        v.execution === e.seq && v.reverse === reverse && typeof v.offset === 'number' && v.offset >= 0
-          ? v.offset
+        v.execution === e.seq && v.reverse === reverse && Number.isInteger(v.last) && (v.last as number) >= 0
+          ? (v.last as number)
           : undefined,
       );
+      if (reverse) start -= 1;
     }
-    const page = ordered.slice(start, start + size);
+    // Event ids are 1…n in order: event id k is all[k - 1].
+    if (reverse) page = all.slice(Math.max(0, start - size), start).reverse();
+    else page = all.slice(start, start + size);
+    const more = reverse ? start - size > 0 : start + size < all.length;
     const events = input.includeExecutionData === false ? page.map(withoutExecutionData) : page;
-    const more = start + size < ordered.length;
     return {
       events,
-      ...(more ? { nextToken: encodeToken({ execution: e.seq, reverse, offset: start + size }) } : {}),
+      ...(more && page.length > 0
+        ? { nextToken: encodeToken({ execution: e.seq, reverse, last: page[page.length - 1]!.id! }) }
+        : {}),
     };
   }
 
