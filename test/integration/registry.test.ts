@@ -125,6 +125,9 @@ describe('service registry and clock', () => {
       datasetGroupArn: string;
     };
     assert.match(created.datasetGroupArn, /^arn:aws:personalize:us-east-1:\d{12}:dataset-group\/in-process$/);
+    assert.equal(registry.serves('personalize', 'CreateDatasetGroup'), true);
+    assert.equal(registry.serves('personalize', 'NoSuchOperation'), false);
+    assert.equal(registry.serves('nosuchservice', 'CreateDatasetGroup'), false);
     const personalize = new PersonalizeClient(sdkConfig(stack));
     const s3 = new S3Client(sdkConfig(stack));
     try {

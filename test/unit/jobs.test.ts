@@ -10,6 +10,7 @@ import {
   interruptedOutcome,
   JobFailure,
   Jobs,
+  JobTimedOut,
   type JobState,
   type Lifecycle,
 } from '../../src/local/jobs/index.js';
@@ -175,6 +176,43 @@ describe('jobs layer', () => {
     assert.equal(state.failureReason, 'Job run timed out after 1 minutes.');
   });
 
+  it('work that keeps its own limit on the clock ends timedOut with its reason (JobTimedOut)', async () => {
+    const clock = new ManualClock();
+    const scope = new Jobs(clock).scope('test');
+    const queue = scope.queue({
+      kind: 'test:own-limit',
+      lifecycle: {
+        pending: 'RUNNING',
+        running: 'RUNNING',
+        succeeded: 'SUCCEEDED',
+        failed: 'FAILED',
+        timedOut: 'TIMED_OUT',
+      },
+    });
+    const statuses: string[] = [];
+    let resolve!: (state: Readonly<JobState<string>>) => void;
+    const ended = new Promise<Readonly<JobState<string>>>((r) => (resolve = r));
+    queue.submit(
+      'a',
+      async (ctx) => {
+        await ctx.clock.sleepUnscaled(30_000, ctx.signal);
+        throw new JobTimedOut('The execution ran past its TimeoutSeconds (30).');
+      },
+      {
+        onChange: (state) => {
+          statuses.push(state.status);
+          if (state.endedAt !== undefined) resolve({ ...state });
+        },
+      },
+    );
+    await clock.sleeping();
+    assert.deepEqual(clock.pendingDurations, [30_000]);
+    await clock.advance(30_000);
+    const state = await ended;
+    assert.deepEqual(statuses, ['RUNNING', 'TIMED_OUT']);
+    assert.equal(state.failureReason, 'The execution ran past its TimeoutSeconds (30).');
+  });
+
   it('shutdown fails running jobs with the kind’s reason, or leaves them for the next start', async () => {
     const jobs = new Jobs(new ManualClock());
     const scope = jobs.scope('test');
@@ -266,6 +304,38 @@ describe('clock', () => {
     assert.equal(parseTimeScale('-1'), undefined);
     assert.equal(parseTimeScale('soon'), undefined);
     assert.throws(() => new ScaledClock(-1), /Invalid time scale/);
+  });
+
+  it('a scaled clock chains timers past one Node timer’s reach, never scales sleepUnscaled, and stops on abort', async () => {
+    const controller = new AbortController();
+    const woke: string[] = [];
+    const long = new ScaledClock(1).sleep(2 ** 31 + 60_000, controller.signal).then(
+      () => woke.push('long'),
+      () => woke.push('long aborted'),
+    );
+    const limit = new ScaledClock(0).sleepUnscaled(60_000, controller.signal).then(
+      () => woke.push('limit'),
+      () => woke.push('limit aborted'),
+    );
+    // A single timer that long would overflow to 1 ms, and a scaled 60 s at scale 0 would not wait:
+    // either would fire before this 20 ms timer.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(woke, []);
+    controller.abort(new Error('stopped'));
+    await Promise.all([long, limit]);
+    assert.deepEqual(woke.sort(), ['limit aborted', 'long aborted']);
+  });
+
+  it('a manual clock says what its sleepers wait for, unscaled deadlines among them', async () => {
+    const clock = new ManualClock();
+    void clock.sleep(1_200_000);
+    void clock.sleepUnscaled(5_000);
+    await clock.sleeping(2);
+    assert.deepEqual(clock.pendingDurations, [1_200_000, 5_000]);
+    await clock.advance(5_000);
+    assert.deepEqual(clock.pendingDurations, [1_200_000]);
+    await clock.advance(1_195_000);
+    assert.deepEqual(clock.pendingDurations, []);
   });
 });
 

@@ -3,7 +3,9 @@
  * timestamps carry. `sleep(awsMs)` is a wait AWS would make a caller sit through — a Wait state, a
  * schedule's next tick, a resource's provisioning delay, a polling interval — shortened by the
  * time scale (real ms = AWS ms × scale; the default 0.001 turns a 60 s wait into 60 ms). Work the
- * stack really does (an ETL run, an import, training) takes the time it takes and is never scaled.
+ * stack really does (an ETL run, an import, training) takes the time it takes and is never scaled,
+ * and neither are the limits put on that work (`sleepUnscaled`: a Step Functions task's
+ * TimeoutSeconds must not cut a real Glue run short because waits are shortened).
  *
  * `ManualClock` is the clock tests drive: time moves only when `advance` is called, sleepers wake
  * in deadline order, and `sleeping()` tells a test (by event, not by timing) that something is
@@ -20,7 +22,16 @@ export interface Clock {
   readonly timeScale: number;
   /** Resolves after `awsMs` of AWS time; rejects with the signal's reason when it aborts first. */
   sleep(awsMs: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves after `ms` of this clock's time, never shortened by the time scale: a limit on work
+   * (a task's or an execution's TimeoutSeconds). Rejects like `sleep` when `signal` aborts first.
+   * On a ManualClock it is a sleep like any other, so tests drive deadlines by advancing it.
+   */
+  sleepUnscaled(ms: number, signal?: AbortSignal): Promise<void>;
 }
+
+/** The longest delay one Node timer holds (2^31-1 ms, about 24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Checks a time scale from a flag, the environment or the config file: a finite number ≥ 0. */
 export function parseTimeScale(value: string | number): number | undefined {
@@ -46,27 +57,48 @@ export class ScaledClock implements Clock {
   }
 
   sleep(awsMs: number, signal?: AbortSignal): Promise<void> {
+    return this.wait(Math.max(0, awsMs) * this.timeScale, signal);
+  }
+
+  sleepUnscaled(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.wait(Math.max(0, ms), signal);
+  }
+
+  private wait(realMs: number, signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    const realMs = Math.max(0, awsMs) * this.timeScale;
     return new Promise((resolve, reject) => {
+      let immediate: NodeJS.Immediate | undefined;
+      let timer: NodeJS.Timeout | undefined;
       const done = (): void => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
-      // Under a millisecond: still asynchronous, so a loop of sleeps lets I/O through.
-      const timer = realMs < 1 ? setImmediate(done) : setTimeout(done, realMs);
       const onAbort = (): void => {
-        if (realMs < 1) clearImmediate(timer as NodeJS.Immediate);
-        else clearTimeout(timer as NodeJS.Timeout);
+        if (immediate !== undefined) clearImmediate(immediate);
+        if (timer !== undefined) clearTimeout(timer);
         reject(abortError(signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      // Under a millisecond: still asynchronous, so a loop of sleeps lets I/O through.
+      if (realMs < 1) {
+        immediate = setImmediate(done);
+        return;
+      }
+      // Beyond one timer's reach (a 30-day Wait at scale 1), timers are chained, not fired at once.
+      const until = Date.now() + realMs;
+      const arm = (): void => {
+        const left = until - Date.now();
+        if (left <= 0) return done();
+        timer = setTimeout(left > MAX_TIMER_MS ? arm : done, Math.min(left, MAX_TIMER_MS));
+      };
+      arm();
     });
   }
 }
 
 interface Sleeper {
   wakeAt: number;
+  durationMs: number;
   seq: number;
   resolve(): void;
 }
@@ -92,6 +124,7 @@ export class ManualClock implements Clock {
     return new Promise((resolve, reject) => {
       const sleeper: Sleeper = {
         wakeAt: this.current + Math.max(0, awsMs),
+        durationMs: awsMs,
         seq: this.seq++,
         resolve: () => {
           signal?.removeEventListener('abort', onAbort);
@@ -108,9 +141,18 @@ export class ManualClock implements Clock {
     });
   }
 
+  sleepUnscaled(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.sleep(ms, signal);
+  }
+
   /** How many sleeps are waiting for the clock to move. */
   get pending(): number {
     return this.sleepers.size;
+  }
+
+  /** What each waiting sleep asked for (ms), in the order they started: what code is waiting on. */
+  get pendingDurations(): number[] {
+    return [...this.sleepers].sort((a, b) => a.seq - b.seq).map((s) => s.durationMs);
   }
 
   /** Resolves once at least `count` sleeps are waiting (at once if they already are). */

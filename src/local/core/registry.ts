@@ -92,6 +92,7 @@ export class ServiceRegistry {
           clock: base.clock,
           jobs: registry.scopes.get(definition.name)!,
           invoke: (service, operation, input) => registry.invoke(service, operation, input),
+          serves: (service, operation) => registry.serves(service, operation),
           service: <T>(name: string): T => {
             if (!allowed.has(name))
               throw new Error(`Service ${definition.name} uses ${name} without listing it in dependsOn.`);
@@ -124,6 +125,12 @@ export class ServiceRegistry {
     const entry = this.byName.get(name);
     if (entry === undefined) throw new Error(`No service ${name} is open.`);
     return entry.instance as T;
+  }
+
+  /** Whether an opened service serves `operation` (what `invoke` would find). */
+  serves(service: string, operation: string): boolean {
+    const entry = this.byName.get(service);
+    return entry !== undefined && Object.hasOwn(entry.operations, operation);
   }
 
   /**

@@ -51,6 +51,12 @@ export interface ServiceContext extends LocalContext {
   service<T>(name: string): T;
   /** Any service's operation in-process, AWS-shaped (what Step Functions' aws-sdk tasks use). */
   readonly invoke: Invoke;
+  /**
+   * Whether `invoke(service, operation, …)` would find the operation: the services list answers,
+   * so an operation added to a service's wire table is served everywhere at once (Step Functions
+   * checks its Task states with it when a definition is created).
+   */
+  serves(service: string, operation: string): boolean;
 }
 
 export interface ServiceDefinition<S = unknown> {

@@ -5,6 +5,7 @@ export {
   JobQueue,
   JobFailure,
   JobStopped,
+  JobTimedOut,
   type JobContext,
   type JobKind,
   type JobState,

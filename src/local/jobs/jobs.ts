@@ -12,7 +12,8 @@
  * service's to check (`inFlight()`), since AWS words each differently.
  *
  * Work ends by returning (succeeded), throwing JobFailure (failed with its message as the reason),
- * or by its signal aborting (stopped, timedOut, or at shutdown failed with the kind's
+ * throwing JobTimedOut (timedOut, for work that keeps its own time limit on the clock, as a Step
+ * Functions execution's TimeoutSeconds), or by its signal aborting (stopped, timedOut, or at shutdown failed with the kind's
  * `shutdownReason` — or, without one, left as it is on disk for the next start to fail with
  * `interruptedOutcome`). Any other error fails the job with "Internal error: …".
  *
@@ -26,6 +27,8 @@ import { inFlightStatuses, type Lifecycle } from './lifecycle.js';
 export class JobFailure extends Error {}
 /** The work noticed its signal and gave up (stop, time limit or shutdown). */
 export class JobStopped extends Error {}
+/** The work ran past a time limit it keeps itself (on the clock); the message is the reason. */
+export class JobTimedOut extends Error {}
 
 export interface JobState<S extends string> {
   readonly id: string;
@@ -246,6 +249,8 @@ export class JobQueue<S extends string> {
         }
       } else if (error === undefined) {
         await this.finish(entry, lifecycle.succeeded, undefined);
+      } else if (error instanceof JobTimedOut) {
+        await this.finish(entry, lifecycle.timedOut ?? lifecycle.failed, error.message);
       } else if (error instanceof JobFailure) {
         await this.finish(entry, lifecycle.failed, error.message);
       } else {
