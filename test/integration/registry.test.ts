@@ -169,6 +169,7 @@ describe('service registry and clock', () => {
         'logs',
         'glue',
         'personalize',
+        'stepfunctions',
         'cloudformation',
       ]);
       assert.equal(stack.server.stats().s3!.buckets, 1);
