@@ -143,6 +143,30 @@ describe('jobs layer', () => {
     assert.equal(await queue.stop('a'), false, 'no longer in flight');
   });
 
+  it('stop before the job starts: stopping, stopped, the work never runs (even while the stop is being recorded)', async () => {
+    const scope = new Jobs(new ManualClock()).scope('test');
+    const queue = scope.queue({ kind: 'test:stop-early', lifecycle: LIFECYCLE });
+    const job = recorder();
+    let ran = false;
+    queue.submit(
+      'a',
+      async () => {
+        ran = true;
+      },
+      {
+        // Recording takes I/O turns (a save), during which the queue would otherwise start the job.
+        onChange: async (state) => {
+          job.onChange(state);
+          await new Promise((resolve) => setImmediate(resolve));
+        },
+      },
+    );
+    assert.equal(await queue.stop('a'), true);
+    await job.ended;
+    assert.deepEqual(job.statuses, ['CREATE STOPPING', 'CREATE STOPPED']);
+    assert.equal(ran, false);
+  });
+
   it('a time limit ends the job timedOut (or failed) with the given reason', async () => {
     const scope = new Jobs(new ManualClock()).scope('test');
     const queue = scope.queue({

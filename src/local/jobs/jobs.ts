@@ -199,7 +199,8 @@ export class JobQueue<S extends string> {
     let timer: NodeJS.Timeout | undefined;
     let error: unknown;
     try {
-      if (signal.aborted) throw new JobStopped('stopped');
+      // A stop asked for while the job waited (its signal aborts only once the stop is recorded).
+      if (signal.aborted || entry.why !== undefined) throw new JobStopped('stopped');
       const now = this.jobs.clock.now();
       await this.change(entry, { status: lifecycle.running, startedAt: now });
       if (entry.submission.timeoutMs !== undefined) {
