@@ -237,6 +237,30 @@ describe('jobs layer', () => {
     assert.equal(state.failureReason, 'The execution ran past its TimeoutSeconds (30).');
   });
 
+  it('shutdown waits for a job that has ended but is still recording its end', async () => {
+    const scope = new Jobs(new ManualClock()).scope('test');
+    const queue = scope.queue({ kind: 'test:ending', lifecycle: LIFECYCLE });
+    const recording = gate();
+    const saved = gate();
+    let recorded = false;
+    queue.submit('a', async () => undefined, {
+      onChange: async (state) => {
+        if (state.endedAt === undefined) return;
+        recording.open();
+        await saved.promise;
+        recorded = true;
+      },
+    });
+    await recording.promise;
+    let closed = false;
+    const closing = scope.close().then(() => (closed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(closed, false, 'closed while a job was still recording its end');
+    saved.open();
+    await closing;
+    assert.equal(recorded, true);
+  });
+
   it('shutdown fails running jobs with the kind’s reason, or leaves them for the next start', async () => {
     const jobs = new Jobs(new ManualClock());
     const scope = jobs.scope('test');

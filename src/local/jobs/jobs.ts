@@ -82,6 +82,8 @@ interface Entry<S extends string> {
 
 export class JobQueue<S extends string> {
   private readonly entries = new Map<string, Entry<S>>();
+  /** Every job not done yet, including those no longer in flight that are still recording their end. */
+  private readonly unsettled = new Set<Entry<S>>();
   private readonly waiting: Entry<S>[] = [];
   private running = 0;
   private readonly inFlightSet: ReadonlySet<S>;
@@ -118,6 +120,7 @@ export class JobQueue<S extends string> {
     entry.done = new Promise<void>((resolve) => (finished = resolve));
     entry.release = finished;
     this.entries.set(id, entry);
+    this.unsettled.add(entry);
     this.waiting.push(entry);
     setImmediate(() => this.pump());
     return entry.state;
@@ -163,15 +166,17 @@ export class JobQueue<S extends string> {
     this.dequeue(entry);
   }
 
-  /** Aborts everything (the stack is shutting down) and resolves when every job has ended. */
+  /**
+   * Aborts everything (the stack is shutting down) and resolves when every job has ended and
+   * recorded its end (one that ended just before is still saving).
+   */
   async shutdown(): Promise<void> {
     for (const entry of this.entries.values()) {
       entry.why ??= 'shutdown';
       entry.controller.abort(new JobStopped('shutdown'));
     }
-    const ending = [...this.entries.values()];
     for (const entry of [...this.waiting]) this.dequeue(entry);
-    await Promise.all(ending.map((entry) => entry.done));
+    await Promise.all([...this.unsettled].map((entry) => entry.done));
   }
 
   private dequeue(entry: Entry<S>): void {
@@ -267,6 +272,7 @@ export class JobQueue<S extends string> {
     } catch (saveError) {
       this.jobs.log(`${this.options.kind} ${entry.state.id}: recording its end failed: ${String(saveError)}`);
     } finally {
+      this.unsettled.delete(entry);
       entry.release?.();
     }
   }
