@@ -9,13 +9,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { median, report } from './report.js';
 
-type Ports = typeof import('../src/local/services/stepfunctions/ports.js');
+type ClockModule = typeof import('../src/local/core/clock.js');
 type Validate = typeof import('../src/local/services/stepfunctions/engine/validate.js');
 type Compile = typeof import('../src/local/services/stepfunctions/engine/compile.js');
 type Runner = typeof import('../src/local/services/stepfunctions/engine/runner.js');
 
 async function built<T>(module: string): Promise<T> {
-  const url = new URL(`../dist/local/services/stepfunctions/${module}`, import.meta.url);
+  const url = new URL(`../dist/local/${module}`, import.meta.url);
   if (!existsSync(fileURLToPath(url)))
     throw new Error('Build first: npm run build (the benchmarks use dist/).');
   return (await import(url.href)) as T;
@@ -25,13 +25,14 @@ const RUNS = 30;
 const WARMUP = 10;
 
 export async function benchStepFunctions(): Promise<void> {
-  const ports = await built<Ports>('ports.js');
-  const { checkDefinition } = await built<Validate>('engine/validate.js');
-  const { compileDefinition } = await built<Compile>('engine/compile.js');
-  const { ExecutionRun } = await built<Runner>('engine/runner.js');
-  const services = ports.servicesFromTables({});
-  const clock = ports.systemClock();
-  const timeScale = ports.DEFAULT_TIME_SCALE;
+  const { ScaledClock } = await built<ClockModule>('core/clock.js');
+  const { checkDefinition } = await built<Validate>('services/stepfunctions/engine/validate.js');
+  const { compileDefinition } = await built<Compile>('services/stepfunctions/engine/compile.js');
+  const { ExecutionRun } = await built<Runner>('services/stepfunctions/engine/runner.js');
+  // Pass, Choice and Wait states call no other service.
+  const services = { invoke: () => Promise.reject(new Error('no services')), serves: () => false };
+  const clock = new ScaledClock();
+  const timeScale = clock.timeScale;
 
   async function timeExecutions(
     definition: object,
@@ -55,9 +56,9 @@ export async function benchStepFunctions(): Promise<void> {
         },
         input as never,
         JSON.stringify(input),
-        { clock, timeScale, region: 'us-east-1' },
+        { clock, region: 'us-east-1' },
       );
-      const outcome = await run.done;
+      const outcome = await run.start();
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (outcome.status !== 'SUCCEEDED')
         throw new Error(`bench execution ended ${outcome.status}: ${outcome.cause}`);

@@ -4,28 +4,14 @@
 // timeouts, stops, the history limit, Map and Parallel, and the interpreter's slips the compiler
 // covers.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import * as personalizeSdk from '@aws-sdk/client-personalize';
 import * as glueSdk from '@aws-sdk/client-glue';
 import { NormalizedSchema } from '@smithy/core/schema';
-import { ScaledClock } from '../../src/local/core/clock.js';
-import { ServiceRegistry } from '../../src/local/core/registry.js';
-import { Jobs } from '../../src/local/jobs/jobs.js';
+import { ManualClock } from '../../src/local/core/clock.js';
 import type { GlueService } from '../../src/local/services/glue/glue-jobs.js';
-import { glueService } from '../../src/local/services/glue/service.js';
-import { logsService } from '../../src/local/services/logs/service.js';
 import type { PersonalizeService } from '../../src/local/services/personalize/dataset-resources.js';
-import { personalizeService } from '../../src/local/services/personalize/service.js';
-import { s3Service } from '../../src/local/services/s3/service.js';
-import {
-  servicesFromTables,
-  systemClock,
-  type LocalServices,
-} from '../../src/local/services/stepfunctions/ports.js';
 import type { JsonValue } from '../../src/local/services/stepfunctions/engine/asl.js';
 import { compileDefinition } from '../../src/local/services/stepfunctions/engine/compile.js';
 import {
@@ -34,14 +20,14 @@ import {
   pascalMember,
 } from '../../src/local/services/stepfunctions/engine/conventions.js';
 import { HISTORY_LIMIT } from '../../src/local/services/stepfunctions/engine/history.js';
+import type { TaskServices } from '../../src/local/services/stepfunctions/engine/integrations.js';
 import { ExecutionRun, HISTORY_LIMIT_CAUSE } from '../../src/local/services/stepfunctions/engine/runner.js';
 import {
   checkDefinition,
   InvalidDefinitionError,
 } from '../../src/local/services/stepfunctions/engine/validate.js';
-import type { LocalContext } from '../../src/local/types.js';
 import { loadBotocoreModel, type ServiceModel as BotocoreModel } from '../helpers/botocore.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { startTestStack } from '../helpers/local-stack.js';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -269,55 +255,26 @@ describe('Step Functions SDK integration conventions', () => {
   }
 });
 
-describe('Step Functions system clock', () => {
-  it('waits beyond what one Node timer holds instead of firing at once, and stops waiting on abort', async () => {
-    const controller = new AbortController();
-    let woke = false;
-    const long = systemClock()
-      .sleep(2 ** 31 + 60_000, controller.signal)
-      .then(() => (woke = true));
-    // A single timer that long would overflow to 1 ms and fire before this 20 ms one.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(woke, false);
-    controller.abort();
-    await long;
-    assert.equal(woke, true);
-  });
-});
-
-/** Real in-process S3, Glue and Personalize services in a temp data dir. */
+/**
+ * A real local stack (its services in-process on the default scaled clock) that the runs call
+ * through the registry; each run below waits on a manual clock of its own.
+ */
 async function localWorld(): Promise<{
-  services: LocalServices;
+  services: TaskServices;
   glue: GlueService;
   personalize: PersonalizeService;
   close(): Promise<void>;
 }> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mlpipe-sfn-'));
-  const ctx: LocalContext = {
-    dataDir,
-    region: REGION,
-    accountId: ACCOUNT,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    now: () => new Date(),
-    log: () => undefined,
-  };
-  const clock = new ScaledClock();
-  const registry = await ServiceRegistry.open([s3Service, logsService, glueService, personalizeService], {
-    context: ctx,
-    clock,
-    jobs: new Jobs(clock),
-  });
+  const stack = await startTestStack();
+  const { registry } = stack.server;
   return {
-    services: servicesFromTables({
-      glue: registry.get('glue')!.operations,
-      personalize: registry.get('personalize')!.operations,
-    }),
+    services: {
+      invoke: (service, operation, input) => registry.invoke(service, operation, input),
+      serves: (service, operation) => registry.serves(service, operation),
+    },
     glue: registry.instance<GlueService>('glue'),
     personalize: registry.instance<PersonalizeService>('personalize'),
-    async close() {
-      await registry.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+    close: () => stack.stop(),
   };
 }
 
@@ -330,7 +287,7 @@ describe('Step Functions definition checks', () => {
     await world.close();
   });
 
-  const check = (definition: unknown, services?: LocalServices) =>
+  const check = (definition: unknown, services?: TaskServices) =>
     checkDefinition(JSON.stringify(definition), { services: services ?? world.services, region: REGION });
 
   async function refused(definition: unknown, ...expected: string[]): Promise<string> {
@@ -461,11 +418,10 @@ describe('Step Functions definition checks', () => {
       "The field 'DataSource.Bucket' is not supported by Step Functions",
     );
     // An API action the local stack does not serve is refused when the definition is created.
-    const onlyDescribe = servicesFromTables({
-      personalize: {
-        DescribeDatasetGroup: world.services.invoke.bind(null, 'personalize', 'DescribeDatasetGroup'),
-      },
-    });
+    const onlyDescribe: TaskServices = {
+      invoke: world.services.invoke,
+      serves: (service, operation) => service === 'personalize' && operation === 'DescribeDatasetGroup',
+    };
     await assert.rejects(
       check(taskWith(sdk('createSolutionVersion'), { SolutionArn: 'x' }), onlyDescribe),
       /the local stack does not serve Personalize CreateSolutionVersion yet/,
@@ -536,16 +492,15 @@ describe('Step Functions executions (in-process services, manual clock)', () => 
   async function start(
     definition: unknown,
     input: JsonValue,
-    options: { clock: ManualClock; timeScale?: number; historyLimit?: number },
+    options: { clock: ManualClock; historyLimit?: number },
   ): Promise<ExecutionRun> {
     const checked = await checkDefinition(JSON.stringify(definition), {
       services: world.services,
       region: REGION,
     });
-    const timeScale = options.timeScale ?? 1;
-    const machine = compileDefinition(checked, { timeScale });
+    const machine = compileDefinition(checked, { timeScale: options.clock.timeScale });
     const name = `run-${++counter}`;
-    return new ExecutionRun(
+    const run = new ExecutionRun(
       machine,
       {
         executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:sm:${name}`,
@@ -559,11 +514,12 @@ describe('Step Functions executions (in-process services, manual clock)', () => 
       JSON.stringify(input),
       {
         clock: options.clock,
-        timeScale,
         region: REGION,
         ...(options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit }),
       },
     );
+    void run.start();
+    return run;
   }
 
   const types = (events: readonly HistoryEvent[]): string[] => events.map((e) => e.type!);
@@ -698,7 +654,7 @@ describe('Step Functions executions (in-process services, manual clock)', () => 
     assert.deepEqual(types(run.history.events).slice(-2), ['TaskFailed', 'ExecutionFailed']);
   });
 
-  it('Wait states sleep on the clock, scaled by the time scale (1200 s at 0.001 is 1.2 s)', async () => {
+  it('Wait states sleep their AWS duration on the clock (whose time scale shortens it: 1200 s at 0.001 is 1.2 s)', async () => {
     const clock = new ManualClock();
     const run = await start(
       {
@@ -708,21 +664,24 @@ describe('Step Functions executions (in-process services, manual clock)', () => 
           FromPath: { Type: 'Wait', SecondsPath: '$.wait', Next: 'Until' },
           Until: {
             Type: 'Wait',
-            Timestamp: new Date(clock.now().getTime() + 1_000_000 + 3_600_000).toISOString(),
+            Timestamp: new Date(clock.now().getTime() + 1_260_000 + 3_600_000).toISOString(),
             End: true,
           },
         },
       },
       { wait: 60 },
-      { clock, timeScale: 0.001 },
+      { clock },
     );
-    assert.deepEqual(await clock.sleeping(), [1200]);
-    clock.advance(1200);
-    assert.deepEqual(await clock.sleeping(), [60]);
-    clock.advance(1_000_000 - 1200);
-    // The Timestamp wait is what is left until then (3,600 s), scaled.
-    assert.deepEqual(await clock.sleeping(), [3600]);
-    clock.advance(3600);
+    await clock.sleeping();
+    assert.deepEqual(clock.pendingDurations, [1_200_000]);
+    await clock.advance(1_200_000);
+    await clock.sleeping();
+    assert.deepEqual(clock.pendingDurations, [60_000]);
+    await clock.advance(60_000);
+    // The Timestamp wait is what is left until then (3,600 s).
+    await clock.sleeping();
+    assert.deepEqual(clock.pendingDurations, [3_600_000]);
+    await clock.advance(3_600_000);
     const outcome = await run.done;
     assert.equal(outcome.status, 'SUCCEEDED');
     assert.equal(outcome.output, '{"wait":60}');
@@ -764,11 +723,13 @@ describe('Step Functions executions (in-process services, manual clock)', () => 
       {},
       { clock },
     );
-    assert.deepEqual(await clock.sleeping(), [60_000]);
-    clock.advance(60_000);
-    assert.deepEqual(await clock.sleeping(), [120_000]);
+    await clock.sleeping();
+    assert.deepEqual(clock.pendingDurations, [60_000]);
+    await clock.advance(60_000);
+    await clock.sleeping();
+    assert.deepEqual(clock.pendingDurations, [120_000]);
     await world.personalize.createDatasetGroup({ name: 'late' });
-    clock.advance(120_000);
+    await clock.advance(120_000);
     const outcome = await run.done;
     assert.equal(outcome.status, 'SUCCEEDED');
     assert.equal(outcome.output, '"late"');
@@ -819,7 +780,8 @@ describe('Step Functions executions (in-process services, manual clock)', () => 
       {},
       { clock },
     );
-    assert.deepEqual(await clock.sleeping(), [10_000]);
+    await clock.sleeping();
+    assert.deepEqual(clock.pendingDurations, [10_000]);
     const failed = run.history.events.find((e) => e.type === 'TaskFailed')!.taskFailedEventDetails!;
     assert.equal(failed.error, 'Glue.ConcurrentRunsExceededException');
     assert.equal(failed.cause, 'Concurrent runs exceeded for single');
@@ -828,7 +790,7 @@ describe('Step Functions executions (in-process services, manual clock)', () => 
       if (!['STARTING', 'RUNNING', 'STOPPING'].includes(String(JobRun.JobRunState))) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    clock.advance(10_000);
+    await clock.advance(10_000);
     const outcome = await run.done;
     assert.equal(outcome.status, 'SUCCEEDED');
     const output = JSON.parse(outcome.output!) as { JobName: string; JobRunId: string };
@@ -868,11 +830,12 @@ describe('Step Functions executions (in-process services, manual clock)', () => 
       { clock },
     );
     // The .sync poll (10 s) and the 5 s deadline are both on the clock: only the deadline passes.
+    await clock.sleeping(2);
     assert.deepEqual(
-      (await clock.sleeping(2)).sort((a, b) => a - b),
+      clock.pendingDurations.sort((a, b) => a - b),
       [5_000, 10_000],
     );
-    clock.advance(5_000);
+    await clock.advance(5_000);
     const outcome = await run.done;
     assert.equal(outcome.status, 'SUCCEEDED');
     assert.deepEqual(JSON.parse(outcome.output!), {
@@ -914,7 +877,7 @@ describe('Step Functions executions (in-process services, manual clock)', () => 
     const last = run.history.events[2]!;
     assert.equal(last.previousEventId, 0);
     assert.deepEqual(last.executionAbortedEventDetails, { error: 'Manual', cause: 'probe' });
-    assert.deepEqual(clock.pending, []);
+    assert.equal(clock.pending, 0);
   });
 
   it("times out at the state machine's TimeoutSeconds: TIMED_OUT at start + timeout, error States.Timeout", async () => {
@@ -925,11 +888,12 @@ describe('Step Functions executions (in-process services, manual clock)', () => 
       {},
       { clock },
     );
+    await clock.sleeping(2);
     assert.deepEqual(
-      (await clock.sleeping(2)).sort((a, b) => a - b),
+      clock.pendingDurations.sort((a, b) => a - b),
       [30_000, 3_600_000],
     );
-    clock.advance(30_000);
+    await clock.advance(30_000);
     const outcome = await run.done;
     assert.equal(outcome.status, 'TIMED_OUT');
     assert.equal(outcome.error, 'States.Timeout');

@@ -12,8 +12,15 @@
  * Differences from AWS, each for a reason: EXPRESS state machines, versions (`publish`) and
  * redrives are refused (nothing here records express executions or versions); logging and tracing
  * configurations are recorded, not acted on; DeleteStateMachine takes effect at once, stopping its
- * running executions and forgetting its executions. An execution running when the stack stops ends
- * FAILED with the reason in its cause (on the next start, if the stack did not stop cleanly).
+ * running executions and forgetting its executions.
+ *
+ * Executions are jobs of the jobs layer (kind `stepfunctions:execution`, lifecycle RUNNING →
+ * SUCCEEDED | FAILED | ABORTED | TIMED_OUT): StopExecution stops the job (ABORTED), the stack's
+ * shutdown ends it FAILED (`mlpipe.LocalStackStopped`, the reason in its cause), and one a crash
+ * left RUNNING ends FAILED on the next start. The queue owns the lifecycle; the execution's own
+ * record (error, cause, output, history) comes from its run. Time comes from the stack's clock:
+ * Wait states, retry intervals and `.sync` polling are scaled by its time scale, the timeouts that
+ * bound work are not.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -45,10 +52,18 @@ import type {
   UpdateStateMachineOutput,
 } from '@aws-sdk/client-sfn';
 import { AwsError } from '../../core/errors.js';
-import type { Clock, LocalServices } from './ports.js';
+import type { ServiceContext } from '../../core/service.js';
+import {
+  interruptedOutcome,
+  JobFailure,
+  JobTimedOut,
+  type JobQueue,
+  type JobState,
+  type Lifecycle,
+} from '../../jobs/index.js';
 import { compileDefinition, type CompiledMachine } from './engine/compile.js';
 import { InvalidDefinitionError, checkDefinition } from './engine/validate.js';
-import { ExecutionRun, type ExecutionOutcome } from './engine/runner.js';
+import { ExecutionRun } from './engine/runner.js';
 import type { JsonValue } from './engine/asl.js';
 import {
   StepFunctionsStore,
@@ -57,16 +72,16 @@ import {
   type StateMachineRecord,
 } from './store.js';
 
-export interface StepFunctionsOptions {
-  dataDir: string;
-  region: string;
-  accountId: string;
-  clock: Clock;
-  /** See ports.ts: scales Wait states, retry intervals and `.sync` polling. */
-  timeScale: number;
-  services: LocalServices;
-  log: (line: string) => void;
-}
+/** An execution's status as the jobs layer drives it (Standard executions start running at once). */
+export const EXECUTION_LIFECYCLE: Lifecycle<ExecutionStatus> = {
+  pending: 'RUNNING',
+  running: 'RUNNING',
+  succeeded: 'SUCCEEDED',
+  failed: 'FAILED',
+  stopped: 'ABORTED',
+  timedOut: 'TIMED_OUT',
+};
+export const EXECUTION_JOB_KIND = 'stepfunctions:execution';
 
 /** What an execution running when the stack stops ends with. */
 export const STOPPED_ERROR = 'mlpipe.LocalStackStopped';
@@ -149,47 +164,57 @@ function withoutExecutionData(event: HistoryEvent): HistoryEvent {
   return out as unknown as HistoryEvent;
 }
 
+/** An execution in flight: its run, and when its end is recorded and saved. */
+interface Running {
+  run: ExecutionRun;
+  finished: Promise<void>;
+}
+
 export class StepFunctionsService {
-  private readonly runs = new Map<string, ExecutionRun>();
-  /** Per running execution: settles once its end is recorded and saved. */
-  private readonly finishing = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, Running>();
+  private readonly executions: JobQueue<ExecutionStatus>;
   private readonly compiled = new Map<string, Promise<CompiledMachine>>();
-  private closing = false;
   private seq = 0;
 
   private constructor(
-    private readonly options: StepFunctionsOptions,
+    private readonly ctx: ServiceContext,
     private readonly store: StepFunctionsStore,
   ) {
     for (const record of [...store.stateMachines.values(), ...store.executions.values()])
       this.seq = Math.max(this.seq, record.seq + 1);
+    this.executions = ctx.jobs.queue({
+      kind: EXECUTION_JOB_KIND,
+      lifecycle: EXECUTION_LIFECYCLE,
+      shutdownReason: SHUTDOWN_CAUSE,
+    });
   }
 
-  static async open(options: StepFunctionsOptions): Promise<StepFunctionsService> {
+  static async open(ctx: ServiceContext): Promise<StepFunctionsService> {
     const { store, interrupted } = await StepFunctionsStore.open(
-      path.join(options.dataDir, 'stepfunctions'),
-      options.log,
+      path.join(ctx.dataDir, 'stepfunctions'),
+      ctx.log,
     );
-    const service = new StepFunctionsService(options, store);
-    const now = options.clock.now();
+    const service = new StepFunctionsService(ctx, store);
+    const now = ctx.clock.now();
     for (const { execution, events } of interrupted) {
       // Executions do not resume: one that a crash left running ends here, and says why.
-      const details = { executionFailedEventDetails: { error: STOPPED_ERROR, cause: RESTART_CAUSE } };
+      const ended = interruptedOutcome(EXECUTION_LIFECYCLE, execution.status, RESTART_CAUSE);
+      if (ended === undefined) continue;
       events.push({
         timestamp: now,
         type: 'ExecutionFailed',
         id: events.length + 1,
         previousEventId: events.length,
-        ...details,
+        executionFailedEventDetails: { error: STOPPED_ERROR, cause: ended.failureReason },
       });
       Object.assign(execution, {
-        status: 'FAILED',
+        status: ended.status,
         stopDate: now.toISOString(),
         error: STOPPED_ERROR,
-        cause: RESTART_CAUSE,
+        cause: ended.failureReason,
       });
       await store.saveExecution(execution, () => events);
-      options.log(
+      ctx.log(
         `stepfunctions: execution ${execution.executionArn} was running when the stack stopped; it is FAILED`,
       );
     }
@@ -200,20 +225,18 @@ export class StepFunctionsService {
     return {
       stateMachines: this.store.stateMachines.size,
       executions: this.store.executions.size,
-      running: this.runs.size,
+      running: this.running.size,
     };
   }
 
-  /** Ends running executions FAILED (the stack is stopping) and waits for every write. */
+  /** After the jobs layer has ended running executions (FAILED: the stack is stopping): every write. */
   async close(): Promise<void> {
-    this.closing = true;
-    await Promise.all([...this.runs.values()].map((run) => run.fail(STOPPED_ERROR, SHUTDOWN_CAUSE)));
-    await Promise.all(this.finishing.values());
+    await Promise.all([...this.running.values()].map((r) => r.finished));
     await this.store.flush();
   }
 
   private get arnPrefix(): string {
-    return `arn:aws:states:${this.options.region}:${this.options.accountId}`;
+    return `arn:aws:states:${this.ctx.region}:${this.ctx.accountId}`;
   }
 
   private stateMachineArn(name: string): string {
@@ -264,10 +287,11 @@ export class StepFunctionsService {
   private async compile(definition: string): Promise<CompiledMachine> {
     try {
       const checked = await checkDefinition(definition, {
-        services: this.options.services,
-        region: this.options.region,
+        services: { invoke: this.ctx.invoke, serves: this.ctx.serves },
+        region: this.ctx.region,
       });
-      return compileDefinition(checked, { timeScale: this.options.timeScale });
+      // Map and Parallel retries wait on the interpreter's own timers: scaled here, at compile time.
+      return compileDefinition(checked, { timeScale: this.ctx.clock.timeScale });
     } catch (error) {
       if (error instanceof InvalidDefinitionError) throw new AwsError('InvalidDefinition', error.message);
       throw error;
@@ -321,7 +345,7 @@ export class StepFunctionsService {
     }
     const compiled = this.compile(definition);
     await compiled;
-    const now = this.options.clock.now();
+    const now = this.ctx.clock.now();
     const record: StateMachineRecord = {
       stateMachineArn: arn,
       name,
@@ -382,7 +406,7 @@ export class StepFunctionsService {
     const changed =
       JSON.stringify({ ...next, revisionId: '', updateDate: '' }) !==
       JSON.stringify({ ...machine, revisionId: '', updateDate: '' });
-    const now = this.options.clock.now();
+    const now = this.ctx.clock.now();
     if (changed) {
       next.revisionId = randomUUID();
       next.updateDate = now.toISOString();
@@ -450,10 +474,7 @@ export class StepFunctionsService {
       (e) => e.stateMachineArn === machine.stateMachineArn,
     );
     await Promise.all(
-      executions.map(async (e) => {
-        await this.runs.get(e.executionArn)?.stop(undefined, 'The state machine was deleted.');
-        await this.finishing.get(e.executionArn);
-      }),
+      executions.map((e) => this.stopRunning(e.executionArn, undefined, 'The state machine was deleted.')),
     );
     for (const execution of executions) await this.store.deleteExecution(execution.executionArn);
     for (const key of this.compiled.keys())
@@ -463,7 +484,8 @@ export class StepFunctionsService {
 
   async startExecution(input: StartExecutionInput): Promise<StartExecutionOutput> {
     const machine = this.machine(input.stateMachineArn);
-    if (this.closing) throw new AwsError('ServiceUnavailable', 'The local stack is shutting down.', 503);
+    if (this.ctx.jobs.closing)
+      throw new AwsError('ServiceUnavailable', 'The local stack is shutting down.', 503);
     const name = input.name ?? randomUUID();
     checkName(name);
     const inputText = input.input ?? '{}';
@@ -498,7 +520,7 @@ export class StepFunctionsService {
     });
     if (this.store.executions.has(executionArn))
       throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
-    const startDate = this.options.clock.now();
+    const startDate = this.ctx.clock.now();
     const record: ExecutionRecord = {
       executionArn,
       name,
@@ -515,8 +537,8 @@ export class StepFunctionsService {
     };
     this.store.executions.set(executionArn, record);
     // The run records its first event while it is being constructed: saves start once it exists.
-    const started: { run?: ExecutionRun } = {};
-    const events = (): readonly HistoryEvent[] => started.run?.history.events ?? [];
+    const created: { run?: ExecutionRun } = {};
+    const events = (): readonly HistoryEvent[] => created.run?.history.events ?? [];
     const run = new ExecutionRun(
       compiled,
       {
@@ -530,42 +552,80 @@ export class StepFunctionsService {
       value,
       inputText,
       {
-        clock: this.options.clock,
-        timeScale: this.options.timeScale,
-        region: this.options.region,
-        log: this.options.log,
+        clock: this.ctx.clock,
+        region: this.ctx.region,
+        log: this.ctx.log,
         onHistory: () => {
-          if (started.run !== undefined && this.store.executions.get(executionArn) === record)
+          if (created.run !== undefined && this.store.executions.get(executionArn) === record)
             void this.store.saveExecution(record, events, true).catch(() => undefined);
         },
       },
     );
-    started.run = run;
-    this.runs.set(executionArn, run);
+    created.run = run;
     await this.store.saveExecution(record, events);
-    const finished = run.done.then((outcome) => this.finish(record, outcome, events));
-    this.finishing.set(executionArn, finished);
-    void finished.finally(() => this.finishing.delete(executionArn));
+    let finished!: () => void;
+    this.running.set(executionArn, { run, finished: new Promise((resolve) => (finished = resolve)) });
+    this.executions.submit(executionArn, (job) => this.execute(run, job.signal), {
+      onChange: async (state) => {
+        if (state.endedAt === undefined) return;
+        await this.finish(record, state, run, events);
+        this.running.delete(executionArn);
+        finished();
+      },
+    });
     return { executionArn, startDate };
   }
 
+  /** An execution as a job: runs it and tells the jobs layer how it ended. */
+  private async execute(run: ExecutionRun, signal: AbortSignal): Promise<void> {
+    // The job's signal aborts on a stop (stopRunning asks the run for ABORTED first, so this is
+    // ignored) or when the stack shuts down.
+    const onAbort = (): void => void run.fail(STOPPED_ERROR, SHUTDOWN_CAUSE);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const outcome = await run.start();
+      if (outcome.status === 'TIMED_OUT')
+        throw new JobTimedOut(outcome.cause ?? 'The execution ran past its TimeoutSeconds.');
+      if (outcome.status === 'FAILED')
+        throw new JobFailure(outcome.cause ?? outcome.error ?? 'The execution failed.');
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Records an execution's end (its job has ended) and saves it. */
   private async finish(
     record: ExecutionRecord,
-    outcome: ExecutionOutcome,
+    job: Readonly<JobState<ExecutionStatus>>,
+    run: ExecutionRun,
     events: () => readonly HistoryEvent[],
   ): Promise<void> {
-    record.status = outcome.status as ExecutionStatus;
+    // A run that never started (stopped, or the stack shut down, while it waited) ends here.
+    const outcome = await run.endUnstarted({ status: 'FAILED', error: STOPPED_ERROR, cause: SHUTDOWN_CAUSE });
+    // The run's own end is what its history says; the job's status agrees with it.
+    record.status = outcome.status;
+    if (outcome.status !== job.status)
+      this.ctx.log(`stepfunctions: ${record.executionArn} ended ${outcome.status}, its job ${job.status}`);
     record.stopDate = outcome.stopDate.toISOString();
     if (outcome.output !== undefined) record.output = outcome.output;
     if (outcome.error !== undefined) record.error = outcome.error;
     if (outcome.cause !== undefined) record.cause = outcome.cause;
-    this.runs.delete(record.executionArn);
     if (this.store.executions.get(record.executionArn) !== record) return;
     await this.store
       .saveExecution(record, events)
       .catch((error: unknown) =>
-        this.options.log(`stepfunctions: saving ${record.executionArn} failed: ${String(error)}`),
+        this.ctx.log(`stepfunctions: saving ${record.executionArn} failed: ${String(error)}`),
       );
+  }
+
+  /** Stops an execution in flight (ABORTED with `error` and `cause`); resolves once that is saved. */
+  private async stopRunning(executionArn: string, error?: string, cause?: string): Promise<void> {
+    const active = this.running.get(executionArn);
+    if (active === undefined) return;
+    // First what the run ends with, then the job's stop (its signal would otherwise fail the run).
+    void active.run.stop(error, cause);
+    await this.executions.stop(executionArn);
+    await active.finished;
   }
 
   async describeExecution(input: DescribeExecutionInput): Promise<DescribeExecutionOutput> {
@@ -657,7 +717,7 @@ export class StepFunctionsService {
     const e = this.execution(input.executionArn);
     const size = pageSize(input.maxResults);
     const reverse = input.reverseOrder === true;
-    const run = this.runs.get(e.executionArn);
+    const run = this.running.get(e.executionArn)?.run;
     const all = run !== undefined ? [...run.history.events] : await this.store.readHistory(e.executionArn);
     // Tokens name the last event given, so pages stay right while a running execution adds events.
     let page: HistoryEvent[];
@@ -693,11 +753,9 @@ export class StepFunctionsService {
       throw validationError(
         `Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to 32768`,
       );
-    const run = this.runs.get(e.executionArn);
     // Stopping an execution that has already ended changes nothing.
-    if (run === undefined) return { stopDate: this.options.clock.now() };
-    const outcome = await run.stop(input.error, input.cause);
-    await this.finishing.get(e.executionArn);
-    return { stopDate: outcome.stopDate };
+    if (!this.running.has(e.executionArn)) return { stopDate: this.ctx.clock.now() };
+    await this.stopRunning(e.executionArn, input.error, input.cause);
+    return { stopDate: new Date(e.stopDate ?? this.ctx.clock.now()) };
   }
 }

@@ -11,7 +11,7 @@
  * is recorded as WaitStateEntered/Exited).
  */
 import type { HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
-import type { Clock } from '../ports.js';
+import type { Clock } from '../../../core/clock.js';
 import type { JsonValue } from './asl.js';
 import type { CompiledMachine, StateInfo } from './compile.js';
 import { evaluatePath } from './paths.js';

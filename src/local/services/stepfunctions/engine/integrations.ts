@@ -3,13 +3,15 @@
  * the state's effective parameters into an in-process call of another local service (through the
  * injected `invoke`) and the result or error into what Step Functions would hand the state:
  *
- * - `arn:aws:states:::aws-sdk:<service>:<apiAction>` for the services in SDK_SERVICES, with the SDK
+ * - `arn:aws:states:::aws-sdk:<service>:<apiAction>` for the services in SDK_SERVICES, whenever the
+ *   services list serves that operation (asked of the registry when the definition is created, so an
+ *   operation added to a service's wire table is callable from Task states at once), with the SDK
  *   integration's conventions (conventions.ts): PascalCase members, map keys kept, ISO timestamps,
  *   errors named `<Service>.<Exception>` (`Personalize.ResourceAlreadyExistsException`; anything the
  *   API does not model, such as a validation error, is `<Service>.<Service>Exception`) with AWS's
  *   cause text `message (Service: …, Status Code: …, Request ID: …)`.
  * - `arn:aws:states:::glue:startJobRun` (the run's id and job name) and `…:glue:startJobRun.sync`
- *   (starts the run, then polls GetJobRun on the clock until it ends; SUCCEEDED returns the run as
+ *   (starts the run, then polls GetJobRun on the clock — a wait, so scaled — until it ends; SUCCEEDED returns the run as
  *   the optimized integration does, with epoch-millisecond timestamps; FAILED, ERROR, TIMEOUT and
  *   STOPPED fail the task with `States.TaskFailed` and the run as the cause; stopping the execution
  *   stops the run).
@@ -17,10 +19,11 @@
  * Every other resource (Lambda, activities, callbacks, services the local stack does not host) is
  * refused when the definition is created, so a Task can never reach the interpreter's own default
  * of calling AWS Lambda. Adding an integration: a matcher in `bindResource` returning a
- * TaskBinding, and a line in SUPPORTED.
+ * TaskBinding, and a line in SUPPORTED; another service for aws-sdk tasks: a row in SDK_SERVICES.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock, LocalServices } from '../ports.js';
+import type { Clock } from '../../../core/clock.js';
+import type { Invoke } from '../../../core/service.js';
 import { isObject, type JsonObject, type JsonValue } from './asl.js';
 import { ConventionError, ServiceModel, type OperationModel } from './conventions.js';
 
@@ -29,7 +32,6 @@ export interface TaskContext {
   /** Aborts when the execution is stopped or the stack shuts down. */
   signal: AbortSignal;
   clock: Clock;
-  timeScale: number;
   /** For `.sync` tasks: the job was started (TaskSubmitted), with what the start returned. */
   submitted(output: JsonValue): void;
 }
@@ -59,10 +61,17 @@ export class TaskFailure extends Error {
 /** Why a resource cannot be bound, for the InvalidDefinition message. */
 export class BindingProblem extends Error {}
 
+/** The other local services, as Task states reach them: the registry's `invoke` and `serves`. */
+export interface TaskServices {
+  invoke: Invoke;
+  /** Whether the services list serves `operation` of `service` (names as in the services list). */
+  serves(service: string, operation: string): boolean;
+}
+
 /** A service the aws-sdk integration can call locally. */
 interface SdkService {
-  /** SigV4 signing name: how `invoke` and `serves` name it. */
-  signingName: string;
+  /** Its name in the services list: how `invoke` and `serves` name it. */
+  service: string;
   /** Step Functions' PascalCase service name in error names and causes. */
   errorPrefix: string;
   load(): Promise<Record<string, unknown>>;
@@ -71,12 +80,12 @@ interface SdkService {
 /** Keyed by the lower-case service name in the resource ARN. */
 const SDK_SERVICES: Record<string, SdkService> = {
   personalize: {
-    signingName: 'personalize',
+    service: 'personalize',
     errorPrefix: 'Personalize',
     load: () => import('@aws-sdk/client-personalize') as Promise<Record<string, unknown>>,
   },
   glue: {
-    signingName: 'glue',
+    service: 'glue',
     errorPrefix: 'Glue',
     load: () => import('@aws-sdk/client-glue') as Promise<Record<string, unknown>>,
   },
@@ -91,16 +100,16 @@ export const SUPPORTED = [
 
 const GLUE_TERMINAL_OK = new Set(['SUCCEEDED']);
 const GLUE_TERMINAL_FAILED = new Set(['FAILED', 'ERROR', 'TIMEOUT', 'STOPPED']);
-/** How often (in AWS time, scaled by the clock's time scale) a `.sync` Glue task polls its run. */
+/** How often (AWS time: the clock's time scale shortens it) a `.sync` Glue task polls its run. */
 export const GLUE_POLL_MS = 10_000;
 
 const models = new Map<string, Promise<ServiceModel>>();
 
 function modelOf(service: SdkService): Promise<ServiceModel> {
-  let model = models.get(service.signingName);
+  let model = models.get(service.service);
   if (model === undefined) {
     model = service.load().then((sdk) => new ServiceModel(sdk));
-    models.set(service.signingName, model);
+    models.set(service.service, model);
   }
   return model;
 }
@@ -121,7 +130,7 @@ function refusal(resource: string, why: string): BindingProblem {
 }
 
 export interface BindOptions {
-  services: LocalServices;
+  services: TaskServices;
   region: string;
 }
 
@@ -198,7 +207,7 @@ async function bindSdk(
   const model = await modelOf(service);
   const operation = model.operation(operationName);
   if (operation === undefined) throw refusal(resource, `${service.errorPrefix} has no API action ${action}`);
-  if (!options.services.serves(service.signingName, operationName))
+  if (!options.services.serves(service.service, operationName))
     throw refusal(resource, `the local stack does not serve ${service.errorPrefix} ${operationName} yet`);
   staticProblems(operation, parameters, 'pascal', resource);
   const prefix = service.errorPrefix;
@@ -219,7 +228,7 @@ async function bindSdk(
       }
       let output: unknown;
       try {
-        output = await options.services.invoke(service.signingName, operationName, input);
+        output = await options.services.invoke(service.service, operationName, input);
       } catch (error) {
         const { code, message, status } = awsErrorOf(error);
         let name = model.isModeledError(code) ? `${prefix}.${code}` : `${prefix}.${prefix}Exception`;
@@ -303,7 +312,8 @@ async function bindGlueStartJobRun(
           if (GLUE_TERMINAL_FAILED.has(state))
             throw new TaskFailure('States.TaskFailed', JSON.stringify(result));
         }
-        await context.clock.sleep(GLUE_POLL_MS * context.timeScale, context.signal);
+        // A stop ends the sleep early; the loop's first check then stops the run.
+        await context.clock.sleep(GLUE_POLL_MS, context.signal).catch(() => undefined);
       }
     },
   };

@@ -1,14 +1,18 @@
 /**
- * Runs one execution of a compiled state machine in the background: the interpreter walks the
- * states; every Task goes to a handler of ours (never to the interpreter's default, AWS Lambda),
- * which calls the bound integration with AWS's Retry rules and TimeoutSeconds on the injected
- * clock; Wait states sleep on the clock, scaled by the time scale; the history is recorded as
- * things happen. The run ends SUCCEEDED or FAILED on its own, ABORTED when stopped, TIMED_OUT at
- * the state machine's TimeoutSeconds, and FAILED with `States.Runtime` when its history reaches
- * 25,000 events, or with the caller's reason when the stack shuts down.
+ * Runs one execution of a compiled state machine: the interpreter walks the states; every Task
+ * goes to a handler of ours (never to the interpreter's default, AWS Lambda), which calls the bound
+ * integration with AWS's Retry rules and TimeoutSeconds on the injected clock; the history is
+ * recorded as things happen. Wait states and retry intervals are waits AWS imposes, so they are
+ * `clock.sleep`s (the clock's time scale shortens them); TimeoutSeconds bound real work, so they
+ * are `clock.sleepUnscaled`. The run ends SUCCEEDED or FAILED on its own, ABORTED when stopped,
+ * TIMED_OUT at the state machine's TimeoutSeconds, and FAILED with `States.Runtime` when its
+ * history reaches 25,000 events, or with the caller's reason when the stack shuts down.
+ *
+ * Constructing a run records ExecutionStarted; `start()` runs it (the service starts it as a job
+ * of the jobs layer); a run stopped before it started ends with `endUnstarted`.
  */
 import type { HistoryEventType } from '@aws-sdk/client-sfn';
-import type { Clock } from '../ports.js';
+import type { Clock } from '../../../core/clock.js';
 import { isObject, walkStates, type JsonObject, type JsonValue } from './asl.js';
 import type { CompiledMachine, StateInfo } from './compile.js';
 import { StatesRuntimeError, statesTimeoutError } from './errors.js';
@@ -28,7 +32,6 @@ export interface ExecutionIdentity {
 
 export interface RunnerOptions {
   clock: Clock;
-  timeScale: number;
   region: string;
   /** Called after every history event (the service persists from here). */
   onHistory?: () => void;
@@ -118,8 +121,10 @@ export function retryDelayMs(
 
 export class ExecutionRun {
   readonly history: HistoryRecorder;
-  /** Settles once the run has ended and its last event is recorded. */
+  /** Settles once the run has ended and its last event is recorded (after `start` or `endUnstarted`). */
   readonly done: Promise<ExecutionOutcome>;
+  private settle!: (outcome: ExecutionOutcome) => void;
+  private started = false;
   private readonly controller = new AbortController();
   private readonly mapper: EngineEventMapper;
   private readonly context: JsonObject;
@@ -131,10 +136,11 @@ export class ExecutionRun {
   constructor(
     private readonly machine: CompiledMachine,
     private readonly identity: ExecutionIdentity,
-    input: JsonValue,
+    private readonly input: JsonValue,
     inputText: string,
     private readonly options: RunnerOptions,
   ) {
+    this.done = new Promise((resolve) => (this.settle = resolve));
     this.history = new HistoryRecorder(
       options.clock,
       () => options.onHistory?.(),
@@ -153,7 +159,40 @@ export class ExecutionRun {
       StateMachine: { Id: identity.stateMachineArn, Name: identity.stateMachineName },
     };
     this.mapper = new EngineEventMapper(machine, this.history, this.context);
-    this.done = this.execute(input, inputText);
+    this.history.add(
+      'ExecutionStarted',
+      {
+        executionStartedEventDetails: {
+          input: inputText,
+          inputDetails: NO_TRUNCATION,
+          roleArn: identity.roleArn,
+        },
+      },
+      0,
+    );
+  }
+
+  /** Runs the execution (once); resolves with how it ended. */
+  start(): Promise<ExecutionOutcome> {
+    if (!this.started) {
+      this.started = true;
+      void this.execute(this.input).then(this.settle);
+    }
+    return this.done;
+  }
+
+  /**
+   * Ends a run that never started (stopped, or the stack shut down, while it waited to start):
+   * with what was requested of it, else with `otherwise`. A run that started ends on its own.
+   */
+  endUnstarted(otherwise: Requested): Promise<ExecutionOutcome> {
+    if (this.started) return this.done;
+    this.started = true;
+    this.finished = true;
+    const outcome = { ...(this.requested ?? otherwise), stopDate: this.options.clock.now() };
+    this.recordEnd(outcome);
+    this.settle(outcome);
+    return this.done;
   }
 
   /** Stops the execution (ABORTED, with the caller's error and cause if any). */
@@ -208,19 +247,8 @@ export class ExecutionRun {
     return handlers;
   }
 
-  private async execute(input: JsonValue, inputText: string): Promise<ExecutionOutcome> {
+  private async execute(input: JsonValue): Promise<ExecutionOutcome> {
     const { clock } = this.options;
-    this.history.add(
-      'ExecutionStarted',
-      {
-        executionStartedEventDetails: {
-          input: inputText,
-          inputDetails: NO_TRUNCATION,
-          roleArn: this.identity.roleArn,
-        },
-      },
-      0,
-    );
     let result: JsonValue | undefined;
     let failure: unknown;
     let succeeded = false;
@@ -239,9 +267,12 @@ export class ExecutionRun {
       })();
       const timeout = this.machine.timeoutSeconds;
       if (timeout !== undefined) {
-        void clock.sleep(timeout * 1000, this.controller.signal).then(() => {
-          if (!this.controller.signal.aborted) this.request({ status: 'TIMED_OUT', error: 'States.Timeout' });
-        });
+        // Counted from the execution's start; a limit on work, so never scaled.
+        const left = this.identity.startDate.getTime() + timeout * 1000 - clock.now().getTime();
+        clock.sleepUnscaled(left, this.controller.signal).then(
+          () => this.request({ status: 'TIMED_OUT', error: 'States.Timeout' }),
+          () => undefined, // the run ended first
+        );
       }
       try {
         result = await run.result;
@@ -327,7 +358,7 @@ export class ExecutionRun {
   private async runInternal(info: StateInfo, input: JsonValue): Promise<JsonValue> {
     const internal = info.internal!;
     if (internal.kind === 'result') return internal.value;
-    const { clock, timeScale } = this.options;
+    const { clock } = this.options;
     const state = internal.state;
     let ms: number;
     if (typeof state.Seconds === 'number') ms = state.Seconds * 1000;
@@ -349,12 +380,13 @@ export class ExecutionRun {
         );
       ms = at - clock.now().getTime();
     }
-    await clock.sleep(Math.max(0, ms) * timeScale, this.controller.signal);
+    // A wait AWS imposes: the clock's time scale shortens it. A stop rejects it (ExecutionEnding).
+    await clock.sleep(Math.max(0, ms), this.controller.signal);
     return input;
   }
 
   private async runTask(info: StateInfo, parameters: JsonValue, entry: number): Promise<JsonValue> {
-    const { clock, timeScale, region } = this.options;
+    const { clock, region } = this.options;
     const execution = this.controller.signal;
     await this.mapper.whenEntered(info.name, entry, execution);
     const binding = info.task!;
@@ -379,16 +411,17 @@ export class ExecutionRun {
       let timedOut = false;
       if (timeoutSeconds !== undefined) {
         // Timeouts bound work, which is not scaled: TimeoutSeconds are clock seconds.
-        void clock.sleep(timeoutSeconds * 1000, signal).then(() => {
-          if (signal.aborted) return;
-          timedOut = true;
-          attempt.abort(new ExecutionEnding());
-        });
+        clock.sleepUnscaled(timeoutSeconds * 1000, signal).then(
+          () => {
+            timedOut = true;
+            attempt.abort(new ExecutionEnding());
+          },
+          () => undefined, // the attempt ended first
+        );
       }
       const context: TaskContext = {
         signal,
         clock,
-        timeScale,
         submitted: (output) =>
           void this.history.add('TaskSubmitted', {
             taskSubmittedEventDetails: { ...base, output: json(output), outputDetails: NO_TRUNCATION },
@@ -436,7 +469,8 @@ export class ExecutionRun {
         throw failure.timeout
           ? await statesTimeoutError(failure.cause)
           : new TaskFailure(failure.error, failure.cause);
-      await clock.sleep(delay * timeScale, execution);
+      // A wait AWS imposes (scaled); a stop rejects it with ExecutionEnding.
+      await clock.sleep(delay, execution);
     }
   }
 }
