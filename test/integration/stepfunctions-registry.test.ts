@@ -19,7 +19,6 @@ import {
   STOPPED_ERROR,
 } from '../../src/local/services/stepfunctions/stepfunctions-service.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
-import { sdkError } from '../helpers/sdk.js';
 import { history, SFN_ROLE, waitExecution } from '../helpers/stepfunctions.js';
 
 /** Resolves once `count` jobs of `kind` wait at their hold (a turn of the event loop at a time). */
@@ -104,7 +103,7 @@ describe('Step Functions on the jobs layer and the registry', () => {
     }
   });
 
-  it('binds an aws-sdk Task to any operation the services list serves, as soon as its wire table has it', async () => {
+  it('binds aws-sdk Tasks the local stack does not serve yet (they fail when called) and runs them as soon as a wire table has the operation', async () => {
     const received: unknown[] = [];
     /** The services list with Personalize's operations changed by `change`. */
     const withPersonalize = (change: (operations: OperationTable) => OperationTable) =>
@@ -132,17 +131,18 @@ describe('Step Functions on the jobs layer and the registry', () => {
       services: withPersonalize(({ CreateSolutionVersion: _absent, ...rest }) => rest),
     });
     try {
-      const refused = await sdkError(
-        new SFNClient(sdkConfig(without)).send(
-          new CreateStateMachineCommand({
-            name: 'train',
-            definition: JSON.stringify(definition),
-            roleArn: SFN_ROLE,
-          }),
-        ),
+      // Not served yet: the definition deploys unchanged, and the call fails the task with the
+      // registry's own error, which a Catch can name.
+      const sfn = new SFNClient(sdkConfig(without));
+      const arn = await createMachine(sfn, 'train', definition);
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
+      const ended = await waitExecution(sfn, executionArn!);
+      assert.equal(ended.status, 'FAILED');
+      assert.equal(ended.error, 'Personalize.UnknownOperationException');
+      assert.match(
+        ended.cause!,
+        /^The mlpipe local stack does not implement Personalize operation CreateSolutionVersion\. \(Service: Personalize, Status Code: 400, Request ID: /,
       );
-      assert.equal(refused.name, 'InvalidDefinition');
-      assert.match(refused.message, /the local stack does not serve Personalize CreateSolutionVersion yet/);
     } finally {
       await without.stop();
     }

@@ -3,10 +3,10 @@
  * the state's effective parameters into an in-process call of another local service (through the
  * injected `invoke`) and the result or error into what Step Functions would hand the state:
  *
- * - `arn:aws:states:::aws-sdk:<service>:<apiAction>` for the services in SDK_SERVICES, whenever the
- *   services list serves that operation (asked of the registry when the definition is created, so an
- *   operation added to a service's wire table is callable from Task states at once), with the SDK
- *   integration's conventions (conventions.ts): PascalCase members, map keys kept, ISO timestamps,
+ * - `arn:aws:states:::aws-sdk:<service>:<apiAction>` for the services in SDK_SERVICES and any API
+ *   action their SDK models (so a definition written for AWS deploys unchanged; an operation added
+ *   to a service's wire table is callable at once, and one no service serves yet fails the task
+ *   with `<Service>.UnknownOperationException` when called), with the SDK integration's conventions (conventions.ts): PascalCase members, map keys kept, ISO timestamps,
  *   errors named `<Service>.<Exception>` (`Personalize.ResourceAlreadyExistsException`; anything the
  *   API does not model, such as a validation error, is `<Service>.<Service>Exception`) with AWS's
  *   cause text `message (Service: …, Status Code: …, Request ID: …)`.
@@ -97,6 +97,9 @@ export const SUPPORTED = [
   'arn:aws:states:::glue:startJobRun',
   'arn:aws:states:::glue:startJobRun.sync',
 ];
+
+/** What the registry's invoke raises for an operation no service serves. */
+const UNKNOWN_OPERATION = 'UnknownOperationException';
 
 const GLUE_TERMINAL_OK = new Set(['SUCCEEDED']);
 const GLUE_TERMINAL_FAILED = new Set(['FAILED', 'ERROR', 'TIMEOUT', 'STOPPED']);
@@ -207,8 +210,8 @@ async function bindSdk(
   const model = await modelOf(service);
   const operation = model.operation(operationName);
   if (operation === undefined) throw refusal(resource, `${service.errorPrefix} has no API action ${action}`);
-  if (!options.services.serves(service.service, operationName))
-    throw refusal(resource, `the local stack does not serve ${service.errorPrefix} ${operationName} yet`);
+  // An operation the local stack does not serve yet still binds (a definition written for AWS
+  // deploys unchanged); calling it fails the task with `<Service>.UnknownOperationException`.
   staticProblems(operation, parameters, 'pascal', resource);
   const prefix = service.errorPrefix;
   return {
@@ -231,7 +234,12 @@ async function bindSdk(
         output = await options.services.invoke(service.service, operationName, input);
       } catch (error) {
         const { code, message, status } = awsErrorOf(error);
-        let name = model.isModeledError(code) ? `${prefix}.${code}` : `${prefix}.${prefix}Exception`;
+        // The local stack's own refusal of an operation it does not serve keeps its name, so a
+        // Catch (or a test) can tell it from the service's errors.
+        let name =
+          model.isModeledError(code) || code === UNKNOWN_OPERATION
+            ? `${prefix}.${code}`
+            : `${prefix}.${prefix}Exception`;
         // Step Functions names every SDK error with the Exception suffix (S3's NoSuchKey too).
         if (!name.endsWith('Exception')) name += 'Exception';
         throw new TaskFailure(
