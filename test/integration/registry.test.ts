@@ -170,6 +170,7 @@ describe('service registry and clock', () => {
         'glue',
         'personalize',
         'stepfunctions',
+        'eventbridge',
         'cloudformation',
       ]);
       assert.equal(stack.server.stats().s3!.buckets, 1);

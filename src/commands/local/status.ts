@@ -55,6 +55,12 @@ export default class LocalStatus extends MlpipeCommand<typeof LocalStatus> {
         `Step Fns:    ${formatCount(sfn.stateMachines ?? 0)} state machine(s), ${formatCount(sfn.executions ?? 0)} execution(s), ${formatCount(sfn.running ?? 0)} running`,
       );
     }
+    const events = status.services?.eventbridge;
+    if (events !== undefined) {
+      this.log(
+        `EventBridge: ${formatCount(events.rules ?? 0)} rule(s), ${formatCount(events.scheduled ?? 0)} schedule(s) running, ${formatCount(events.fired ?? 0)} fired`,
+      );
+    }
     return status;
   }
 }

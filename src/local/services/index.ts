@@ -6,6 +6,7 @@
  */
 import type { ServiceDefinition } from '../core/service.js';
 import { cloudFormationService } from './cloudformation/service.js';
+import { eventBridgeService } from './eventbridge/service.js';
 import { glueService } from './glue/service.js';
 import { logsService } from './logs/service.js';
 import { personalizeService } from './personalize/service.js';
@@ -18,5 +19,6 @@ export const SERVICES: readonly ServiceDefinition<unknown>[] = [
   glueService,
   personalizeService,
   stepFunctionsService,
+  eventBridgeService,
   cloudFormationService,
 ];
