@@ -13,7 +13,7 @@ export const cloudFormationService = defineService({
   displayName: 'CloudFormation',
   signingName: 'cloudformation',
   protocol: { kind: 'query', version: '2010-05-15', xmlns: CLOUDFORMATION_XMLNS },
-  dependsOn: ['s3', 'glue', 'personalize'],
+  dependsOn: ['s3', 'glue', 'personalize', 'stepfunctions', 'eventbridge'],
   open: (ctx) =>
     CloudFormationService.open(ctx, {
       s3: ctx.service<S3Service>('s3'),

@@ -2,6 +2,7 @@
  * The resource types the local CloudFormation can provision. Adding one: write its
  * `Provisioner` in a file of this folder and add it to `BUILTIN_PROVISIONERS`.
  */
+import { eventsRuleProvisioner } from './events-rule.js';
 import { glueJobProvisioner } from './glue-job.js';
 import { iamManagedPolicyProvisioner } from './iam-managed-policy.js';
 import { iamPolicyProvisioner } from './iam-policy.js';
@@ -13,6 +14,7 @@ import { personalizeSolutionProvisioner } from './personalize-solution.js';
 import { ProvisionerRegistry } from './registry.js';
 import { s3BucketPolicyProvisioner } from './s3-bucket-policy.js';
 import { s3BucketProvisioner } from './s3-bucket.js';
+import { stepFunctionsStateMachineProvisioner } from './stepfunctions-state-machine.js';
 import type { Provisioner } from './types.js';
 
 export const BUILTIN_PROVISIONERS: readonly Provisioner[] = [
@@ -26,6 +28,8 @@ export const BUILTIN_PROVISIONERS: readonly Provisioner[] = [
   personalizeSchemaProvisioner,
   personalizeDatasetProvisioner,
   personalizeSolutionProvisioner,
+  stepFunctionsStateMachineProvisioner,
+  eventsRuleProvisioner,
 ];
 
 /** A registry with every built-in provisioner (callers may `register` more). */
