@@ -15,7 +15,7 @@ import {
   SFNClient,
   type ExecutionListItem,
 } from '@aws-sdk/client-sfn';
-import { ManualClock } from '../../src/local/core/clock.js';
+import { ManualClock, ScaledClock } from '../../src/local/core/clock.js';
 import {
   awsJsonRequest,
   checkError,
@@ -278,6 +278,30 @@ describe('local stack EventBridge', () => {
       const again = await executions(sfn, noon, 2);
       const newest = await sfn.send(new DescribeExecutionCommand({ executionArn: again[0]!.executionArn }));
       assert.equal(newest.startDate!.toISOString(), '2026-03-03T12:00:00.000Z');
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('fires schedules at time scale 0 too, a floor of real time apart rather than in a tight loop', async () => {
+    const stack = await startTestStack({ clock: new ScaledClock(0) });
+    try {
+      const api = eventsApi(stack, []);
+      const sfn = new SFNClient(sdkConfig(stack));
+      const machine = await createMachine(sfn, 'fast');
+      await api.call('PutRule', { Name: 'fast', ScheduleExpression: 'rate(1 minute)' });
+      await api.call('PutTargets', { Rule: 'fast', Targets: [{ Id: 'sm', Arn: machine }] });
+      const started = await executions(sfn, machine, 3);
+      await api.call('DisableRule', { Name: 'fast' });
+      // Each firing is its own execution, a minute apart in the scheduled event's time.
+      const times = await Promise.all(
+        started.slice(0, 3).map(async (e) => {
+          const input = (await waitExecution(sfn, e.executionArn!)).input!;
+          return Date.parse((JSON.parse(input) as { time: string }).time);
+        }),
+      );
+      const sorted = times.sort((a, b) => a - b);
+      assert.deepEqual([sorted[1]! - sorted[0]!, sorted[2]! - sorted[1]!], [60_000, 60_000]);
     } finally {
       await stack.stop();
     }

@@ -40,6 +40,8 @@ const TARGET_ID = /^[.\-_A-Za-z0-9]{1,64}$/;
 const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w.-]+$/;
 const MAX_TARGETS = 5;
 const MAX_PAGE = 100;
+/** Real milliseconds a rule waits at least between firings, whatever the time scale. */
+export const MIN_FIRING_GAP_MS = 10;
 
 export interface TargetRecord {
   Id: string;
@@ -181,7 +183,11 @@ export class EventBridgeService {
       const due = nextDue(schedule, cursor, rule.anchor);
       if (due === undefined) return;
       try {
-        await this.ctx.clock.sleep(due - cursor, signal);
+        // At a time scale that makes a minute shorter than the floor (0 makes every wait nothing),
+        // a rule fires at most once per floor of real time, not as fast as the event loop turns.
+        if (this.ctx.clock.timeScale * 60_000 < MIN_FIRING_GAP_MS)
+          await this.ctx.clock.sleepUnscaled(MIN_FIRING_GAP_MS, signal);
+        else await this.ctx.clock.sleep(due - cursor, signal);
       } catch {
         return; // disabled, deleted, changed or the stack is closing
       }
