@@ -191,7 +191,7 @@ describe('CloudFormation AWS::StepFunctions::StateMachine and AWS::Events::Rule 
     );
   }
 
-  it('deploys the tutorial unchanged and runs it: the import, its Catch, the Waits on the clock, the calls not served yet', async () => {
+  it('deploys the tutorial unchanged and runs it: the import, its Catch, the Waits on the clock, the calls into Personalize', async () => {
     const deployed = await deploy('tutorial', TUTORIAL);
     assert.equal(deployed.StackStatus, 'CREATE_COMPLETE', await failureOf('tutorial'));
     const outputs = outputsOf(deployed);
@@ -238,12 +238,15 @@ describe('CloudFormation AWS::StepFunctions::StateMachine and AWS::Events::Rule 
     events.destroy();
 
     // First run: the import job is created, the 1200 s Wait passes on the scaled clock, and
-    // CreateSolutionVersion (not served by the local stack yet) fails with the registry's error.
+    // CreateSolutionVersion reaches the local Personalize, which has no solution of that ARN.
     const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'first' }));
     const firstEnd = await waitExecution(sfn, first.executionArn!);
     assert.equal(firstEnd.status, 'FAILED');
-    assert.equal(firstEnd.error, 'Personalize.UnknownOperationException');
-    assert.match(firstEnd.cause!, /does not implement Personalize operation CreateSolutionVersion/);
+    assert.equal(firstEnd.error, 'Personalize.ResourceNotFoundException');
+    assert.match(
+      firstEnd.cause!,
+      /^Could not find resource with ARN arn:aws:personalize:us-east-1:000000000000:solution\/tutorial \(Service: Personalize, Status Code: 400/,
+    );
     const firstHistory = await history(sfn, first.executionArn!);
     const entered = firstHistory
       .filter((e) => e.type!.endsWith('StateEntered'))
@@ -260,7 +263,7 @@ describe('CloudFormation AWS::StepFunctions::StateMachine and AWS::Events::Rule 
     // Second run: the job name exists, the Catch takes ResourceAlreadyExistsException to the Wait.
     const second = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'second' }));
     const secondEnd = await waitExecution(sfn, second.executionArn!);
-    assert.equal(secondEnd.error, 'Personalize.UnknownOperationException');
+    assert.equal(secondEnd.error, 'Personalize.ResourceNotFoundException');
     const secondHistory = await history(sfn, second.executionArn!);
     const caught = secondHistory.find((e) => e.type === 'TaskFailed')!;
     assert.equal(caught.taskFailedEventDetails!.error, 'Personalize.ResourceAlreadyExistsException');
