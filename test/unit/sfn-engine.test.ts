@@ -12,6 +12,7 @@ import { NormalizedSchema } from '@smithy/core/schema';
 import { ManualClock } from '../../src/local/core/clock.js';
 import type { GlueService } from '../../src/local/services/glue/glue-jobs.js';
 import type { PersonalizeService } from '../../src/local/services/personalize/dataset-resources.js';
+import type { Personalize } from '../../src/local/services/personalize/service.js';
 import type { JsonValue } from '../../src/local/services/stepfunctions/engine/asl.js';
 import { compileDefinition } from '../../src/local/services/stepfunctions/engine/compile.js';
 import {
@@ -273,7 +274,7 @@ async function localWorld(): Promise<{
       serves: (service, operation) => registry.serves(service, operation),
     },
     glue: registry.instance<GlueService>('glue'),
-    personalize: registry.instance<PersonalizeService>('personalize'),
+    personalize: registry.instance<Personalize>('personalize').datasets,
     close: () => stack.stop(),
   };
 }
