@@ -236,7 +236,6 @@ export function neighbourRows(
     const source = Math.pow(Math.max(1, counts[j]!), sourceExponent);
     // The m best by a size-m min-heap (root = worst kept; ties: the higher index is worse).
     let size = 0;
-    const worse = (x: number, y: number): boolean => acc[x]! < acc[y]! || (acc[x] === acc[y] && x > y);
     for (let t = 0; t < nTouched; t++) {
       const i = touched[t]!;
       if (i === j || !(acc[i]! > 0)) {
@@ -245,38 +244,24 @@ export function neighbourRows(
       }
       acc[i] = acc[i]! / (source * targetScale[i]!);
       if (size < m) {
-        let c = size++;
-        heap[c] = i;
-        while (c > 0) {
-          const parent = (c - 1) >> 1;
-          if (!worse(heap[c]!, heap[parent]!)) break;
-          const swap = heap[c]!;
-          heap[c] = heap[parent]!;
-          heap[parent] = swap;
-          c = parent;
-        }
-      } else if (worse(heap[0]!, i)) {
+        heap[size] = i;
+        siftUp(heap, acc, size++);
+      } else if (worse(acc, heap[0]!, i)) {
         heap[0] = i;
-        let c = 0;
-        for (;;) {
-          const l = 2 * c + 1;
-          const r = l + 1;
-          let w = c;
-          if (l < size && worse(heap[l]!, heap[w]!)) w = l;
-          if (r < size && worse(heap[r]!, heap[w]!)) w = r;
-          if (w === c) break;
-          const swap = heap[c]!;
-          heap[c] = heap[w]!;
-          heap[w] = swap;
-          c = w;
-        }
+        siftDown(heap, acc, 0, size);
       }
     }
-    const kept = Array.from(heap.subarray(0, size)).sort((x, y) => acc[y]! - acc[x]! || x - y);
+    // Heapsort in place: moving the worst to the end each time leaves the kept items best first.
+    for (let last = size - 1; last > 0; last--) {
+      const swap = heap[0]!;
+      heap[0] = heap[last]!;
+      heap[last] = swap;
+      siftDown(heap, acc, 0, last);
+    }
     const base = j * m;
     for (let t = 0; t < size; t++) {
-      outIndex[base + t] = kept[t]!;
-      outWeight[base + t] = acc[kept[t]!]!;
+      outIndex[base + t] = heap[t]!;
+      outWeight[base + t] = acc[heap[t]!]!;
     }
     for (let t = size; t < m; t++) {
       outIndex[base + t] = 0;
@@ -287,6 +272,39 @@ export function neighbourRows(
       acc[i] = 0;
       mark[i] = 0;
     }
+  }
+}
+
+/** Whether item x ranks below item y by `acc` (ties: the higher index ranks below). */
+function worse(acc: Float64Array, x: number, y: number): boolean {
+  return acc[x]! < acc[y]! || (acc[x] === acc[y] && x > y);
+}
+
+/** Restores the min-heap order (root = worst) from position c up. */
+function siftUp(heap: Uint32Array, acc: Float64Array, c: number): void {
+  while (c > 0) {
+    const parent = (c - 1) >> 1;
+    if (!worse(acc, heap[c]!, heap[parent]!)) break;
+    const swap = heap[c]!;
+    heap[c] = heap[parent]!;
+    heap[parent] = swap;
+    c = parent;
+  }
+}
+
+/** Restores the min-heap order of heap[0, size) from position c down. */
+function siftDown(heap: Uint32Array, acc: Float64Array, c: number, size: number): void {
+  for (;;) {
+    const l = 2 * c + 1;
+    const r = l + 1;
+    let w = c;
+    if (l < size && worse(acc, heap[l]!, heap[w]!)) w = l;
+    if (r < size && worse(acc, heap[r]!, heap[w]!)) w = r;
+    if (w === c) return;
+    const swap = heap[c]!;
+    heap[c] = heap[w]!;
+    heap[w] = swap;
+    c = w;
   }
 }
 

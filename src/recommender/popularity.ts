@@ -39,27 +39,31 @@ export function buildTimePopularity(sequences: Sequences, bins = TIME_BINS): Tim
   const fill = binPtr.slice(0, nBins);
   const byBin = new Uint32Array(n);
   for (let p = 0; p < n; p++) byBin[fill[binOf[p]!]!++] = items[p]!;
+  // Each bin's distinct items in index order with their counts, into typed arrays sized for the
+  // worst case (every interaction a distinct item of its bin) and trimmed at the end.
   const acc = new Float64Array(nItems);
   const ptr = new Uint32Array(nBins + 1);
-  const outItem: number[] = [];
-  const outCount: number[] = [];
-  const touched: number[] = [];
+  const outItem = new Uint32Array(n);
+  const outCount = new Float32Array(n);
+  const touched = new Uint32Array(nItems);
+  let size = 0;
   for (let b = 0; b < nBins; b++) {
+    let nTouched = 0;
     for (let q = binPtr[b]!; q < binPtr[b + 1]!; q++) {
       const i = byBin[q]!;
-      if (acc[i] === 0) touched.push(i);
+      if (acc[i] === 0) touched[nTouched++] = i;
       acc[i]!++;
     }
-    touched.sort((x, y) => x - y);
-    for (const i of touched) {
-      outItem.push(i);
-      outCount.push(acc[i]!);
+    const distinct = touched.subarray(0, nTouched).sort();
+    for (let t = 0; t < nTouched; t++) {
+      const i = distinct[t]!;
+      outItem[size] = i;
+      outCount[size++] = acc[i]!;
       acc[i] = 0;
     }
-    touched.length = 0;
-    ptr[b + 1] = outItem.length;
+    ptr[b + 1] = size;
   }
-  return { edges, ptr, item: Uint32Array.from(outItem), count: Float32Array.from(outCount) };
+  return { edges, ptr, item: outItem.slice(0, size), count: outCount.slice(0, size) };
 }
 
 /** The bin holding time t (times before the first edge fall in bin 0, after the last in the last bin). */
