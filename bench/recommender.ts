@@ -63,6 +63,7 @@ const PLAIN_IALS = {
   factor_weight: '1',
   sequence_weight: '0',
   popularity_weight: '0',
+  age_weight: '0',
 };
 
 export async function benchRecommender(): Promise<void> {
@@ -155,6 +156,7 @@ export async function benchRecommender(): Promise<void> {
         factor_weight: 1,
         sequence_weight: 0.25,
         popularity_weight: 0.5,
+        age_weight: 0.25,
       },
       now,
       onProgress: (progress) => {

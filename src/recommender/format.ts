@@ -8,12 +8,17 @@
  *
  * Loading builds typed-array views on the given bytes when they are 8-byte aligned (one copy
  * otherwise), so a model loads in the time it takes to parse the header's ID tables.
+ *
+ * Versions: 1 had no item-age term (aws-user-personalization's `ageHistogram` and `weights.age`);
+ * 2 adds it. Version 1 files still load, with the age term's weight 0, so they score as before.
  */
 import { RecommenderError } from './errors.js';
-import type { Model } from './model.js';
+import { AGE_BINS, type Model } from './model.js';
 
 const MAGIC = 'MLRM';
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
+/** The oldest format version this engine still reads. */
+const OLDEST_READABLE_VERSION = 1;
 
 type ArrayType = 'u32' | 'f32' | 'f64';
 type Typed = Uint32Array | Float32Array | Float64Array;
@@ -71,6 +76,7 @@ function split(model: Model): { fields: Record<string, unknown>; arrays: [string
       ['timePopularity.item', model.timePopularity.item],
       ['timePopularity.count', model.timePopularity.count],
       ['itemStart', model.itemStart],
+      ['ageHistogram', model.ageHistogram],
     );
   }
   return { fields, arrays };
@@ -118,9 +124,9 @@ export function deserializeModel(bytes: Uint8Array): Model {
   if (data.byteOffset % 8 !== 0) data = Uint8Array.from(bytes);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== MODEL_FORMAT_VERSION)
+  if (version < OLDEST_READABLE_VERSION || version > MODEL_FORMAT_VERSION)
     invalid(
-      `Model format version ${version} is not supported (this engine reads version ${MODEL_FORMAT_VERSION}).`,
+      `Model format version ${version} is not supported (this engine reads versions ${OLDEST_READABLE_VERSION} to ${MODEL_FORMAT_VERSION}).`,
     );
   const length = view.getUint32(8, true);
   if (12 + length > data.length) invalid('The model file is truncated.');
@@ -168,13 +174,17 @@ export function deserializeModel(bytes: Uint8Array): Model {
           weight: get<Float32Array>('neighbours.weight'),
         },
       };
-    case 'aws-user-personalization':
+    case 'aws-user-personalization': {
+      type Fitted = Extract<Model, { recipe: 'aws-user-personalization' }>;
+      const params = header.params as Omit<Fitted['params'], 'age_weight'> & { age_weight?: number | 'auto' };
+      const weights = header.weights as Omit<Fitted['weights'], 'age'> & { age?: number };
       return {
         ...base,
         recipe: 'aws-user-personalization',
-        params: header.params as Extract<Model, { recipe: 'aws-user-personalization' }>['params'],
+        // A version 1 model had no age term: its weight was 0 in effect.
+        params: { ...params, age_weight: params.age_weight ?? 0 },
         factors: header.factors as number,
-        weights: header.weights as Extract<Model, { recipe: 'aws-user-personalization' }>['weights'],
+        weights: { ...weights, age: weights.age ?? 0 },
         userFactors: get<Float32Array>('userFactors'),
         itemFactors: get<Float32Array>('itemFactors'),
         itemGram: get<Float64Array>('itemGram'),
@@ -190,7 +200,9 @@ export function deserializeModel(bytes: Uint8Array): Model {
           count: get<Float32Array>('timePopularity.count'),
         },
         itemStart: get<Float64Array>('itemStart'),
+        ageHistogram: version >= 2 ? get<Float64Array>('ageHistogram') : new Float64Array(AGE_BINS),
       };
+    }
     default:
       return invalid(`The model file names an unknown recipe ${JSON.stringify(header.recipe)}.`);
   }

@@ -135,6 +135,7 @@ export async function searchHyperparameters(
       factor_weight: model.weights.factor,
       sequence_weight: model.weights.sequence,
       popularity_weight: model.weights.popularity,
+      age_weight: model.weights.age,
     });
     const ndcg = metrics.normalized_discounted_cumulative_gain_at_10;
     candidates.push({ hyperparameters: tuned, ndcgAt10: ndcg, precisionAt10: metrics.precision_at_10 });

@@ -31,6 +31,7 @@ const USER_PERSONALIZATION = {
   factor_weight: { type: 'weight', default: 'auto', min: 0, max: 100 },
   sequence_weight: { type: 'weight', default: 'auto', min: 0, max: 100 },
   popularity_weight: { type: 'weight', default: 'auto', min: 0, max: 100 },
+  age_weight: { type: 'weight', default: 'auto', min: 0, max: 100 },
 } as const satisfies Record<string, Spec>;
 
 const SIMILAR_ITEMS = {

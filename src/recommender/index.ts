@@ -7,7 +7,8 @@
  * Recipes (Personalize's names)
  * - aws-user-personalization (default): an implicit-feedback model for temporal holdouts — iALS
  *   factors with recency-weighted confidences, sequential item-to-item neighbours over the user's
- *   latest interactions, and popularity around the user's latest timestamp, blended in log space
+ *   latest interactions, popularity around the user's latest timestamp, and how old the items the
+ *   user takes tend to be (new releases versus the back catalogue), blended in log space
  *   (see model.ts); users outside the training data are folded in from their history at query
  *   time. Scores are a softmax over the catalogue (they sum to 1 over all recommendable items);
  *   items the user has are excluded; users with no history get popular items; new items are
@@ -41,9 +42,10 @@
  *   popularity_window (0.015; 0–1]   time-local popularity counts the interactions within this
  *                                    share of all interactions on either side of the user's latest
  *                                    timestamp (1 = all-time popularity).
- *   factor_weight, sequence_weight, popularity_weight ("auto")  the blend weights of the three
- *                                    terms; "auto" fits them at every training run on a held-out
- *                                    tenth of the training users (see blend.ts), or give numbers.
+ *   factor_weight, sequence_weight, popularity_weight, age_weight ("auto")  the blend weights of
+ *                                    the four terms; "auto" fits them at every training run on a
+ *                                    held-out tenth of the training users (see blend.ts), or give
+ *                                    numbers (age_weight 0: no item-age term).
  * aws-similar-items: sequence_window (10), neighbours (100), popularity_discount_factor (0.5; 0–1:
  * how much popular neighbours are discounted). aws-popularity-count: none.
  *

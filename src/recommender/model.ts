@@ -14,6 +14,15 @@
  *                                            interactions within a share `popularity_window` of all
  *                                            interactions on either side of t), mixed with
  *                                            a little all-time popularity so nothing is impossible
+ *   age_weight        · log(a_u(b) / N_t(b))  how old items are when this user takes them: b is item
+ *                                            i's age bin at t (time since it became available, in
+ *                                            doubling day bins), a_u the user's recency-weighted
+ *                                            share of interactions in each age bin mixed half and
+ *                                            half with everyone's, N_t(b) the number of items in
+ *                                            bin b at t (so the term is a per-item rate). Real
+ *                                            catalogues release items over time and people differ
+ *                                            in how much they take new releases versus the back
+ *                                            catalogue; popularity alone does not tell them apart
  * Recency weight of the q-th newest interaction (q = 0 the latest), with `recency_mask`:
  *   r_q = recency_floor + (1 − recency_floor) · 2^(−q / recency_half_life), else 1.
  */
@@ -62,7 +71,9 @@ export interface UserPersonalizationModel extends ModelBase {
   neighbours: Neighbours;
   timePopularity: TimePopularity;
   /** The blend weights in use: the given ones, or those fitted at training (`auto`). */
-  weights: { factor: number; sequence: number; popularity: number };
+  weights: { factor: number; sequence: number; popularity: number; age: number };
+  /** Interactions in the training data by the item's age bin at the time (see `ageBin`). */
+  ageHistogram: Float64Array;
   /** When each item became available (creation timestamp, else first interaction; epoch seconds; NaN unknown). */
   itemStart: Float64Array;
 }
@@ -75,6 +86,32 @@ const GLOBAL_POPULARITY_SHARE = 0.05;
 const POPULARITY_FLOOR = 1e-9;
 /** CG steps when folding a user in from scratch (the trained users were warm-started every iteration). */
 const FOLD_IN_STEPS = 12;
+/** Item-age bins: bin b holds ages of 2^b − 1 to 2^(b+1) − 1 days (the last bin: older). */
+export const AGE_BINS = 20;
+/** Share of everyone's age profile mixed into a user's (a user's own few interactions are noisy). */
+const AGE_GLOBAL_SHARE = 0.5;
+/** Added to every age-bin share so that no age is impossible. */
+const AGE_FLOOR = 1e-4;
+
+/** The age bin of an item `seconds` after it became available (negative ages: bin 0). */
+export function ageBin(seconds: number): number {
+  const days = seconds > 0 ? seconds / 86_400 : 0;
+  return Math.min(AGE_BINS - 1, Math.floor(Math.log2(1 + days)));
+}
+
+/** Interactions by the age bin of their item at the time (`itemStart` NaN: not counted). */
+export function ageHistogram(
+  items: ArrayLike<number>,
+  times: ArrayLike<number>,
+  itemStart: Float64Array,
+): Float64Array {
+  const histogram = new Float64Array(AGE_BINS);
+  for (let e = 0; e < items.length; e++) {
+    const start = itemStart[items[e]!]!;
+    if (!Number.isNaN(start)) histogram[ageBin(times[e]! - start)]!++;
+  }
+  return histogram;
+}
 
 export function recencyWeights(params: UserPersonalizationParams, length: number): Float64Array {
   const w = new Float64Array(length);
@@ -168,6 +205,8 @@ export interface ScoreTerms {
   sequence: Float64Array;
   /** log p_t(i). */
   popularity: Float64Array;
+  /** log(a_u(b) / N_t(b)) (zero when the user has no history). */
+  age: Float64Array;
 }
 
 export function scoreTerms(model: UserPersonalizationModel, history: IndexedHistory): ScoreTerms {
@@ -177,6 +216,7 @@ export function scoreTerms(model: UserPersonalizationModel, history: IndexedHist
   const factor = new Float64Array(n);
   const sequence = new Float64Array(n);
   const popularity = new Float64Array(n);
+  const age = new Float64Array(n);
   if (length > 0) {
     const k = model.factors;
     let x: ArrayLike<number>;
@@ -214,7 +254,46 @@ export function scoreTerms(model: UserPersonalizationModel, history: IndexedHist
   }
   const t = length > 0 ? history.times[length - 1]! : model.latestTimestamp;
   addPopularityTerm(model, t, popularity);
-  return { factor, sequence, popularity };
+  if (length > 0) setAgeTerm(model, history, t, age);
+  return { factor, sequence, popularity, age };
+}
+
+function setAgeTerm(
+  model: UserPersonalizationModel,
+  history: IndexedHistory,
+  t: number,
+  out: Float64Array,
+): void {
+  const { itemStart, ageHistogram: everyone } = model;
+  const length = history.items.length;
+  const w = recencyWeights(model.params, length);
+  const own = new Float64Array(AGE_BINS);
+  let ownTotal = 0;
+  for (let q = 0; q < length; q++) {
+    const start = itemStart[history.items[q]!]!;
+    if (Number.isNaN(start)) continue;
+    own[ageBin(history.times[q]! - start)]! += w[q]!;
+    ownTotal += w[q]!;
+  }
+  let everyoneTotal = 0;
+  for (let b = 0; b < AGE_BINS; b++) everyoneTotal += everyone[b]!;
+  const bins = new Uint8Array(out.length);
+  const itemsInBin = new Float64Array(AGE_BINS);
+  for (let i = 0; i < out.length; i++) {
+    const start = itemStart[i]!;
+    bins[i] = Number.isNaN(start) ? AGE_BINS : ageBin(t - start);
+    if (bins[i]! < AGE_BINS) itemsInBin[bins[i]!]!++;
+  }
+  const logRate = new Float64Array(AGE_BINS + 1);
+  for (let b = 0; b < AGE_BINS; b++) {
+    const mine = ownTotal > 0 ? own[b]! / ownTotal : 0;
+    const theirs = everyoneTotal > 0 ? everyone[b]! / everyoneTotal : 0;
+    const share = ownTotal > 0 ? (1 - AGE_GLOBAL_SHARE) * mine + AGE_GLOBAL_SHARE * theirs : theirs;
+    logRate[b] = Math.log((share + AGE_FLOOR) / Math.max(1, itemsInBin[b]!));
+  }
+  // Items of unknown age (known only from metadata, without a creation time): the floor.
+  logRate[AGE_BINS] = Math.log(AGE_FLOOR / Math.max(1, out.length));
+  for (let i = 0; i < out.length; i++) out[i] = logRate[bins[i]!]!;
 }
 
 function addPopularityTerm(model: UserPersonalizationModel, t: number, out: Float64Array): void {
@@ -233,13 +312,13 @@ function addPopularityTerm(model: UserPersonalizationModel, t: number, out: Floa
 /** Blends the terms with the model's weights (or `weights`, for tuning) into `out`. */
 export function blend(
   terms: ScoreTerms,
-  weights: { factor: number; sequence: number; popularity: number },
+  weights: { factor: number; sequence: number; popularity: number; age: number },
   out: Float64Array = new Float64Array(terms.factor.length),
 ): Float64Array {
-  const { factor, sequence, popularity } = terms;
+  const { factor, sequence, popularity, age } = terms;
+  const { factor: wf, sequence: ws, popularity: wp, age: wa } = weights;
   for (let i = 0; i < out.length; i++)
-    out[i] =
-      weights.factor * factor[i]! + weights.sequence * sequence[i]! + weights.popularity * popularity[i]!;
+    out[i] = wf * factor[i]! + ws * sequence[i]! + wp * popularity[i]! + wa * age[i]!;
   return out;
 }
 

@@ -2,13 +2,14 @@
  * Training: sequences → a model of the requested recipe. Evaluation and hyperparameter search
  * call `trainOnSequences` on user subsets with the same code that trains the served model.
  */
-import { trainAls, type WeightedMatrix } from './als.js';
+import { trainAls, type AlsOptions, type WeightedMatrix } from './als.js';
 import type { Sequences } from './dataset.js';
 import { itemCounts } from './dataset.js';
 import type { ParamsByRecipe, SimilarItemsParams, UserPersonalizationParams } from './hyperparameters.js';
 import { FALLBACK_WEIGHTS, fitBlendWeights, type BlendWeights } from './blend.js';
 import { holdoutSplit, type TestUser } from './evaluate.js';
 import {
+  ageHistogram,
   foldIn,
   recencyWeights,
   scoreTerms,
@@ -18,7 +19,7 @@ import {
 } from './model.js';
 import type { ThreadPool } from './pool.js';
 import { buildTimePopularity } from './popularity.js';
-import { buildNeighbours } from './sequential.js';
+import { buildNeighbours, type NeighbourOptions } from './sequential.js';
 import type { RecipeName } from './types.js';
 
 /** Progress of a training run, for logs. */
@@ -139,6 +140,7 @@ async function trainUserPersonalization(
     | 'timePopularity'
     | 'weights'
     | 'itemStart'
+    | 'ageHistogram'
   >,
 ): Promise<UserPersonalizationModel> {
   const nItems = context.items.length;
@@ -147,11 +149,12 @@ async function trainUserPersonalization(
   if (p.factor_weight !== 'auto') fixed.factor = p.factor_weight;
   if (p.sequence_weight !== 'auto') fixed.sequence = p.sequence_weight;
   if (p.popularity_weight !== 'auto') fixed.popularity = p.popularity_weight;
+  if (p.age_weight !== 'auto') fixed.age = p.age_weight;
   // With weights to fit, the newest tenth of some training users' interactions is held out of the
   // components (never out of the served histories) and their softmax is fitted to it.
   let fitOn = sequences;
   let calibration: TestUser[] = [];
-  if (Object.keys(fixed).length < 3) {
+  if (Object.keys(fixed).length < 4) {
     const split = holdoutSplit(sequences, context.seed, {
       share: CALIBRATION_SHARE,
       keepInput: true,
@@ -164,15 +167,7 @@ async function trainUserPersonalization(
     }
   }
   const factors = await trainAls(context.pool, weightedMatrix(fitOn, p, nItems), {
-    factors: p.hidden_dimension,
-    iterations: p.training_iterations,
-    cgSteps: p.cg_steps,
-    regularization: p.regularization,
-    regularizationExponent: p.regularization_exponent,
-    unobservedWeight: p.unobserved_weight,
-    seed: context.seed,
-    reportLoss: context.reportLoss === true,
-    ...(now ? { now } : {}),
+    ...alsOptions(p, context),
     onIteration: (iteration, loss, milliseconds) =>
       context.onProgress?.({
         stage: 'factors',
@@ -183,25 +178,10 @@ async function trainUserPersonalization(
       }),
   });
   let started = now?.() ?? 0;
-  const neighbours = await buildNeighbours(context.pool, fitOn, {
-    window: p.sequence_window,
-    m: p.neighbours,
-    backwardWeight: 0.5,
-    distanceExponent: 1,
-    sourceExponent: 1,
-    targetExponent: 0.3,
-  });
+  const neighbours = await buildNeighbours(context.pool, fitOn, sequenceNeighbourOptions(p));
   context.onProgress?.({ stage: 'neighbours', ...(now ? { milliseconds: now() - started } : {}) });
   started = now?.() ?? 0;
-  const itemStart = new Float64Array(nItems).fill(NaN);
-  if (context.creation) itemStart.set(context.creation.subarray(0, nItems));
-  const { userPtr, items, times } = sequences;
-  for (let u = 0; u < sequences.nUsers; u++)
-    for (let e = userPtr[u]!; e < userPtr[u + 1]!; e++) {
-      const i = items[e]!;
-      if (context.creation && !Number.isNaN(context.creation[i]!)) continue;
-      if (!(itemStart[i]! <= times[e]!)) itemStart[i] = times[e]!;
-    }
+  const itemStart = itemStarts(sequences, nItems, context.creation);
   const model: UserPersonalizationModel = {
     ...base,
     counts: padCounts(fitOn, nItems),
@@ -215,6 +195,7 @@ async function trainUserPersonalization(
     timePopularity: buildTimePopularity(fitOn),
     weights: { ...FALLBACK_WEIGHTS, ...fixed },
     itemStart,
+    ageHistogram: ageHistogram(fitOn.items, fitOn.times, itemStart),
   };
   context.onProgress?.({ stage: 'popularity', ...(now ? { milliseconds: now() - started } : {}) });
   if (calibration.length > 0) {
@@ -222,17 +203,21 @@ async function trainUserPersonalization(
     const examples = calibration.map((t) => {
       const from = sequences.userPtr[t.user]!;
       const input = sequences.items.subarray(from, from + t.inputLength);
+      // The user's trained vector: it was fitted on exactly this input (their newest tenth was
+      // held out of the factors), so no fold-in is needed.
       const terms = scoreTerms(model, {
         items: input,
         times: sequences.times.subarray(from, from + t.inputLength),
+        user: t.user,
       });
       return { terms, seen: input, truth: t.truth };
     });
     model.weights = fitBlendWeights(examples, fixed);
-    // Back to the whole data for serving: counts, time popularity, and the calibration users'
-    // vectors folded in from their full histories.
+    // Back to the whole data for serving: counts, time popularity, item ages, and the calibration
+    // users' vectors folded in from their full histories.
     model.counts = base.counts;
     model.timePopularity = buildTimePopularity(sequences);
+    model.ageHistogram = ageHistogram(sequences.items, sequences.times, itemStart);
     const k = p.hidden_dimension;
     for (const t of calibration) {
       const from = sequences.userPtr[t.user]!;
@@ -242,4 +227,43 @@ async function trainUserPersonalization(
     context.onProgress?.({ stage: 'calibration', ...(now ? { milliseconds: now() - started } : {}) });
   }
   return model;
+}
+
+/** How aws-user-personalization counts sequential neighbours (see sequential.ts). */
+function sequenceNeighbourOptions(p: UserPersonalizationParams): NeighbourOptions {
+  return {
+    window: p.sequence_window,
+    m: p.neighbours,
+    backwardWeight: 0.5,
+    distanceExponent: 1,
+    sourceExponent: 1,
+    targetExponent: 0.3,
+  };
+}
+
+/** When each item became available: its creation timestamp, else its first interaction (NaN: neither). */
+function itemStarts(sequences: Sequences, nItems: number, creation: Float64Array | undefined): Float64Array {
+  const itemStart = new Float64Array(nItems).fill(NaN);
+  if (creation) itemStart.set(creation.subarray(0, nItems));
+  const { items, times } = sequences;
+  for (let e = 0; e < items.length; e++) {
+    const i = items[e]!;
+    if (creation && !Number.isNaN(creation[i]!)) continue;
+    if (!(itemStart[i]! <= times[e]!)) itemStart[i] = times[e]!;
+  }
+  return itemStart;
+}
+
+function alsOptions(p: UserPersonalizationParams, context: TrainContext): AlsOptions {
+  return {
+    factors: p.hidden_dimension,
+    iterations: p.training_iterations,
+    cgSteps: p.cg_steps,
+    regularization: p.regularization,
+    regularizationExponent: p.regularization_exponent,
+    unobservedWeight: p.unobserved_weight,
+    seed: context.seed,
+    reportLoss: context.reportLoss === true,
+    ...(context.now ? { now: context.now } : {}),
+  };
 }

@@ -345,6 +345,19 @@ describe('recommender: aws-user-personalization', () => {
     assert.throws(() => deserializeModel(bytes.subarray(0, bytes.length - 100)), { code: 'INVALID_MODEL' });
   });
 
+  it('reads version 1 model files (before the age term): they score with the age weight 0', async () => {
+    const m = await model();
+    const old = asVersion1(serializeModel(m));
+    const loaded = deserializeModel(old) as UserPersonalizationModel;
+    assert.equal(loaded.weights.age, 0);
+    assert.equal(loaded.params.age_weight, 0);
+    const same: UserPersonalizationModel = { ...m, weights: { ...m.weights, age: 0 } };
+    assert.deepEqual(recommend(loaded, { userId: 'u3' }), recommend(same, { userId: 'u3' }));
+    const future = Uint8Array.from(old);
+    new DataView(future.buffer).setUint32(4, 99, true);
+    assert.throws(() => deserializeModel(future), { code: 'INVALID_MODEL', message: /version 99/ });
+  });
+
   it('finds hyperparameters on a validation slice and reports them as strings', async () => {
     const result = await tune(clusteredData(), {
       threads: 1,
@@ -390,3 +403,38 @@ describe('recommender: aws-popularity-count and aws-similar-items', () => {
     assert.throws(() => similarItems(up, { itemId: 'a3' }), { code: 'UNSUPPORTED_QUERY' });
   });
 });
+
+/**
+ * A version 2 model file rewritten as version 1 wrote it: no `ageHistogram` array, no age weight
+ * in the weights or the hyperparameters.
+ */
+function asVersion1(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = view.getUint32(8, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + length))) as {
+    weights: Record<string, number>;
+    params: Record<string, unknown>;
+    arrays: { name: string; type: 'u32' | 'f32' | 'f64'; length: number }[];
+  };
+  const chunks: Uint8Array[] = [];
+  let offset = 12 + length;
+  for (const array of header.arrays) {
+    const size = array.length * (array.type === 'f64' ? 8 : 4);
+    const padded = Math.ceil(size / 8) * 8;
+    if (array.name !== 'ageHistogram') chunks.push(bytes.subarray(offset, offset + padded));
+    offset += padded;
+  }
+  header.arrays = header.arrays.filter((array) => array.name !== 'ageHistogram');
+  delete header.weights.age;
+  delete header.params.age_weight;
+  const encoded = new TextEncoder().encode(JSON.stringify(header));
+  const json = new Uint8Array(Math.ceil((12 + encoded.length) / 8) * 8 - 12).fill(0x20);
+  json.set(encoded);
+  const head = new Uint8Array(12 + json.length);
+  head.set(bytes.subarray(0, 4));
+  const headView = new DataView(head.buffer);
+  headView.setUint32(4, 1, true);
+  headView.setUint32(8, json.length, true);
+  head.set(json, 12);
+  return Buffer.concat([head, ...chunks]);
+}
