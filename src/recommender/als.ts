@@ -26,6 +26,11 @@ export interface AlsOptions {
   reportLoss?: boolean;
   /** Milliseconds since some fixed point (the engine takes no clock of its own). */
   now?: () => number;
+  /**
+   * Start from these factors (users × k, items × k) instead of a random draw: continuing a model
+   * on more data. Rows of users or items without interactions still come out zero.
+   */
+  init?: { users: Float32Array; items: Float32Array };
 }
 
 /** A user × item CSR with observed weights. */
@@ -74,9 +79,14 @@ export async function trainAls(
   const sides = { user: matrix, item: byItem };
   const users = pool.alloc(Float32Array, matrix.nRows * k);
   const items = pool.alloc(Float32Array, matrix.nCols * k);
-  const random = new Random(options.seed, 1);
-  const scale = 0.1 / Math.sqrt(k);
-  for (let e = 0; e < items.length; e++) items[e] = (random.next() * 2 - 1) * scale * Math.sqrt(3);
+  if (options.init) {
+    users.set(options.init.users.subarray(0, users.length));
+    items.set(options.init.items.subarray(0, items.length));
+  } else {
+    const random = new Random(options.seed, 1);
+    const scale = 0.1 / Math.sqrt(k);
+    for (let e = 0; e < items.length; e++) items[e] = (random.next() * 2 - 1) * scale * Math.sqrt(3);
+  }
   // Items nobody interacted with stay at zero (nothing to learn from).
   for (let i = 0; i < byItem.nRows; i++)
     if (byItem.ptr[i] === byItem.ptr[i + 1]) items.fill(0, i * k, (i + 1) * k);

@@ -29,7 +29,7 @@ import {
 } from './model.js';
 import { searchHyperparameters, type SearchOptions, type SearchResult } from './hpo.js';
 import { ThreadPool } from './pool.js';
-import { trainOnSequences, type TrainContext, type TrainingProgress } from './train.js';
+import { extendToAllUsers, trainOnSequences, type TrainContext, type TrainingProgress } from './train.js';
 import {
   RECIPES,
   type HistoryEvent,
@@ -161,7 +161,7 @@ async function evaluateOn(
   prepared: Prepared,
   pool: ThreadPool,
   options: TrainOptions,
-): Promise<EvaluationResult> {
+): Promise<{ evaluation: EvaluationResult; model: Model }> {
   const { sequences } = prepared;
   const split = protocolSplit(sequences, prepared.seed, TEST_USER_SHARE);
   const model = await trainOnSequences(
@@ -187,7 +187,7 @@ async function evaluateOn(
     metric: metrics.normalized_discounted_cumulative_gain_at_10,
     ...(started === undefined ? {} : { milliseconds: options.now!() - started }),
   });
-  return { metrics, testUsers: split.test.length };
+  return { evaluation: { metrics, testUsers: split.test.length }, model };
 }
 
 /**
@@ -200,20 +200,25 @@ export async function evaluate(
   options: TrainOptions = {},
 ): Promise<EvaluationResult> {
   const prepared = prepare(data, options);
-  return withPool(options.threads, (pool) => evaluateOn(prepared, pool, options));
+  return withPool(options.threads, async (pool) => (await evaluateOn(prepared, pool, options)).evaluation);
 }
 
-/** What a solution version produces: the protocol's metrics and the model trained on all users. */
+/**
+ * What a solution version produces: the protocol's metrics and the model to serve, on all users.
+ * The model is the evaluated one extended to the held-out users and all the data (see
+ * `extendToAllUsers`), so a version trains once, not twice.
+ */
 export async function trainAndEvaluate(
   data: InteractionsInput,
   options: TrainOptions = {},
 ): Promise<{ model: Model; evaluation: EvaluationResult }> {
   const prepared = prepare(data, options);
   return withPool(options.threads, async (pool) => {
-    const evaluation = await evaluateOn(prepared, pool, options);
-    const model = await trainOnSequences(
+    const { evaluation, model: partial } = await evaluateOn(prepared, pool, options);
+    const model = await extendToAllUsers(
       prepared.recipe,
       prepared.params,
+      partial,
       prepared.sequences,
       contextFor(prepared, pool, options),
     );

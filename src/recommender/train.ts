@@ -254,6 +254,69 @@ function itemStarts(sequences: Sequences, nItems: number, creation: Float64Array
   return itemStart;
 }
 
+/** iALS sweeps over all the data when a model trained on part of the users is extended to all. */
+const EXTENSION_ITERATIONS = 1;
+
+/**
+ * The model a solution version serves, from the model its evaluation trained on the protocol's
+ * training users, instead of training a second model from scratch: the held-out users join the
+ * histories, the counts, time popularity and neighbours are rebuilt on all the data, the
+ * held-out users' vectors are folded in from their full histories, and one warm-started iALS
+ * sweep over all the data lets the item factors take in what those users did. The blend weights
+ * fitted for the evaluation model are kept (the held-out users are a random tenth, so they do
+ * not shift what the weights balance).
+ */
+export async function extendToAllUsers<R extends RecipeName>(
+  recipe: R,
+  params: ParamsByRecipe[R],
+  partial: Model,
+  input: Sequences,
+  context: TrainContext,
+): Promise<Model> {
+  if (partial.recipe !== 'aws-user-personalization' || recipe !== 'aws-user-personalization')
+    // Counts and neighbours are all the other recipes have: training them again costs no more.
+    return trainOnSequences(recipe, params, input, context);
+  const p = params as UserPersonalizationParams;
+  const nItems = context.items.length;
+  const sequences = widen(input, nItems);
+  const now = context.now;
+  let started = now?.() ?? 0;
+  const model: UserPersonalizationModel = {
+    ...partial,
+    histories: histories(sequences),
+    counts: padCounts(sequences, nItems),
+    latestTimestamp: latest(sequences),
+    userFactors: Float32Array.from(partial.userFactors),
+    itemStart: itemStarts(sequences, nItems, context.creation),
+  };
+  model.ageHistogram = ageHistogram(sequences.items, sequences.times, model.itemStart);
+  const k = p.hidden_dimension;
+  const { userPtr } = sequences;
+  const partialPtr = partial.histories.userPtr;
+  for (let u = 0; u < sequences.nUsers; u++) {
+    const n = userPtr[u + 1]! - userPtr[u]!;
+    if (n === 0 || partialPtr[u + 1]! - partialPtr[u]! === n) continue;
+    const history = sequences.items.subarray(userPtr[u]!, userPtr[u + 1]!);
+    model.userFactors.set(foldIn(model, history, recencyWeights(p, n)), u * k);
+  }
+  const factors = await trainAls(context.pool, weightedMatrix(sequences, p, nItems), {
+    ...alsOptions(p, context),
+    iterations: EXTENSION_ITERATIONS,
+    init: { users: model.userFactors, items: partial.itemFactors },
+  });
+  model.userFactors = factors.users;
+  model.itemFactors = factors.items;
+  model.itemGram = factors.itemGram;
+  context.onProgress?.({ stage: 'factors', ...(now ? { milliseconds: now() - started } : {}) });
+  started = now?.() ?? 0;
+  model.neighbours = await buildNeighbours(context.pool, sequences, sequenceNeighbourOptions(p));
+  context.onProgress?.({ stage: 'neighbours', ...(now ? { milliseconds: now() - started } : {}) });
+  started = now?.() ?? 0;
+  model.timePopularity = buildTimePopularity(sequences);
+  context.onProgress?.({ stage: 'popularity', ...(now ? { milliseconds: now() - started } : {}) });
+  return model;
+}
+
 function alsOptions(p: UserPersonalizationParams, context: TrainContext): AlsOptions {
   return {
     factors: p.hidden_dimension,

@@ -18,6 +18,7 @@ import {
   serializeModel,
   similarItems,
   train,
+  trainAndEvaluate,
   tune,
   userMetrics,
   inputLength,
@@ -248,6 +249,33 @@ describe('recommender: aws-user-personalization', () => {
       recs.itemIds.slice(0, 10).every((id) => id.startsWith('a')),
       recs.itemIds.join(' '),
     );
+  });
+
+  it('a solution version serves the evaluated model extended to all users, with their full histories', async () => {
+    const data = clusteredData();
+    const options = { threads: 1, seed: 5, hyperparameters: FAST };
+    const { model: served, evaluation } = await trainAndEvaluate(data, options);
+    assert.deepEqual(evaluation, await evaluate(data, options));
+    const m = served as UserPersonalizationModel;
+    assert.equal(m.histories.items.length, data.count);
+    const k = m.factors;
+    for (let u = 0; u < data.users.length; u++) {
+      const seen = new Set<string>();
+      for (let r = 0; r < data.count; r++)
+        if (data.userIndex[r] === u) seen.add(data.items[data.itemIndex[r]!]!);
+      // Every user, held out of the evaluation model or not, has a trained vector and their cluster.
+      assert.ok(
+        m.userFactors.subarray(u * k, (u + 1) * k).some((x) => x !== 0),
+        `user ${u} has a vector`,
+      );
+      const recs = recommend(m, { userId: `u${u}`, numResults: 10, explorationWeight: 0 });
+      assert.ok(recs.itemIds.every((id) => !seen.has(id)));
+      const cluster = u % 2 === 0 ? 'a' : 'b';
+      assert.ok(
+        recs.itemIds.filter((id) => id.startsWith(cluster)).length >= 8,
+        `u${u}: ${recs.itemIds.join(' ')}`,
+      );
+    }
   });
 
   it('scores are a softmax over the catalogue: they sum to 1 and fall with rank', async () => {
