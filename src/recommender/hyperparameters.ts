@@ -13,12 +13,12 @@ type Spec =
   | { type: 'weight'; default: 'auto'; min: number; max: number };
 
 const USER_PERSONALIZATION = {
-  hidden_dimension: { type: 'int', default: 149, min: 32, max: 256 },
+  hidden_dimension: { type: 'int', default: 96, min: 32, max: 256 },
   bptt: { type: 'int', default: 32, min: 2, max: 512 },
   recency_mask: { type: 'bool', default: true },
   exploration_weight: { type: 'float', default: 0.3, min: 0, max: 1 },
   exploration_item_age_cut_off: { type: 'float', default: 30, min: 1, max: 36500 },
-  training_iterations: { type: 'int', default: 6, min: 1, max: 50 },
+  training_iterations: { type: 'int', default: 5, min: 1, max: 50 },
   cg_steps: { type: 'int', default: 2, min: 1, max: 20 },
   regularization: { type: 'float', default: 0.02, min: 0, max: 100 },
   regularization_exponent: { type: 'float', default: 1, min: 0, max: 1 },

@@ -17,7 +17,7 @@
  * - aws-similar-items: co-occurrence neighbours of an item (`similarItems`), popular items after them.
  *
  * aws-user-personalization hyperparameters (algorithmHyperParameters; strings as Personalize sends them)
- *   hidden_dimension (149; 32–256)   factors per user and item in the iALS model.
+ *   hidden_dimension (96; 32–256)    factors per user and item in the iALS model.
  *   bptt (32; 2–512)                 the sequence window: how many of the user's most recent
  *                                    interactions feed the sequential item-to-item term.
  *   recency_mask (true)              weight a user's interactions by their position in the user's
@@ -29,7 +29,7 @@
  *                                    a batch job's/campaign's itemExplorationConfig overrides it.
  *   exploration_item_age_cut_off (30 days)  items first seen (or created, per the Items dataset)
  *                                    within this many days of the latest interaction are explored.
- *   training_iterations (6; 1–50)    iALS sweeps (each solves users, then items).
+ *   training_iterations (5; 1–50)    iALS sweeps (each solves users, then items).
  *   cg_steps (2; 1–20)               conjugate-gradient steps per row solve (warm-started).
  *   regularization (0.02)            λ of the frequency-scaled L2 penalty λ·(W + α₀·n)^ν.
  *   regularization_exponent (1; 0–1) ν: how regularisation grows with a user's/item's activity.
