@@ -362,3 +362,33 @@ export async function awsJsonRequest(
   const response = await fetch(url, { method: 'POST', headers, body });
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
+
+/** A SigV4-signed REST-JSON request (`POST <path>`, JSON body) to a local stack, answered raw. */
+export async function restJsonRequest(
+  stack: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } },
+  request: { service: string; path: string; body: unknown },
+): Promise<RawResponse> {
+  const url = new URL(request.path, stack.endpoint);
+  const body = JSON.stringify(request.body);
+  const signer = new SignatureV4({
+    credentials: stack.credentials,
+    region: stack.region,
+    service: request.service,
+    sha256: NodeSha256,
+  });
+  const signed = await signer.sign(
+    new HttpRequest({
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      headers: { host: url.host, 'content-type': 'application/json' },
+      body,
+    }),
+  );
+  const headers = { ...signed.headers };
+  delete headers.host;
+  const response = await fetch(url, { method: 'POST', headers, body });
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}

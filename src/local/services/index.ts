@@ -10,6 +10,7 @@ import { eventBridgeService } from './eventbridge/service.js';
 import { glueService } from './glue/service.js';
 import { logsService } from './logs/service.js';
 import { personalizeService } from './personalize/service.js';
+import { personalizeRuntimeService } from './personalize-runtime/service.js';
 import { s3Service } from './s3/service.js';
 import { stepFunctionsService } from './stepfunctions/service.js';
 
@@ -18,6 +19,7 @@ export const SERVICES: readonly ServiceDefinition<unknown>[] = [
   logsService,
   glueService,
   personalizeService,
+  personalizeRuntimeService,
   stepFunctionsService,
   eventBridgeService,
   cloudFormationService,

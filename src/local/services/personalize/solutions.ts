@@ -207,6 +207,8 @@ export class SolutionResources {
   private readonly trainings: JobQueue<SolutionVersionStatus>;
   private readonly state: StateFile;
   private seq = 0;
+  /** What refuses a solution's deletion while its versions are in use (campaigns, batch jobs). */
+  private readonly versionUsers: ((solutionVersionArns: ReadonlySet<string>) => string | undefined)[] = [];
   /** The served models of ACTIVE versions (what batch inference and campaigns load). */
   readonly models: TrainedModels;
 
@@ -240,6 +242,14 @@ export class SolutionResources {
 
   private arn(kind: string, name: string): string {
     return `arn:aws:personalize:${this.ctx.region}:${this.ctx.accountId}:${kind}/${name}`;
+  }
+
+  /**
+   * Registers a check DeleteSolution makes: given the solution's version ARNs, the reason it cannot
+   * be deleted yet (ResourceInUseException), or undefined.
+   */
+  addVersionUser(check: (solutionVersionArns: ReadonlySet<string>) => string | undefined): void {
+    this.versionUsers.push(check);
   }
 
   private async load(): Promise<void> {
@@ -423,6 +433,12 @@ export class SolutionResources {
         'ResourceInUseException',
         `Solution ${s.name} has a solution version in ${training.status} state: ${training.solutionVersionArn}. Stop it (StopSolutionVersionCreation) or wait for it to end.`,
       );
+    const versionArns = new Set(this.versionsOf(arn).map((v) => v.solutionVersionArn));
+    for (const check of this.versionUsers) {
+      const reason = check(versionArns);
+      if (reason !== undefined)
+        throw new AwsError('ResourceInUseException', `Solution ${s.name} is in use; ${reason}.`);
+    }
     // The models go first, while the ARNs are still taken.
     for (const v of this.versionsOf(arn)) await this.models.remove(v.solutionVersionArn);
     for (const v of this.versionsOf(arn)) this.versions.delete(v.solutionVersionArn);

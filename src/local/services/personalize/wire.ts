@@ -1,9 +1,20 @@
 /**
  * Personalize's AWS operations (`AmazonPersonalize.*`): each AWS-shaped request goes to the call
  * that reads and checks its members — the data resources' (`PersonalizeService`) or training's
- * (`SolutionResources`). Typed with @aws-sdk/client-personalize's request and response types.
+ * (`SolutionResources`), batch inference's (`BatchInferenceJobs`) or campaigns' (`Campaigns`). Typed with @aws-sdk/client-personalize's request and response types.
  */
 import type {
+  CreateBatchInferenceJobRequest,
+  CreateBatchInferenceJobResponse,
+  CreateCampaignRequest,
+  CreateCampaignResponse,
+  DeleteCampaignRequest,
+  DescribeBatchInferenceJobRequest,
+  DescribeCampaignRequest,
+  ListBatchInferenceJobsRequest,
+  ListCampaignsRequest,
+  UpdateCampaignRequest,
+  UpdateCampaignResponse,
   CreateDatasetGroupRequest,
   CreateDatasetGroupResponse,
   CreateDatasetImportJobRequest,
@@ -40,10 +51,14 @@ import type {
 } from '@aws-sdk/client-personalize';
 import { members } from '../../core/json-input.js';
 import type { OperationTable } from '../../core/service.js';
-import type { PersonalizeService } from './dataset-resources.js';
-import type { SolutionResources } from './solutions.js';
+import type { Personalize } from './service.js';
 
-export function personalizeOperations(p: PersonalizeService, t: SolutionResources): OperationTable {
+export function personalizeOperations({
+  datasets: p,
+  solutions: t,
+  batch: b,
+  campaigns: c,
+}: Personalize): OperationTable {
   return {
     CreateDatasetGroup: (i: CreateDatasetGroupRequest): Promise<CreateDatasetGroupResponse> =>
       p.createDatasetGroup(members(i)),
@@ -77,5 +92,17 @@ export function personalizeOperations(p: PersonalizeService, t: SolutionResource
       t.getSolutionMetrics(members(i)),
     ListRecipes: (i: ListRecipesRequest) => t.listRecipes(members(i)),
     DescribeRecipe: (i: DescribeRecipeRequest) => t.describeRecipe(members(i)),
+    CreateBatchInferenceJob: (i: CreateBatchInferenceJobRequest): Promise<CreateBatchInferenceJobResponse> =>
+      b.createBatchInferenceJob(members(i)),
+    DescribeBatchInferenceJob: (i: DescribeBatchInferenceJobRequest) =>
+      b.describeBatchInferenceJob(members(i)),
+    ListBatchInferenceJobs: (i: ListBatchInferenceJobsRequest) => b.listBatchInferenceJobs(members(i)),
+    CreateCampaign: (i: CreateCampaignRequest): Promise<CreateCampaignResponse> =>
+      c.createCampaign(members(i)),
+    DescribeCampaign: (i: DescribeCampaignRequest) => c.describeCampaign(members(i)),
+    ListCampaigns: (i: ListCampaignsRequest) => c.listCampaigns(members(i)),
+    UpdateCampaign: (i: UpdateCampaignRequest): Promise<UpdateCampaignResponse> =>
+      c.updateCampaign(members(i)),
+    DeleteCampaign: (i: DeleteCampaignRequest) => c.deleteCampaign(members(i)),
   };
 }
