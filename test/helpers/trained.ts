@@ -31,15 +31,20 @@ const QUICK: Record<TrainedRecipe, Record<string, string>> = {
   'aws-similar-items': { neighbours: '20' },
 };
 
-/** Polls `read` until `done` (a status change the service makes), yielding between reads. */
+/**
+ * Polls `read` until `done` (a status change the service makes), yielding between reads; `tick`
+ * (e.g. advancing a ManualClock) runs between reads too.
+ */
 export async function until<T>(
   read: () => Promise<T>,
   done: (value: T) => boolean,
   what: string,
+  tick?: () => Promise<void>,
 ): Promise<T> {
   for (let i = 0; i < 60_000; i++) {
     const value = await read();
     if (done(value)) return value;
+    if (tick !== undefined) await tick();
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   assert.fail(`${what} did not happen`);
@@ -59,8 +64,15 @@ export interface Trained {
 export async function trainSolutionVersions(
   stack: TestStack,
   recipes: readonly TrainedRecipe[],
-  options: { bucket?: string; name?: string; data?: { users: number; items: number; ratings: number } } = {},
+  options: {
+    bucket?: string;
+    name?: string;
+    data?: { users: number; items: number; ratings: number };
+    /** Moves the stack's clock between polls (a ManualClock stack). */
+    tick?: () => Promise<void>;
+  } = {},
 ): Promise<Trained> {
+  const tick = options.tick;
   const bucket = options.bucket ?? 'lake';
   const name = options.name ?? 'recs';
   const personalize = new PersonalizeClient(sdkConfig(stack));
@@ -74,6 +86,7 @@ export async function trainSolutionVersions(
       () => personalize.send(new DescribeDatasetGroupCommand({ datasetGroupArn })),
       (r) => r.datasetGroup?.status === 'ACTIVE',
       'dataset group ACTIVE',
+      tick,
     );
     const { schemaArn } = await personalize.send(
       new CreateSchemaCommand({ name: `${name}-interactions`, schema: interactionsSchema() }),
@@ -90,6 +103,7 @@ export async function trainSolutionVersions(
       () => personalize.send(new DescribeDatasetCommand({ datasetArn })),
       (r) => r.dataset?.status === 'ACTIVE',
       'dataset ACTIVE',
+      tick,
     );
     const { datasetImportJobArn } = await personalize.send(
       new CreateDatasetImportJobCommand({
@@ -103,6 +117,7 @@ export async function trainSolutionVersions(
       () => personalize.send(new DescribeDatasetImportJobCommand({ datasetImportJobArn })),
       (r) => ['ACTIVE', 'CREATE FAILED'].includes(r.datasetImportJob?.status ?? ''),
       'import',
+      tick,
     );
     assert.equal(imported.datasetImportJob?.status, 'ACTIVE', imported.datasetImportJob?.failureReason);
     const trained: Trained = { bucket, groupArn: datasetGroupArn!, csv, versions: {}, solutions: {} };
@@ -121,6 +136,7 @@ export async function trainSolutionVersions(
         () => personalize.send(new DescribeSolutionCommand({ solutionArn })),
         (r) => r.solution?.status === 'ACTIVE',
         'solution ACTIVE',
+        tick,
       );
       const { solutionVersionArn } = await personalize.send(
         new CreateSolutionVersionCommand({ solutionArn }),
@@ -129,6 +145,7 @@ export async function trainSolutionVersions(
         () => personalize.send(new DescribeSolutionVersionCommand({ solutionVersionArn })),
         (r) => ['ACTIVE', 'CREATE FAILED'].includes(r.solutionVersion?.status ?? ''),
         `${recipe} training`,
+        tick,
       );
       assert.equal(version.solutionVersion?.status, 'ACTIVE', version.solutionVersion?.failureReason);
       trained.versions[recipe] = solutionVersionArn!;
