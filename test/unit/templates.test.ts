@@ -59,6 +59,34 @@ const spec = JSON.parse(
   readFileSync(require.resolve('@aws-cdk/cfnspec/spec/specification.json'), 'utf8'),
 ) as Specification;
 
+/**
+ * AWS::Personalize::Campaign, added to CloudFormation after the pinned v117 specification, as the
+ * CloudFormation resource reference documents it (aws-resource-personalize-campaign): Name
+ * replaces; SolutionVersionArn, MinProvisionedTPS and CampaignConfig update without interruption.
+ */
+spec.ResourceTypes['AWS::Personalize::Campaign'] ??= {
+  Attributes: { CampaignArn: { PrimitiveType: 'String' } },
+  Properties: {
+    Name: { Required: true, PrimitiveType: 'String', UpdateType: 'Immutable' },
+    SolutionVersionArn: { Required: true, PrimitiveType: 'String', UpdateType: 'Mutable' },
+    MinProvisionedTPS: { Required: false, PrimitiveType: 'Integer', UpdateType: 'Mutable' },
+    CampaignConfig: { Required: false, Type: 'CampaignConfig', UpdateType: 'Mutable' },
+    Tags: { Required: false, Type: 'List', ItemType: 'Tag', UpdateType: 'Mutable' },
+  },
+};
+spec.PropertyTypes['AWS::Personalize::Campaign.CampaignConfig'] ??= {
+  Properties: {
+    ItemExplorationConfig: {
+      Required: false,
+      Type: 'Map',
+      PrimitiveItemType: 'String',
+      UpdateType: 'Mutable',
+    },
+    EnableMetadataWithRecommendations: { Required: false, PrimitiveType: 'Boolean', UpdateType: 'Mutable' },
+    SyncWithLatestSolutionVersion: { Required: false, PrimitiveType: 'Boolean', UpdateType: 'Mutable' },
+  },
+};
+
 const registry = createResourceTypeRegistry(
   Object.fromEntries(
     Object.entries(spec.ResourceTypes).map(([type, definition]): [string, ResourceTypeSpec] => [
@@ -226,8 +254,11 @@ function attribute(template: Template, logicalId: string, name: string): string 
   return `${logicalId}.${name}`;
 }
 
-function resolveWithDefaults(template: Template): ResolvedTemplate {
-  const { values } = resolveParameters(template, {});
+function resolveWithDefaults(
+  template: Template,
+  given: Readonly<Record<string, string>> = {},
+): ResolvedTemplate {
+  const { values } = resolveParameters(template, given);
   const conditions = evaluateConditions(template, { parameters: values, pseudo });
   const ctx: ResolveContext = {
     parameters: values,
@@ -715,6 +746,38 @@ describe('templates/datalake.yaml', () => {
       assert.deepEqual(resourcesFor(statements, 's3:PutObject'), [objects('recommendations/')]);
     });
 
+    it('Personalize: reads exactly the batch input prefix and writes exactly the output prefix the stack is given', () => {
+      const custom = resolveWithDefaults(template, {
+        BatchInputPrefix: 'jobs/users_in/',
+        RecommendationsPrefix: 'jobs/recs_out/',
+      });
+      const [personalizeId] = roleAssumedBy('personalize.amazonaws.com');
+      const statements = findPolicies(custom)
+        .filter((policy) => policy.where.startsWith(`/Resources/${personalizeId}/Properties/Policies/`))
+        .flatMap((policy) => policy.statements);
+      // Batch input: read, never written; output: written, never read (nor the output read as input).
+      assert.deepEqual(resourcesFor(statements, 's3:GetObject'), [
+        objects('items/'),
+        objects('jobs/users_in/'),
+        objects('transformed/'),
+      ]);
+      assert.deepEqual(resourcesFor(statements, 's3:PutObject'), [objects('jobs/recs_out/')]);
+      const listing = allowed(statements, 's3:ListBucket');
+      assert.deepEqual(list(listing[0]?.Condition?.StringLike?.['s3:prefix']).sort(), [
+        'items/*',
+        'jobs/recs_out/*',
+        'jobs/users_in/*',
+        'transformed/*',
+      ]);
+      const bucketPolicy = findPolicies(custom).filter((p) => p.resourceType === 'AWS::S3::BucketPolicy');
+      const forPersonalize = bucketPolicy
+        .flatMap((p) => p.statements)
+        .filter((st) => JSON.stringify(st.Principal ?? '').includes('personalize.amazonaws.com'));
+      assert.deepEqual(resourcesFor(forPersonalize, 's3:PutObject'), [objects('jobs/recs_out/')]);
+      assert.ok(resourcesFor(forPersonalize, 's3:GetObject').includes(objects('jobs/users_in/')));
+      assert.ok(!resourcesFor(forPersonalize, 's3:GetObject').includes(objects('jobs/recs_out/')));
+    });
+
     it("Step Functions: this project's Glue job and Personalize resources, PassRole to Personalize only", () => {
       const [stepFunctionsId] = roleAssumedBy('states.amazonaws.com');
       const [personalizeId] = roleAssumedBy('personalize.amazonaws.com');
@@ -799,5 +862,43 @@ describe('templates/datalake.yaml', () => {
       expected,
     );
     for (const [key, output] of Object.entries(outputs)) assert.equal(output.ExportName, `lake-${key}`);
+  });
+});
+
+describe('templates/personalize.yaml campaign', () => {
+  const template = loadTemplate(readFileSync(path.join(TEMPLATES_DIR, 'personalize.yaml'), 'utf8'), {
+    registry,
+  });
+  const version = 'arn:aws:personalize:us-east-1:123456789012:solution/mlpipe-solution/0123abcd';
+
+  it('is off by default (a campaign is billed every hour on AWS), and says so where it is switched on', () => {
+    const resolved = resolveWithDefaults(template);
+    assert.deepEqual(
+      Object.values(resolved.resources).filter((r) => r.type === 'AWS::Personalize::Campaign'),
+      [],
+    );
+    assert.ok(!resolved.outputs.some((o) => o.OutputKey === 'CampaignArn'));
+    const body = readFileSync(path.join(TEMPLATES_DIR, 'personalize.yaml'), 'utf8');
+    assert.match(body, /BILLED EVERY HOUR on AWS/);
+    assert.match(body, /a campaign is billed for every hour it exists/);
+  });
+
+  it('serves the given solution version with the given minProvisionedTPS when switched on', () => {
+    const resolved = resolveWithDefaults(template, {
+      CampaignSolutionVersionArn: version,
+      CampaignMinProvisionedTPS: '2',
+    });
+    const campaigns = Object.values(resolved.resources).filter(
+      (r) => r.type === 'AWS::Personalize::Campaign',
+    );
+    assert.equal(campaigns.length, 1);
+    assert.deepEqual(campaigns[0]!.properties, {
+      Name: 'mlpipe-campaign',
+      SolutionVersionArn: version,
+      // A Number parameter arrives as a string, as CloudFormation passes it.
+      MinProvisionedTPS: '2',
+    });
+    assert.ok(resolved.outputs.some((o) => o.OutputKey === 'CampaignArn'));
+    assert.throws(() => resolveParameters(template, { CampaignSolutionVersionArn: 'not-an-arn' }));
   });
 });

@@ -7,6 +7,7 @@ import { glueJobProvisioner } from './glue-job.js';
 import { iamManagedPolicyProvisioner } from './iam-managed-policy.js';
 import { iamPolicyProvisioner } from './iam-policy.js';
 import { iamRoleProvisioner } from './iam-role.js';
+import { personalizeCampaignProvisioner } from './personalize-campaign.js';
 import { personalizeDatasetGroupProvisioner } from './personalize-dataset-group.js';
 import { personalizeDatasetProvisioner } from './personalize-dataset.js';
 import { personalizeSchemaProvisioner } from './personalize-schema.js';
@@ -28,6 +29,7 @@ export const BUILTIN_PROVISIONERS: readonly Provisioner[] = [
   personalizeSchemaProvisioner,
   personalizeDatasetProvisioner,
   personalizeSolutionProvisioner,
+  personalizeCampaignProvisioner,
   stepFunctionsStateMachineProvisioner,
   eventsRuleProvisioner,
 ];
