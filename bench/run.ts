@@ -8,6 +8,8 @@
  *   import    a Personalize FULL import of the ETL's output in the local stack vs DuckDB loading it (bench/import.ts)
  *   recommender  offline metrics vs popularity and plain iALS, training/HPO time, scaling (bench/recommender.ts)
  *   stepfunctions  the Step Functions engine per state transition vs a loop of as many awaits (bench/stepfunctions.ts)
+ *   inference  batch inference users/s vs a plain recommend() loop; GetRecommendations p50/p95/p99
+ *              at 50 in flight vs one recommend() call (bench/inference.ts)
  */
 // Same reason as bin/run.js: pinned SDK versions support Node 20; the future-version warning is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -23,6 +25,7 @@ import { readIdentity } from '../src/local/contract.js';
 import { PART_SIZE } from '../src/lib/data/upload.js';
 import { benchEtl } from './etl.js';
 import { benchImport } from './import.js';
+import { benchInference } from './inference.js';
 import { benchRecommender } from './recommender.js';
 import { benchStepFunctions } from './stepfunctions.js';
 import { median, report } from './report.js';
@@ -119,3 +122,4 @@ if (want('etl')) await benchEtl();
 if (want('import')) await benchImport();
 if (want('recommender')) await benchRecommender();
 if (want('stepfunctions')) await benchStepFunctions();
+if (want('inference')) await benchInference();
