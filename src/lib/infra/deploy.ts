@@ -12,6 +12,7 @@ import type { Settings } from '../cli/config.js';
 import { ExitCode, MlpipeError, translateAwsError } from '../cli/errors.js';
 import { describeStack, outputsOf, stackName, templatePath, type StackDefinition } from './stacks.js';
 import { pollIntervals, waitFor } from '../cli/wait.js';
+import { carryOutTeardown, planTeardown, type TeardownResult } from '../personalize/teardown.js';
 
 export interface PlannedChange {
   action: string;
@@ -535,14 +536,25 @@ export interface DestroyedStack {
   result: 'deleted' | 'not-deployed';
   /** Resources left in place by DeletionPolicy: Retain. */
   retained: Array<{ logicalId: string; physicalId: string | null; type: string }>;
+  /**
+   * The Personalize stack only: what was cleared from its dataset group first (training stopped,
+   * the solutions `mlpipe train` created deleted); null for the other stacks.
+   */
+  cleared: TeardownResult | null;
 }
 
-/** Deletes the given stacks in reverse dependency order. */
+/**
+ * Deletes the given stacks in reverse dependency order; before the Personalize stack, clears its
+ * dataset group of what `mlpipe train` created outside it (personalize/teardown.ts), planned again
+ * at that moment so that what changed since the confirmation is seen.
+ */
 export async function destroy(
   clients: Clients,
   settings: Settings,
   stacks: StackDefinition[],
-  options: Pick<DeployOptions, 'onEvent' | 'onStatus' | 'timeoutSeconds'>,
+  options: Pick<DeployOptions, 'onEvent' | 'onStatus' | 'timeoutSeconds'> & {
+    onTeardown?: (line: string) => void;
+  },
 ): Promise<DestroyedStack[]> {
   const cfn = await clients.cloudformation();
   const sdk = await import('@aws-sdk/client-cloudformation');
@@ -551,8 +563,23 @@ export async function destroy(
     const name = stackName(settings, definition.key);
     const existing = await describeStack(clients, name);
     if (existing === undefined) {
-      results.push({ key: definition.key, stackName: name, result: 'not-deployed', retained: [] });
+      results.push({
+        key: definition.key,
+        stackName: name,
+        result: 'not-deployed',
+        retained: [],
+        cleared: null,
+      });
       continue;
+    }
+    let cleared: TeardownResult | null = null;
+    if (definition.key === 'personalize') {
+      const plan = await planTeardown(clients, settings);
+      if (plan !== undefined)
+        cleared = await carryOutTeardown(clients, plan, {
+          timeoutSeconds: options.timeoutSeconds ?? 3600,
+          onProgress: options.onTeardown,
+        });
     }
     const started = new Date();
     try {
@@ -574,7 +601,7 @@ export async function destroy(
       `stack ${name} to be deleted`,
     );
     if (status !== 'DELETE_COMPLETE') throw failureError(name, status, events, undefined);
-    results.push({ key: definition.key, stackName: name, result: 'deleted', retained });
+    results.push({ key: definition.key, stackName: name, result: 'deleted', retained, cleared });
   }
   return results;
 }

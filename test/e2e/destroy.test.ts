@@ -1,0 +1,122 @@
+// mlpipe destroy after mlpipe train end to end against a started local stack (small sample data):
+// the solutions train created on demand are listed in the confirmation, deleted before the
+// Personalize stack, and versions still training (held by the test hooks) are stopped first.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ListSolutionsCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
+import { localTestHooks, runCli } from '../helpers/cli.js';
+
+interface DestroyJson {
+  stacks: Array<{
+    key: string;
+    stackName: string;
+    result: string;
+    cleared: {
+      datasetGroupArn: string;
+      stoppedVersions: string[];
+      deletedSolutions: Array<{ name: string; arn: string }>;
+    } | null;
+  }>;
+}
+
+describe('mlpipe destroy after train', () => {
+  const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true', MLPIPE_LOCAL_TEST_HOOKS: '1' };
+  const TRAINING = 'personalize:solution-version';
+  let dir: string;
+  let personalize: PersonalizeClient;
+  let hooks: Awaited<ReturnType<typeof localTestHooks>>;
+  const cli = (args: string[]) => runCli(args, { cwd: dir, env });
+  const ok = async (args: string[]) => {
+    const result = await cli(args);
+    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    return result;
+  };
+  const solutionNames = async (): Promise<string[]> =>
+    ((await personalize.send(new ListSolutionsCommand({}))).solutions ?? []).map((s) => s.name ?? '').sort();
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'mlpipe-destroy-'));
+    for (const args of [
+      ['sample-data', '--users', '150', '--items', '400', '--ratings', '6000'],
+      ['deploy', '--yes'],
+      ['upload-raw'],
+      ['run-etl'],
+      ['import'],
+    ])
+      await ok(args);
+    const local = JSON.parse((await ok(['local', 'env', '--json'])).stdout) as Record<string, string>;
+    personalize = new PersonalizeClient({
+      endpoint: local.AWS_ENDPOINT_URL,
+      region: local.AWS_REGION,
+      credentials: { accessKeyId: local.AWS_ACCESS_KEY_ID!, secretAccessKey: local.AWS_SECRET_ACCESS_KEY! },
+    });
+    hooks = await localTestHooks(dir, env);
+  });
+  after(async () => {
+    personalize?.destroy();
+    await runCli(['local', 'stop'], { cwd: dir, env });
+  });
+
+  it('lists and deletes the popularity baseline train created, then the Personalize stack', async () => {
+    await ok(['train', '--recipe', 'aws-popularity-count']);
+    assert.deepEqual(await solutionNames(), ['mlpipe-personalization', 'mlpipe-popularity']);
+
+    const refused = await cli(['destroy', '--stack', 'personalize']);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.errorText,
+      /Refusing to delete mlpipe-personalize and solution mlpipe-popularity without confirmation\./,
+    );
+    assert.match(
+      refused.stderr,
+      /Before deleting stack mlpipe-personalize, destroy clears what `mlpipe train` left in its dataset group:\n {2}delete solution mlpipe-popularity \(aws-popularity-count, 1 version\)/,
+    );
+    assert.deepEqual(
+      await solutionNames(),
+      ['mlpipe-personalization', 'mlpipe-popularity'],
+      'nothing deleted',
+    );
+
+    const result = await ok(['destroy', '--stack', 'personalize', '--yes', '--json']);
+    const [stack] = (JSON.parse(result.stdout) as DestroyJson).stacks;
+    assert.equal(stack?.stackName, 'mlpipe-personalize');
+    assert.equal(stack.result, 'deleted');
+    assert.match(stack.cleared?.datasetGroupArn ?? '', /:dataset-group\//);
+    assert.deepEqual(stack.cleared?.stoppedVersions, []);
+    assert.deepEqual(
+      stack.cleared?.deletedSolutions.map((s) => s.name),
+      ['mlpipe-popularity'],
+    );
+    assert.deepEqual(await solutionNames(), [], 'no solutions left');
+  });
+
+  it('stops versions still training, deletes the solutions, then every stack', async () => {
+    await ok(['deploy', '--stack', 'personalize', '--yes']);
+    await ok(['import']);
+    await hooks.hold(TRAINING);
+    try {
+      const baseline = await ok(['train', '--recipe', 'aws-popularity-count', '--no-wait']);
+      const baselineVersion = baseline.stdout.trim();
+      const project = await ok(['train', '--no-wait']);
+      const projectVersion = project.stdout.trim();
+      assert.match(baselineVersion, /:solution\/mlpipe-popularity\//);
+      assert.match(projectVersion, /:solution\/mlpipe-personalization\//);
+
+      const result = await cli(['destroy', '--yes']);
+      assert.equal(result.code, 0, result.stderr);
+      for (const arn of [baselineVersion, projectVersion]) {
+        assert.ok(result.stderr.includes(`stop training: solution version ${arn}`), result.stderr);
+        assert.ok(result.stdout.includes(`solution version ${arn}: stopped`), result.stdout);
+      }
+      assert.match(result.stdout, /solution mlpipe-popularity: deleted/);
+      assert.match(result.stdout, /mlpipe-personalize: deleted/);
+      assert.match(result.stdout, /mlpipe-datalake: deleted/);
+      assert.deepEqual(await solutionNames(), [], 'no solutions left');
+    } finally {
+      await hooks.release(TRAINING);
+    }
+  });
+});
