@@ -6,7 +6,13 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ListSolutionsCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
+import {
+  CreateSolutionCommand,
+  DeleteSolutionCommand,
+  ListDatasetGroupsCommand,
+  ListSolutionsCommand,
+  PersonalizeClient,
+} from '@aws-sdk/client-personalize';
 import { localTestHooks, runCli } from '../helpers/cli.js';
 
 interface DestroyJson {
@@ -93,9 +99,44 @@ describe('mlpipe destroy after train', () => {
     assert.deepEqual(await solutionNames(), [], 'no solutions left');
   });
 
-  it('stops versions still training, deletes the solutions, then every stack', async () => {
+  it('refuses, changing nothing, while the dataset group has a solution mlpipe did not create', async () => {
     await ok(['deploy', '--stack', 'personalize', '--yes']);
     await ok(['import']);
+    const [group] = (await personalize.send(new ListDatasetGroupsCommand({}))).datasetGroups ?? [];
+    const { solutionArn } = await personalize.send(
+      new CreateSolutionCommand({
+        name: 'handmade',
+        datasetGroupArn: group?.datasetGroupArn,
+        recipeArn: 'arn:aws:personalize:::recipe/aws-popularity-count',
+      }),
+    );
+    const result = await cli(['destroy', '--yes', '--json']);
+    assert.equal(result.code, 1, result.stderr);
+    const { error } = JSON.parse(result.stdout) as {
+      error: { code: string; message: string; suggestions: string[] };
+    };
+    assert.equal(error.code, 'FOREIGN_SOLUTIONS');
+    assert.match(error.message, /has solution mlpipe did not create: handmade\..*Nothing was deleted\./);
+    assert.ok(
+      error.suggestions.some((s) =>
+        s.includes(
+          `eval "$(mlpipe local env)" && aws --endpoint-url "$AWS_ENDPOINT_URL" personalize delete-solution --solution-arn ${solutionArn}`,
+        ),
+      ),
+      error.suggestions.join('\n'),
+    );
+    assert.deepEqual(await solutionNames(), ['handmade', 'mlpipe-personalization'], 'nothing deleted');
+    const stacks = JSON.parse((await ok(['stacks', '--json'])).stdout) as {
+      stacks: Array<{ status: string }>;
+    };
+    assert.ok(
+      stacks.stacks.every((s) => s.status.endsWith('_COMPLETE')),
+      'every stack still deployed',
+    );
+    await personalize.send(new DeleteSolutionCommand({ solutionArn }));
+  });
+
+  it('stops versions still training, deletes the solutions, then every stack', async () => {
     await hooks.hold(TRAINING);
     try {
       const baseline = await ok(['train', '--recipe', 'aws-popularity-count', '--no-wait']);
