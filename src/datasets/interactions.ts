@@ -65,8 +65,38 @@ async function readStored(
     throw new Error(`${file} is not a dataset file.`);
   if (buffer.readUInt32LE(4) !== FORMAT_VERSION) throw new Error(`${file} has an unknown format version.`);
   const length = buffer.readUInt32LE(8);
-  const header = JSON.parse(buffer.toString('utf8', 12, 12 + length)) as DatasetFileHeader;
-  return { header, buffer, offset: align8(12 + length) };
+  let header: DatasetFileHeader;
+  try {
+    header = JSON.parse(buffer.toString('utf8', 12, 12 + length)) as DatasetFileHeader;
+  } catch {
+    throw new Error(`${file} is damaged: its header is not readable.`);
+  }
+  const offset = align8(12 + length);
+  // A cut file would read back as zeros: refuse any length but the one its header implies.
+  const expected = offset + arrayBytes(header);
+  if (buffer.length !== expected)
+    throw new Error(`${file} is damaged: ${buffer.length} bytes where its header implies ${expected}.`);
+  return { header, buffer, offset };
+}
+
+/** Bytes of the arrays after the header (each padded to 8), as encodeDatasetFile writes them. */
+function arrayBytes(header: DatasetFileHeader): number {
+  if (header.type !== 'INTERACTIONS') return 0;
+  const n = header.count;
+  let total = align8(n * 4) * 2 + align8(n * 8);
+  if (header.hasEventValue === true) total += align8(n * 4);
+  if (header.hasEventType === true) total += align8(n * 4);
+  return total;
+}
+
+/** Reads a dataset file whole and says what is wrong with it, if anything (for `local check`). */
+export async function datasetFileProblem(file: string): Promise<string | undefined> {
+  try {
+    const stored = await readStored(file);
+    return stored === undefined ? 'missing' : undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 function align8(n: number): number {

@@ -1,54 +1,34 @@
 /**
- * One server per data dir: the server holds `server.lock` (its pid, created exclusively) while it
- * runs. A lock whose process is gone is stale and replaced. Also reads and writes server.json.
+ * The server's side of owning a data dir: it takes the data dir's lock (data-dir-lock.ts: exclusive,
+ * pid + start time) before anything else and keeps it for its lifetime, writes server.json once it
+ * listens, and at shutdown removes server.json only if the record is still its own, then lets go
+ * of the lock. Nobody else ever deletes server.json: a record left by a killed server is simply
+ * stale (its pid is not running, or the endpoint answers with another pid) until the next holder
+ * replaces it.
  */
-import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
-import { isProcessAlive, localPaths, type ServerInfo } from './contract.js';
-
-export { isProcessAlive, readServerInfo } from './contract.js';
+import { readFileSync, rmSync } from 'node:fs';
+import { acquireDirLock, localPaths, FILE_MODE, type LockAttempt, type ServerInfo } from './contract.js';
 import { writeFileAtomicSync } from '../shared/atomic-file.js';
 
-function lockHolder(lockFile: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(lockFile, 'utf8').trim());
-    return Number.isInteger(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { isProcessAlive, readServerInfo } from './contract.js';
 
-/**
- * Takes the data dir's lock for this process. Returns the pid of a live holder if another server
- * owns it, or undefined once the lock is ours.
- */
-export function acquireLock(dataDir: string): number | undefined {
-  const lockFile = localPaths(dataDir).lock;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(lockFile, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return undefined;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = lockHolder(lockFile);
-      if (holder !== undefined && holder !== process.pid && isProcessAlive(holder)) return holder;
-      // Stale: its process is gone. Remove it and try again.
-      rmSync(lockFile, { force: true });
-    }
-  }
-  throw new Error(`Could not take the lock ${lockFile}; another process keeps recreating it.`);
-}
-
-export function releaseLock(dataDir: string): void {
-  const lockFile = localPaths(dataDir).lock;
-  if (lockHolder(lockFile) === process.pid) rmSync(lockFile, { force: true });
+/** Tries to take the data dir's lock for this server; never waits. */
+export function acquireLock(dataDir: string): LockAttempt {
+  return acquireDirLock(localPaths(dataDir).lock, 'server');
 }
 
 export function writeServerInfo(dataDir: string, info: ServerInfo): void {
-  writeFileAtomicSync(localPaths(dataDir).serverInfo, JSON.stringify(info, null, 2) + '\n');
+  writeFileAtomicSync(localPaths(dataDir).serverInfo, JSON.stringify(info, null, 2) + '\n', FILE_MODE);
 }
 
+/** Removes server.json if it is this process's record (a later server's record is left alone). */
 export function removeServerInfo(dataDir: string): void {
-  rmSync(localPaths(dataDir).serverInfo, { force: true });
+  const file = localPaths(dataDir).serverInfo;
+  try {
+    const info = JSON.parse(readFileSync(file, 'utf8')) as Partial<ServerInfo>;
+    if (info.pid !== process.pid) return;
+  } catch {
+    return;
+  }
+  rmSync(file, { force: true });
 }

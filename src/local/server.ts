@@ -6,13 +6,20 @@
  * anything else → S3 REST-XML), checks its SigV4 signature against the stack's own credentials,
  * and hands it to that protocol's codec and the service's operation. Services never see HTTP.
  *
- * Internal endpoints (unsigned, 127.0.0.1 only): `/_mlpipe/health`, `/_mlpipe/status`; with test
- * hooks on (`testHooks`, env MLPIPE_LOCAL_TEST_HOOKS=1 for a detached server) also
+ * Internal endpoints (unsigned, 127.0.0.1 only): `/_mlpipe/health`, `/_mlpipe/status`; the control
+ * endpoint `POST /_mlpipe/reset` (only with server.json's control token: the server deletes every
+ * service's state under its own lock — requests arriving meanwhile wait, those in flight finish
+ * first — and reopens its services); with test hooks on (`testHooks`, env MLPIPE_LOCAL_TEST_HOOKS=1 for a detached server) also
  * `POST /_mlpipe/test/hold` and `/_mlpipe/test/release` (`{"kind": "<job kind>"}`) and
  * `GET /_mlpipe/test/held?kind=…`, which hold jobs of a kind in their running status so end-to-end
  * tests can observe them in flight.
+ *
+ * Faults: a full disk (ENOSPC, EDQUOT) fails only the write that hit it, with the protocol's
+ * `ServiceUnavailable` (503) error — reads go on — and is logged once until space is back. The
+ * SigV4 credential scope must name this stack's region and the service the request is for.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { statfsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -41,16 +48,40 @@ import {
   type ParsedSignature,
   type SignatureProblem,
 } from './sigv4.js';
-import { HEALTH_PATH, STATUS_PATH, TEST_HOOK_PATHS, type LocalIdentity } from './contract.js';
+import {
+  CONTROL_TOKEN_HEADER,
+  DamagedIdentityError,
+  FILE_MODE,
+  HEALTH_PATH,
+  localPaths,
+  quarantineFile,
+  readIdentity,
+  removeStackData,
+  RESET_PATH,
+  STATUS_PATH,
+  TEST_HOOK_PATHS,
+  type LocalIdentity,
+} from './contract.js';
+import { secureDataDir } from './store/permissions.js';
+import { writeFileAtomicSync } from '../shared/atomic-file.js';
 import type { AwsRequest, AwsResponse, LocalContext } from './types.js';
 
 /** Largest non-S3 request body accepted (AWS JSON APIs cap payloads far below this). */
 const MAX_BUFFERED_BODY = 16 * 1024 * 1024;
 
 /** AWS JSON target prefixes of services not served (yet), so their requests get a precise error. */
-const UNSERVED_JSON_TARGETS: Record<string, { name: string; version: JsonVersion }> = {
-  AWSEvents: { name: 'EventBridge', version: '1.1' },
-};
+const UNSERVED_JSON_TARGETS = new Map<string, { name: string; version: JsonVersion; signingName: string }>([
+  ['AWSEvents', { name: 'EventBridge', version: '1.1', signingName: 'events' }],
+]);
+
+/** Free bytes below which the disk still counts as full after an ENOSPC. */
+const DISK_FULL_MARGIN = 1024 * 1024;
+
+function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const cause = (error as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || cause === 'ENOSPC' || cause === 'EDQUOT';
+}
 
 type Protocol =
   | {
@@ -59,6 +90,8 @@ type Protocol =
       version: JsonVersion;
       name: string;
       operation: string;
+      /** The SigV4 signing name requests for this target must be scoped to. */
+      signingName: string | undefined;
     }
   | { kind: 'query'; signingName: string; service: OpenedService | undefined }
   | {
@@ -84,15 +117,22 @@ export interface LocalServerOptions {
   services?: readonly ServiceDefinition<unknown>[];
   /** Serve the test-hook endpoints (holding jobs in flight). Never on by default. */
   testHooks?: boolean;
+  /** Secret that the control endpoints (reset) require; without one they are not served. */
+  controlToken?: string;
   log?: (line: string) => void;
 }
 
 export class LocalServer {
   readonly context: LocalContext;
   readonly clock: Clock;
-  /** The jobs layer (tests hold jobs of a kind through it). */
-  readonly jobs: Jobs;
+  private jobsValue: Jobs;
   private readonly http: http.Server;
+  /** Set while the server resets itself: requests wait for it. */
+  private gate: Promise<void> | undefined;
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  /** Set from the first ENOSPC until space is back (the fault is logged once). */
+  private diskFull = false;
   private readonly startedAt = new Date();
   private readonly wallTime: () => Date;
   private registryValue: ServiceRegistry | undefined;
@@ -111,7 +151,7 @@ export class LocalServer {
       now: () => this.clock.now(),
       log: options.log ?? (() => undefined),
     };
-    this.jobs = new Jobs(this.clock, this.context.log);
+    this.jobsValue = new Jobs(this.clock, this.context.log);
     this.http = http.createServer((req, res) => {
       void this.handle(req, res);
     });
@@ -123,12 +163,69 @@ export class LocalServer {
   /** Opens every service's state from the data dir, in dependency order. */
   static async create(options: LocalServerOptions): Promise<LocalServer> {
     const server = new LocalServer(options);
-    server.registryValue = await ServiceRegistry.open(options.services ?? SERVICES, {
-      context: server.context,
-      clock: server.clock,
-      jobs: server.jobs,
-    });
+    const fixed = await secureDataDir(options.dataDir);
+    if (fixed > 0)
+      server.context.log(`made ${fixed} file(s) and folder(s) of the data dir private (0600/0700)`);
+    server.registryValue = await server.openServices();
     return server;
+  }
+
+  private openServices(): Promise<ServiceRegistry> {
+    return ServiceRegistry.open(this.options.services ?? SERVICES, {
+      context: this.context,
+      clock: this.clock,
+      jobs: this.jobsValue,
+    });
+  }
+
+  /** The jobs layer (tests hold jobs of a kind through it). */
+  get jobs(): Jobs {
+    return this.jobsValue;
+  }
+
+  /**
+   * Deletes every service's state while holding the data dir (this server owns its lock): waits
+   * for requests in flight, holds new ones back, closes the services, removes their files
+   * (keeping credentials, which are rewritten from memory if damaged), and opens them afresh.
+   */
+  async reset(): Promise<{ removedBytes: number }> {
+    while (this.gate !== undefined) await this.gate;
+    let open!: () => void;
+    this.gate = new Promise<void>((resolve) => (open = resolve));
+    try {
+      if (this.inFlight > 0) {
+        this.context.log(
+          `reset: waiting for ${this.inFlight} request(s) in flight; new ones wait for the reset`,
+        );
+        await new Promise<void>((resolve) => (this.drained = resolve));
+      }
+      this.drained = undefined;
+      await this.registry.close();
+      const removedBytes = await removeStackData(this.options.dataDir);
+      this.rewriteIdentityIfDamaged();
+      this.jobsValue = new Jobs(this.clock, this.context.log);
+      this.registryValue = await this.openServices();
+      this.context.log(`reset: removed ${removedBytes} bytes of state`);
+      return { removedBytes };
+    } finally {
+      this.gate = undefined;
+      open();
+    }
+  }
+
+  private rewriteIdentityIfDamaged(): void {
+    const dataDir = this.options.dataDir;
+    try {
+      if (readIdentity(dataDir) !== undefined) return;
+    } catch (error) {
+      if (!(error instanceof DamagedIdentityError)) throw error;
+      this.context.log(`reset: quarantined damaged ${error.file} as ${quarantineFile(dataDir, error.file)}`);
+    }
+    writeFileAtomicSync(
+      localPaths(dataDir).credentials,
+      JSON.stringify(this.options.identity, null, 2) + '\n',
+      FILE_MODE,
+    );
   }
 
   /** The opened services: `invoke` any operation in-process, look a service up. */
@@ -179,9 +276,20 @@ export class LocalServer {
     const method = req.method ?? 'GET';
     let response: AwsResponse;
     let label = `${method} ${rawPath}`;
+    if (rawPath !== HEALTH_PATH && rawPath !== RESET_PATH) {
+      while (this.gate !== undefined) await this.gate;
+    }
+    this.inFlight++;
     try {
       if (rawPath === HEALTH_PATH || rawPath === STATUS_PATH) {
         response = this.internal(rawPath);
+      } else if (rawPath === RESET_PATH && this.options.controlToken !== undefined) {
+        this.inFlight--; // a reset waits for the other requests, not for itself
+        try {
+          response = await this.control(req);
+        } finally {
+          this.inFlight++;
+        }
       } else if (this.options.testHooks === true && TEST_HOOK_PATHS.has(rawPath)) {
         response = await this.testHook(req, rawPath, rawQuery);
       } else {
@@ -201,7 +309,10 @@ export class LocalServer {
         headers: { 'content-type': 'text/plain' },
         body: `Internal error: ${(error as Error).message}`,
       };
+    } finally {
+      if (--this.inFlight === 0) this.drained?.();
     }
+    if (this.diskFull && response.status < 300) this.checkSpaceBack();
     await this.send(req, res, response);
     if (rawPath === HEALTH_PATH || rawPath === STATUS_PATH) return; // polled by the CLI: not worth a log line
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -223,6 +334,34 @@ export class LocalServer {
         ? { ...health, timeScale: this.clock.timeScale, services: this.stats() }
         : health;
     return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  }
+
+  /** The control endpoint (reset), for the holder of server.json's control token only. */
+  private async control(req: http.IncomingMessage): Promise<AwsResponse> {
+    const json = (status: number, body: unknown): AwsResponse => ({
+      status,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const given = Buffer.from(String(req.headers[CONTROL_TOKEN_HEADER] ?? ''));
+    const expected = Buffer.from(this.options.controlToken ?? '');
+    if (expected.length === 0 || given.length !== expected.length || !timingSafeEqual(given, expected))
+      return json(403, { message: 'The control token is missing or wrong.' });
+    if (req.method !== 'POST') return json(405, { message: 'Use POST.' });
+    req.resume();
+    return json(200, await this.reset());
+  }
+
+  /** After a full disk: once a request succeeds and space is free again, say so (and re-arm the log). */
+  private checkSpaceBack(): void {
+    try {
+      const stats = statfsSync(this.options.dataDir);
+      if (stats.bavail * stats.bsize < DISK_FULL_MARGIN) return;
+    } catch {
+      return;
+    }
+    this.diskFull = false;
+    this.context.log(`${new Date().toISOString()} disk: space is available again; writes are accepted`);
   }
 
   /** The test hooks: hold or release jobs of a kind, or count those waiting at a hold. */
@@ -253,13 +392,14 @@ export class LocalServer {
       const prefix = parsed?.prefix ?? target;
       const service = this.registry.byTargetPrefix(prefix);
       const declared = service?.definition.protocol;
-      const unserved = UNSERVED_JSON_TARGETS[prefix];
+      const unserved = UNSERVED_JSON_TARGETS.get(prefix);
       return {
         kind: 'json',
         service,
         version: declared?.kind === 'json' ? declared.version : (unserved?.version ?? '1.1'),
         name: service?.definition.displayName ?? unserved?.name ?? prefix,
         operation: parsed?.operation ?? '',
+        signingName: service?.definition.signingName ?? unserved?.signingName,
       };
     }
     const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
@@ -285,16 +425,31 @@ export class LocalServer {
     error: unknown,
     info: { requestId: string; method: string; rawPath: string },
   ): AwsResponse {
-    const awsError =
-      error instanceof AwsError
-        ? error
-        : new AwsError(
-            'InternalFailure',
-            `Internal error: ${(error as Error)?.message ?? String(error)}`,
-            500,
-          );
-    if (!(error instanceof AwsError))
+    let awsError: AwsError;
+    if (error instanceof AwsError) {
+      awsError = error;
+    } else if (isDiskFull(error)) {
+      // What the client sees: a temporary server-side refusal it may retry later. Nothing was
+      // committed (every write persists before it is applied).
+      awsError = new AwsError(
+        'ServiceUnavailable',
+        'The local stack could not write to its data dir: no space left on the device. Reads still work; free some space and retry.',
+        503,
+      );
+      if (!this.diskFull) {
+        this.diskFull = true;
+        this.context.log(
+          `${new Date().toISOString()} disk: no space left in ${this.options.dataDir} (${(error as Error).message}); writes are refused until space is freed`,
+        );
+      }
+    } else {
+      awsError = new AwsError(
+        'InternalFailure',
+        `Internal error: ${(error as Error)?.message ?? String(error)}`,
+        500,
+      );
       this.context.log(`internal error: ${(error as Error)?.stack ?? String(error)}`);
+    }
     switch (protocol.kind) {
       case 'json':
         return encodeJsonError(awsError, protocol.version, info.requestId);
@@ -377,12 +532,12 @@ export class LocalServer {
         );
         return encodeRestJsonResult(result, protocol.route.successStatus ?? 200, info.requestId);
       }
-      const operation = protocol.service?.operations[protocol.operation];
-      if (
-        protocol.service === undefined ||
-        operation === undefined ||
-        !Object.hasOwn(protocol.service.operations, protocol.operation)
-      ) {
+      // Own operations only: `AWSGlue.constructor` or `.__proto__` name nothing.
+      const operation =
+        protocol.service !== undefined && Object.hasOwn(protocol.service.operations, protocol.operation)
+          ? protocol.service.operations[protocol.operation]
+          : undefined;
+      if (protocol.service === undefined || operation === undefined) {
         throw new AwsError(
           'UnknownOperationException',
           `The mlpipe local stack does not implement ${protocol.name} operation ${protocol.operation || '(none)'}.`,
@@ -402,7 +557,8 @@ export class LocalServer {
         (typeof claimed === 'string' ? claimed : UNSIGNED_PAYLOAD);
     } else if (typeof claimed === 'string') {
       payloadHash = claimed;
-    } else if (parsed === undefined) {
+    } else if (parsed === undefined || 'kind' in parsed) {
+      // Unsigned, or signed in a way refused below: the signature's problem is the answer.
       payloadHash = EMPTY_SHA256;
     } else {
       throw new AwsError(
@@ -442,6 +598,26 @@ export class LocalServer {
   ): void {
     if (parsed === undefined) throw authError(protocol, { kind: 'missing' });
     if ('kind' in parsed) throw authError(protocol, parsed);
+    // The credential scope must name this endpoint's region and the service the request is for.
+    if (parsed.region !== this.context.region) {
+      throw authError(protocol, {
+        kind: 'scope',
+        part: 'region',
+        given: parsed.region,
+        expected: this.context.region,
+        presigned: parsed.presigned,
+      });
+    }
+    const service = expectedSigningName(protocol);
+    if (service !== undefined && parsed.service !== service) {
+      throw authError(protocol, {
+        kind: 'scope',
+        part: 'service',
+        given: parsed.service,
+        expected: service,
+        presigned: parsed.presigned,
+      });
+    }
     if (parsed.accessKeyId !== this.context.credentials.accessKeyId) {
       throw authError(protocol, { kind: 'unknown-key', accessKeyId: parsed.accessKeyId });
     }
@@ -492,8 +668,23 @@ interface DispatchInfo {
   label?: string;
 }
 
+/** The signing name a request's credential scope must carry, when the route knows it. */
+function expectedSigningName(protocol: Protocol): string | undefined {
+  switch (protocol.kind) {
+    case 's3':
+      return 's3';
+    case 'json':
+      return protocol.signingName;
+    case 'rest-json':
+      return protocol.service.definition.signingName;
+    case 'query':
+      return protocol.signingName; // routed by the scope's service itself
+  }
+}
+
 function flattenHeaders(rawHeaders: string[]): Record<string, string> {
-  const headers: Record<string, string> = {};
+  // No prototype: a header named `__proto__` or `constructor` is a header like any other.
+  const headers = Object.create(null) as Record<string, string>;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
     const value = rawHeaders[i + 1]!;
@@ -550,6 +741,34 @@ function authError(protocol: Protocol, problem: SignatureProblem): AwsError {
         );
       case 'expired':
         return new AwsError('AccessDenied', 'Request has expired', 403);
+      case 'sigv2':
+        return new AwsError(
+          'InvalidRequest',
+          'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
+          400,
+        );
+      case 'query-parameters':
+        return new AwsError('AuthorizationQueryParametersError', problem.message, 400);
+      case 'scope': {
+        const wrong =
+          problem.part === 'region'
+            ? `the region '${problem.given}' is wrong; expecting '${problem.expected}'`
+            : `incorrect service "${problem.given}". This endpoint belongs to "${problem.expected}".`;
+        const fields: Record<string, string> = problem.part === 'region' ? { Region: problem.expected } : {};
+        return problem.presigned
+          ? new AwsError(
+              'AuthorizationQueryParametersError',
+              `Error parsing the X-Amz-Credential parameter; ${wrong}`,
+              400,
+              fields,
+            )
+          : new AwsError(
+              'AuthorizationHeaderMalformed',
+              `The authorization header is malformed; ${wrong}`,
+              400,
+              fields,
+            );
+      }
     }
   }
   const status = protocol.kind === 'query' || protocol.kind === 'rest-json' ? 403 : 400;
@@ -578,5 +797,21 @@ function authError(protocol: Protocol, problem: SignatureProblem): AwsError {
       );
     case 'expired':
       return new AwsError('InvalidSignatureException', 'Signature expired.', status);
+    case 'sigv2':
+      return new AwsError(
+        'IncompleteSignatureException',
+        'Signature Version 2 is not supported; sign requests with Signature Version 4 (AWS4-HMAC-SHA256).',
+        status,
+      );
+    case 'query-parameters':
+      return new AwsError('IncompleteSignatureException', problem.message, status);
+    case 'scope':
+      return new AwsError(
+        protocol.kind === 'query' ? 'SignatureDoesNotMatch' : 'InvalidSignatureException',
+        problem.part === 'region'
+          ? 'Credential should be scoped to a valid region. '
+          : `Credential should be scoped to correct service: '${problem.expected}'. `,
+        status,
+      );
   }
 }

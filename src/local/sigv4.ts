@@ -2,7 +2,13 @@
  * AWS Signature Version 4 verification for the local stack: parses the `Authorization` header
  * (or a presigned URL's `X-Amz-*` query parameters), rebuilds the canonical request exactly as
  * the signer did, and compares signatures in constant time. Requests signed with anything other
- * than the local stack's own credentials are refused the way AWS refuses them.
+ * than the local stack's own credentials are refused the way AWS refuses them; so are Signature
+ * Version 2 (header or presigned URL) and presigned URLs valid for more than a week.
+ *
+ * Header values are bytes on the wire. A client that sends UTF-8 metadata (`x-amz-meta-*`) signs
+ * those bytes; the SDKs for JavaScript and Python sign the value's UTF-8 but send each character as
+ * one Latin-1 byte. Both are accepted: the canonical request is checked as the bytes received and,
+ * when a signed header holds non-ASCII bytes, also as those bytes read as Latin-1 characters.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -10,6 +16,8 @@ export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** AWS rejects requests whose signing time is further than this from the server's clock. */
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+/** The longest a presigned URL may be valid: seven days. */
+export const MAX_PRESIGNED_EXPIRES_SECONDS = 604800;
 
 export interface ParsedSignature {
   accessKeyId: string;
@@ -32,7 +40,13 @@ export type SignatureProblem =
   | { kind: 'unknown-key'; accessKeyId: string }
   | { kind: 'mismatch'; stringToSign: string; canonicalRequest: string }
   | { kind: 'skewed'; amzDate: string }
-  | { kind: 'expired' };
+  | { kind: 'expired' }
+  /** Signature Version 2: an `AWS key:signature` header or `AWSAccessKeyId`/`Signature` query. */
+  | { kind: 'sigv2' }
+  /** A presigned URL's X-Amz-* parameters are invalid (S3: AuthorizationQueryParametersError). */
+  | { kind: 'query-parameters'; message: string }
+  /** The credential scope names another region or service than this endpoint serves. */
+  | { kind: 'scope'; part: 'region' | 'service'; given: string; expected: string; presigned: boolean };
 
 export interface SignedRequestParts {
   method: string;
@@ -84,6 +98,7 @@ export function parseSignature(
   if (authorization !== undefined) {
     const m = /^AWS4-HMAC-SHA256\s+(.*)$/s.exec(authorization.trim());
     if (!m) {
+      if (/^AWS [^:\s]+:/.test(authorization.trim())) return { kind: 'sigv2' };
       return {
         kind: 'malformed',
         message: authorization.startsWith('AWS ')
@@ -118,7 +133,17 @@ export function parseSignature(
     const signedHeaders = query.get('X-Amz-SignedHeaders');
     const signature = query.get('X-Amz-Signature');
     const amzDate = query.get('X-Amz-Date');
-    const expires = Number(query.get('X-Amz-Expires') ?? '604800');
+    const expiresText = query.get('X-Amz-Expires') ?? String(MAX_PRESIGNED_EXPIRES_SECONDS);
+    if (!/^-?\d+$/.test(expiresText))
+      return { kind: 'query-parameters', message: 'X-Amz-Expires should be a number' };
+    const expires = Number(expiresText);
+    if (expires < 0) return { kind: 'query-parameters', message: 'X-Amz-Expires must be non-negative' };
+    if (expires > MAX_PRESIGNED_EXPIRES_SECONDS) {
+      return {
+        kind: 'query-parameters',
+        message: `X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGNED_EXPIRES_SECONDS}`,
+      };
+    }
     if (!credential || !signedHeaders || !signature || !amzDate) {
       return {
         kind: 'malformed',
@@ -126,15 +151,10 @@ export function parseSignature(
           'Query-string authentication requires X-Amz-Credential, X-Amz-SignedHeaders, X-Amz-Signature and X-Amz-Date.',
       };
     }
-    return finish(
-      credential,
-      signedHeaders,
-      signature,
-      amzDate,
-      true,
-      Number.isFinite(expires) ? expires : undefined,
-    );
+    return finish(credential, signedHeaders, signature, amzDate, true, expires);
   }
+  // Signature Version 2 query authentication (what AWS CLI v1 presigns for a custom endpoint).
+  if (query.get('AWSAccessKeyId') !== null && query.get('Signature') !== null) return { kind: 'sigv2' };
   return undefined;
 }
 
@@ -243,23 +263,28 @@ export function verifySignature(
     options.payloadHash,
   ].join('\n');
   const scope = `${sig.scopeDate}/${sig.region}/${sig.service}/aws4_request`;
-  const stringToSign = [
-    'AWS4-HMAC-SHA256',
-    sig.amzDate,
-    scope,
-    createHash('sha256').update(canonicalRequest, 'utf8').digest('hex'),
-  ].join('\n');
-  const expected = createHmac(
-    'sha256',
-    signingKey(options.secretAccessKey, sig.scopeDate, sig.region, sig.service),
-  )
-    .update(stringToSign, 'utf8')
-    .digest();
+  const key = signingKey(options.secretAccessKey, sig.scopeDate, sig.region, sig.service);
   const given = Buffer.from(sig.signature, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return { kind: 'mismatch', stringToSign, canonicalRequest };
-  }
-  return undefined;
+  const matches = (canonicalBytes: Buffer): string | undefined => {
+    const stringToSign = [
+      'AWS4-HMAC-SHA256',
+      sig.amzDate,
+      scope,
+      createHash('sha256').update(canonicalBytes).digest('hex'),
+    ].join('\n');
+    const expected = createHmac('sha256', key).update(stringToSign, 'utf8').digest();
+    return given.length === expected.length && timingSafeEqual(given, expected) ? undefined : stringToSign;
+  };
+  // Node hands header values over as Latin-1 (one character per byte received): the bytes as sent…
+  const asSent = matches(Buffer.from(canonicalRequest, 'latin1'));
+  if (asSent === undefined) return undefined;
+  // …or, when a value holds non-ASCII bytes, the UTF-8 of those characters (JS and Python SDKs).
+  if (
+    /[\u0080-\uffff]/.test(canonicalRequest) &&
+    matches(Buffer.from(canonicalRequest, 'utf8')) === undefined
+  )
+    return undefined;
+  return { kind: 'mismatch', stringToSign: asSent, canonicalRequest };
 }
 
 export function sha256Hex(data: Buffer | string): string {

@@ -49,10 +49,10 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
   await fsyncDir(path.dirname(target));
 }
 
-/** Synchronous variant for start-up and shutdown paths. */
-export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
+/** Synchronous variant for start-up and shutdown paths; `mode` for files only their owner may read. */
+export function writeFileAtomicSync(target: string, data: string | Uint8Array, mode = 0o666): void {
   const tmp = tempPathFor(target);
-  const fd = openSync(tmp, 'w');
+  const fd = openSync(tmp, 'w', mode);
   try {
     writeFileSync(fd, data);
     fsyncSync(fd);
@@ -99,11 +99,29 @@ export async function writeJsonAtomic(target: string, value: unknown): Promise<v
   await writeFileAtomic(target, JSON.stringify(value, null, 2) + '\n');
 }
 
+/** A file that exists but cannot be read as what it should hold. */
+export class DamagedFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file} is damaged (${problem}).`);
+    this.name = 'DamagedFileError';
+  }
+}
+
+/** The JSON in `file`, or undefined if there is no such file; DamagedFileError if it is not JSON. */
 export async function readJson<T>(file: string): Promise<T | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+    text = await fs.readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new DamagedFileError(file, (error as Error).message);
   }
 }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
 import { BIN, runCli, runCliInPty } from '../helpers/cli.js';
+import { lockHolder } from '../../src/local/data-dir-lock.js';
 
 // Port 0: every test project's stack picks a free port, so tests never collide with a running stack.
 const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true' };
@@ -425,6 +426,8 @@ describe('mlpipe CLI', () => {
           host: '127.0.0.1',
         }),
       );
+      // The lock an earlier version left: a plain file holding the dead server's pid.
+      rmSync(path.join(dataDir, 'server.lock'), { recursive: true, force: true });
       writeFileSync(path.join(dataDir, 'server.lock'), '999999');
       const status = JSON.parse((await runCli(['local', 'status', '--json'], { cwd: dir, env })).stdout) as {
         running: boolean;
@@ -435,7 +438,7 @@ describe('mlpipe CLI', () => {
       const info = JSON.parse(start.stdout) as { pid: number; alreadyRunning: boolean };
       assert.equal(info.alreadyRunning, false);
       assert.notEqual(info.pid, 999999);
-      assert.equal(readFileSync(path.join(dataDir, 'server.lock'), 'utf8'), String(info.pid));
+      assert.equal(lockHolder(path.join(dataDir, 'server.lock'))?.pid, info.pid);
       assert.ok(existsSync(path.join(dataDir, 'server.json')));
     });
   });

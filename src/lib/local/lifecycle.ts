@@ -1,7 +1,14 @@
 /**
  * Managing the embedded local stack from the CLI: find the server that owns a data dir, start one
- * (detached, or in the foreground), stop it, reset its state, and turn it into a client
- * Connection. The server itself lives in src/local; this module only starts and talks to it.
+ * (detached, or in the foreground), stop it, reset its state, check its files, and turn it into a
+ * client Connection. The server itself lives in src/local; this module only starts and talks to it.
+ *
+ * The server is the only one that writes or removes server.json, and only while it holds the data
+ * dir's lock; this module never deletes a record it did not write, so a stop racing a start cannot
+ * remove the new server's record. A reset asks the running server to reset itself (it holds the
+ * lock, and requests arriving meanwhile wait); with no server running, the reset takes the lock
+ * itself, so a server starting meanwhile waits for it instead of writing into a data dir being
+ * emptied.
  */
 import { spawn } from 'node:child_process';
 import {
@@ -11,19 +18,28 @@ import {
   openSync,
   promises as fs,
   readFileSync,
-  renameSync,
   statSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  acquireDirLock,
+  CONTROL_TOKEN_HEADER,
+  DamagedIdentityError,
+  DIR_MODE,
+  EXIT_LOCK_HELD,
+  FILE_MODE,
   HEALTH_PATH,
   isProcessAlive,
+  loadOrCreateIdentity,
+  lockHolder,
   localPaths,
+  quarantineFile,
   readIdentity,
   readServerInfo,
-  SERVER_FILES,
+  removeStackData,
+  RESET_PATH,
   STATUS_PATH,
   type LocalIdentity,
   type ServerInfo,
@@ -34,7 +50,6 @@ import { MlpipeError } from '../cli/errors.js';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
-const MAX_LOG_BYTES = 10 * 1024 * 1024;
 
 export type LocalStackState =
   | { state: 'running'; info: ServerInfo }
@@ -86,6 +101,7 @@ export async function probeLocalStack(dataDir: string): Promise<LocalStackState>
   if (
     health === undefined ||
     health.service !== 'mlpipe-local' ||
+    health.pid !== info.pid ||
     path.resolve(health.dataDir) !== path.resolve(dataDir)
   ) {
     return { state: 'stale', info };
@@ -100,10 +116,6 @@ function serverEntry(): { entry: string; execArgv: string[] } {
     entry: fileURLToPath(new URL(`../../local/main.${fromSource ? 'ts' : 'js'}`, import.meta.url)),
     execArgv: fromSource ? ['--import', 'tsx'] : [],
   };
-}
-
-function rotateLog(logFile: string): void {
-  if (existsSync(logFile) && statSync(logFile).size > MAX_LOG_BYTES) renameSync(logFile, `${logFile}.1`);
 }
 
 function logTail(logFile: string, lines = 15): string {
@@ -157,7 +169,7 @@ export function createDataDir(dataDir: string): void {
     throw refuse(path.resolve(dataDir), `${dir} is a file, not a folder`);
   for (const level of missing) {
     try {
-      mkdirSync(level);
+      mkdirSync(level, { mode: level === path.resolve(dataDir) ? DIR_MODE : 0o777 });
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
       if (e.code === 'EEXIST') continue;
@@ -174,15 +186,49 @@ export function createDataDir(dataDir: string): void {
   }
 }
 
-/** Starts a detached server for the data dir, or reports the one already running. */
+/**
+ * Starts a detached server for the data dir, or reports the one already running. Starters may
+ * race: the lock lets one server through, the others exit with EXIT_LOCK_HELD and their starters
+ * wait for the winner to answer (or, if the holder was a server on its way out, start again).
+ */
 export async function startLocalStack(options: StartOptions): Promise<StartResult> {
-  const current = await probeLocalStack(options.dataDir);
-  if (current.state === 'running') return { info: current.info, alreadyRunning: true };
+  const deadline = Date.now() + START_TIMEOUT_MS;
   createDataDir(options.dataDir);
   const paths = localPaths(options.dataDir);
-  if (current.state === 'stale') await fs.rm(paths.serverInfo, { force: true });
-  rotateLog(paths.log);
-  const logFd = openSync(paths.log, 'a');
+  for (;;) {
+    const current = await probeLocalStack(options.dataDir);
+    if (current.state === 'running') return { info: current.info, alreadyRunning: true };
+    // A stale server.json is left for the new server to replace: it may already be a newer record.
+    const started = await spawnServer(options, deadline);
+    if (started !== 'lock-held') return { info: started, alreadyRunning: false };
+    const winner = await waitForLockHolder(options.dataDir, deadline);
+    if (winner !== undefined) return { info: winner, alreadyRunning: true };
+    if (Date.now() > deadline) {
+      throw new MlpipeError(`The local stack did not become ready within ${START_TIMEOUT_MS / 1000}s.`, {
+        code: 'LOCAL_START_TIMEOUT',
+        suggestions: [`See the log: ${paths.log}`],
+      });
+    }
+  }
+}
+
+/** The server that holds the lock once it answers; undefined when nobody holds it any more. */
+async function waitForLockHolder(dataDir: string, deadline: number): Promise<ServerInfo | undefined> {
+  while (Date.now() < deadline) {
+    const holder = lockHolder(localPaths(dataDir).lock);
+    if (holder === undefined) return undefined;
+    const state = await probeLocalStack(dataDir);
+    if (state.state === 'running' && state.info.pid === holder.pid) return state.info;
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  return undefined;
+}
+
+/** Spawns one server; resolves with its record once it answers, or 'lock-held' if it lost the lock. */
+async function spawnServer(options: StartOptions, deadline: number): Promise<ServerInfo | 'lock-held'> {
+  const paths = localPaths(options.dataDir);
+  // The server caps and rotates this file itself (it is its stdout and stderr, appended to).
+  const logFd = openSync(paths.log, 'a', FILE_MODE);
   writeSync(logFd, `--- ${new Date().toISOString()} starting local stack ---\n`);
   const { entry, execArgv } = serverEntry();
   const args = [
@@ -205,13 +251,10 @@ export async function startLocalStack(options: StartOptions): Promise<StartResul
   });
   child.unref();
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 40));
+    if (exited === EXIT_LOCK_HELD) return 'lock-held';
     if (exited !== undefined) {
-      // Lost a race with another starter? Then that server is the answer.
-      const other = await probeLocalStack(options.dataDir);
-      if (other.state === 'running') return { info: other.info, alreadyRunning: true };
       throw new MlpipeError(`The local stack failed to start (exit code ${exited}).\n${logTail(paths.log)}`, {
         code: 'LOCAL_START_FAILED',
         suggestions: [
@@ -223,10 +266,10 @@ export async function startLocalStack(options: StartOptions): Promise<StartResul
     const info = readServerInfo(options.dataDir);
     if (info !== undefined && info.pid === child.pid) {
       const health = await getJson<Health>(`${info.endpoint}${HEALTH_PATH}`);
-      if (health !== undefined) return { info, alreadyRunning: false };
+      if (health !== undefined) return info;
     }
   }
-  child.kill('SIGKILL');
+  if (exited === undefined) child.kill('SIGKILL');
   throw new MlpipeError(`The local stack did not become ready within ${START_TIMEOUT_MS / 1000}s.`, {
     code: 'LOCAL_START_TIMEOUT',
     suggestions: [`See the log: ${paths.log}`],
@@ -267,14 +310,13 @@ export interface StopResult {
   pid: number | null;
 }
 
-/** Stops the data dir's server (SIGTERM, then SIGKILL if it will not go) and clears stale files. */
+/**
+ * Stops the data dir's server (SIGTERM, then SIGKILL if it will not go). Deletes nothing: the
+ * server removes its own record, and a record left by a killed one is stale until replaced.
+ */
 export async function stopLocalStack(dataDir: string): Promise<StopResult> {
   const current = await probeLocalStack(dataDir);
-  const paths = localPaths(dataDir);
-  if (current.state !== 'running') {
-    if (current.state === 'stale') await fs.rm(paths.serverInfo, { force: true });
-    return { wasRunning: false, pid: null };
-  }
+  if (current.state !== 'running') return { wasRunning: false, pid: null };
   const { pid } = current.info;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + STOP_TIMEOUT_MS;
@@ -282,11 +324,9 @@ export async function stopLocalStack(dataDir: string): Promise<StopResult> {
     await new Promise((resolve) => setTimeout(resolve, 30));
   if (isProcessAlive(pid)) {
     process.kill(pid, 'SIGKILL');
+    // isProcessAlive is false for a zombie: a killed server need not be reaped to count as gone.
     while (isProcessAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  await fs.rm(paths.serverInfo, { force: true });
-  if (existsSync(paths.lock) && readFileSync(paths.lock, 'utf8').trim() === String(pid))
-    await fs.rm(paths.lock, { force: true });
   return { wasRunning: true, pid };
 }
 
@@ -341,25 +381,89 @@ export async function localStackStatus(dataDir: string): Promise<LocalStackStatu
 export interface ResetResult {
   dataDir: string;
   removedBytes: number;
+  /** The stack was running: it reset itself and kept serving (with the same endpoint). */
   restarted: boolean;
+  /** A damaged credentials.json was moved here and new credentials were made. */
+  quarantinedCredentials: string | null;
 }
 
-/** Deletes every service's state (keeping the stack's credentials), restarting a running server. */
+/** Asks a running server to reset itself; undefined if it is not (or no longer) running. */
+async function resetRunningServer(dataDir: string): Promise<number | undefined> {
+  const current = await probeLocalStack(dataDir);
+  if (current.state !== 'running' || current.info.controlToken === undefined) return undefined;
+  let response: Response;
+  try {
+    response = await fetch(`${current.info.endpoint}${RESET_PATH}`, {
+      method: 'POST',
+      headers: { [CONTROL_TOKEN_HEADER]: current.info.controlToken },
+    });
+  } catch {
+    return undefined; // stopped meanwhile
+  }
+  const body = (await response.json().catch(() => ({}))) as { removedBytes?: number; message?: string };
+  if (!response.ok || typeof body.removedBytes !== 'number') {
+    throw new MlpipeError(`The local stack refused to reset: ${body.message ?? `HTTP ${response.status}`}`, {
+      code: 'LOCAL_RESET_FAILED',
+    });
+  }
+  return body.removedBytes;
+}
+
+/** Moves a damaged credentials.json aside and makes new credentials; returns where it went. */
+function regenerateDamagedIdentity(options: StartOptions): string | null {
+  try {
+    readIdentity(options.dataDir);
+    return null;
+  } catch (error) {
+    if (!(error instanceof DamagedIdentityError)) throw error;
+    const moved = quarantineFile(options.dataDir, error.file);
+    loadOrCreateIdentity(options.dataDir, options.region);
+    return moved;
+  }
+}
+
+/**
+ * Deletes every service's state, keeping the stack's credentials (a damaged credentials.json is
+ * quarantined and replaced). A running server does it itself, under its lock, and keeps serving;
+ * otherwise this process takes the lock for the time it takes, so no server starts meanwhile.
+ */
 export async function resetLocalStack(options: StartOptions): Promise<ResetResult> {
-  const { wasRunning } = await stopLocalStack(options.dataDir);
-  let removedBytes = 0;
-  if (existsSync(options.dataDir)) {
-    for (const entry of await fs.readdir(options.dataDir)) {
-      if ((SERVER_FILES as readonly string[]).includes(entry) || entry.startsWith('server.log')) continue;
-      const full = path.join(options.dataDir, entry);
-      removedBytes += (await fs.stat(full)).isDirectory()
-        ? await directorySize(full)
-        : (await fs.stat(full)).size;
-      await fs.rm(full, { recursive: true, force: true });
+  const { dataDir } = options;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const byServer = await resetRunningServer(dataDir);
+    if (byServer !== undefined) {
+      // The server rewrote a damaged file from the identity it runs with.
+      return { dataDir, removedBytes: byServer, restarted: true, quarantinedCredentials: null };
+    }
+    if (!existsSync(dataDir))
+      return { dataDir, removedBytes: 0, restarted: false, quarantinedCredentials: null };
+    const lock = acquireDirLock(localPaths(dataDir).lock, 'reset');
+    if (!lock.acquired) {
+      // A server holds the data dir (it may still be opening): ask it once it answers.
+      await waitForServer(dataDir, lock.holder.pid);
+      continue;
+    }
+    try {
+      const removedBytes = await removeStackData(dataDir);
+      const quarantinedCredentials = regenerateDamagedIdentity(options);
+      return { dataDir, removedBytes, restarted: false, quarantinedCredentials };
+    } finally {
+      lock.release();
     }
   }
-  if (wasRunning) await startLocalStack(options);
-  return { dataDir: options.dataDir, removedBytes, restarted: wasRunning };
+  throw new MlpipeError(`Could not reset ${dataDir}: servers kept starting and stopping on it.`, {
+    code: 'LOCAL_RESET_FAILED',
+  });
+}
+
+/** Waits until the server with this pid answers for the data dir, or is gone. */
+async function waitForServer(dataDir: string, pid: number): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline && isProcessAlive(pid)) {
+    const state = await probeLocalStack(dataDir);
+    if (state.state === 'running' && state.info.pid === pid) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 export function startOptionsFor(settings: Settings, port?: number, timeScale?: number): StartOptions {
