@@ -310,7 +310,7 @@ function toBytes(data: SourceData): string | Buffer {
 }
 
 /** The SDK signer's hash interface over node:crypto. */
-class NodeSha256 {
+export class NodeSha256 {
   private readonly hash: Hash | Hmac;
   constructor(secret?: SourceData) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));

@@ -2,6 +2,9 @@
  * AWS JSON 1.0 / 1.1 codec: `POST /` with `X-Amz-Target: <Prefix>.<Operation>` and a JSON body.
  * Decodes the input, encodes results (Dates become epoch seconds, as the protocol wants) and
  * errors (`{"__type","message"}` plus the `x-amzn-ErrorType` header).
+ *
+ * Decoded objects have no prototype: a member named `__proto__`, `constructor` or `prototype` is
+ * data like any other, so no later copy or merge of the input can write into a shared prototype.
  */
 import type { AwsResponse } from '../types.js';
 import { AwsError } from '../core/errors.js';
@@ -19,7 +22,7 @@ export function decodeJsonBody(body: Buffer): Record<string, unknown> {
   if (text === '') return {};
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text, withoutPrototype);
   } catch {
     throw new AwsError('SerializationException', 'The request body is not valid JSON.');
   }
@@ -27,6 +30,16 @@ export function decodeJsonBody(body: Buffer): Record<string, unknown> {
     throw new AwsError('SerializationException', 'The request body must be a JSON object.');
   }
   return value as Record<string, unknown>;
+}
+
+/** JSON.parse reviver: every object becomes a null-prototype copy with the same own members. */
+function withoutPrototype(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out = Object.create(null) as Record<string, unknown>;
+  // defineProperty, not assignment: `__proto__` stays an own member even on an ordinary object.
+  for (const [key, member] of Object.entries(value))
+    Object.defineProperty(out, key, { value: member, enumerable: true, writable: true, configurable: true });
+  return out;
 }
 
 /** JSON.stringify replacer: the JSON protocols send timestamps as epoch seconds. */

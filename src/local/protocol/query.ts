@@ -5,6 +5,9 @@
  * accessors over that tree, and encodes results and errors the way the Query services do:
  * `<XResponse xmlns><XResult>…</XResult><ResponseMetadata>`, lists as `<member>` elements,
  * timestamps as ISO-8601, booleans as `true`/`false`.
+ *
+ * Every structure the decoder builds has no prototype: a parameter named `__proto__.X`,
+ * `constructor.X` or `prototype.X` becomes an ordinary member, never a write into a shared prototype.
  */
 import { escapeXml } from './xml.js';
 import type { AwsResponse } from '../types.js';
@@ -29,8 +32,13 @@ export function decodeQueryBody(body: Buffer): URLSearchParams {
  * `entry.N.key` / `entry.N.value` pairs become object keys. A bare `Name=` stays the empty
  * string: AWS SDKs send it for an empty list, and `queryList` reads it as one.
  */
+/** A structure with no prototype (see the module header). */
+function structure(): QueryObject {
+  return Object.create(null) as QueryObject;
+}
+
 export function decodeQueryRequest(params: URLSearchParams): QueryRequest {
-  const root: QueryObject = {};
+  const root = structure();
   let action = '';
   let version: string | undefined;
   for (const [name, value] of params) {
@@ -54,12 +62,12 @@ function setPath(root: QueryObject, parts: string[], value: string): void {
     const last = i === parts.length - 1;
     if (last) {
       // A later scalar never overwrites a structure (`Tags=` followed by `Tags.member.1.Key`).
-      if (!isQueryObject(node[part])) node[part] = value;
+      if (!(Object.hasOwn(node, part) && isQueryObject(node[part]))) node[part] = value;
       return;
     }
-    const existing = node[part];
+    const existing = Object.hasOwn(node, part) ? node[part] : undefined;
     if (!isQueryObject(existing)) {
-      const created: QueryObject = {};
+      const created = structure();
       node[part] = created;
       node = created;
     } else {
@@ -79,13 +87,13 @@ function convertMaps(value: QueryValue): QueryValue {
       .sort((a, b) => Number(a) - Number(b));
     const items = positions.map((key) => convertMaps(indexed[key] as QueryValue));
     if (keys[0] === 'member') return items;
-    const map: QueryObject = {};
+    const map = structure();
     for (const item of items) {
       if (isQueryObject(item) && typeof item.key === 'string') map[item.key] = item.value ?? '';
     }
     return map;
   }
-  const out: QueryObject = {};
+  const out = structure();
   for (const key of keys) out[key] = convertMaps(value[key] as QueryValue);
   return out;
 }

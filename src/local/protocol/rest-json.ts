@@ -12,7 +12,11 @@ export function decodeRestJsonInput(
   body: Buffer,
   pathMembers: Record<string, string>,
 ): Record<string, unknown> {
-  return { ...decodeJsonBody(body), ...pathMembers };
+  // Null prototype, like the JSON body itself (json.ts).
+  const input = decodeJsonBody(body);
+  for (const [key, value] of Object.entries(pathMembers))
+    Object.defineProperty(input, key, { value, enumerable: true, writable: true, configurable: true });
+  return input;
 }
 
 /** JSON.stringify replacer: Dates become epoch seconds. */

@@ -100,7 +100,8 @@ export class S3HttpRequest {
     let metadata: Record<string, string> | undefined;
     for (const [name, value] of Object.entries(this.req.headers)) {
       if (!name.startsWith('x-amz-meta-') || name.length <= 'x-amz-meta-'.length) continue;
-      metadata ??= {};
+      // No prototype: `x-amz-meta-__proto__` is metadata like any other name.
+      metadata ??= Object.create(null) as Record<string, string>;
       metadata[name.slice('x-amz-meta-'.length)] = value;
     }
     return metadata;
