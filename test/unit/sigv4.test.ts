@@ -196,10 +196,32 @@ describe('sigv4 verification', () => {
       { ...base, rawHeaders: ['Authorization', 'AWS AKID:abc'] },
       new URLSearchParams(),
     );
-    assert.deepEqual(v2, {
-      kind: 'malformed',
-      message: 'Signature Version 2 is not supported; sign requests with Signature Version 4.',
+    // Signature Version 2 is named as such (the server answers as AWS does: use AWS4-HMAC-SHA256).
+    assert.deepEqual(v2, { kind: 'sigv2' });
+    const v2Query = parseSignature(
+      { ...base, rawHeaders: ['host', 'x'] },
+      new URLSearchParams('AWSAccessKeyId=AKID&Expires=1893456000&Signature=abc%3D'),
+    );
+    assert.deepEqual(v2Query, { kind: 'sigv2' });
+    const week = (expires: string) =>
+      parseSignature(
+        { ...base, rawHeaders: ['host', 'x'] },
+        new URLSearchParams({
+          'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+          'X-Amz-Credential': 'AK/20261127/us-east-1/s3/aws4_request',
+          'X-Amz-Date': '20261127T100000Z',
+          'X-Amz-Expires': expires,
+          'X-Amz-SignedHeaders': 'host',
+          'X-Amz-Signature': 'ab',
+        }),
+      );
+    assert.equal((week('604800') as ParsedSignature).expiresSeconds, 604800);
+    assert.deepEqual(week('604801'), {
+      kind: 'query-parameters',
+      message: 'X-Amz-Expires must be less than a week (in seconds) that is 604800',
     });
+    assert.deepEqual(week('soon'), { kind: 'query-parameters', message: 'X-Amz-Expires should be a number' });
+    assert.deepEqual(week('-1'), { kind: 'query-parameters', message: 'X-Amz-Expires must be non-negative' });
     const badScope = parseSignature(
       {
         ...base,
