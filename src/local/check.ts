@@ -20,29 +20,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { datasetFileProblem } from '../datasets/interactions.js';
-import { DamagedIdentityError, localPaths, readIdentity } from './contract.js';
+import { DamagedIdentityError, localPaths, readIdentity, type CheckReport } from './contract.js';
 
-export interface DamagedFile {
-  /** Absolute path of the damaged file. */
-  path: string;
-  /** What is wrong with it. */
-  problem: string;
-}
-
-export interface CheckReport {
-  dataDir: string;
-  /** How many files of each kind were verified. */
-  checked: {
-    stateFiles: number;
-    objects: number;
-    dataFiles: number;
-    dataBytes: number;
-    datasetFiles: number;
-  };
-  damaged: DamagedFile[];
-  /** Files moved aside earlier (by a server that found them damaged). */
-  quarantined: string[];
-}
+export type { CheckReport, DamagedFile } from './contract.js';
 
 interface Segment {
   file: string;

@@ -59,6 +59,29 @@ export const FILE_MODE = 0o600;
 /** Exit code of a server that found the data dir's lock held by another live process. */
 export const EXIT_LOCK_HELD = 75;
 
+/** What `main.js --check` (`mlpipe local check`) prints as JSON: check.ts fills it in. */
+export interface DamagedFile {
+  /** Absolute path of the damaged file. */
+  path: string;
+  /** What is wrong with it. */
+  problem: string;
+}
+
+export interface CheckReport {
+  dataDir: string;
+  /** How many files of each kind were verified. */
+  checked: {
+    stateFiles: number;
+    objects: number;
+    dataFiles: number;
+    dataBytes: number;
+    datasetFiles: number;
+  };
+  damaged: DamagedFile[];
+  /** Files moved aside earlier (by a server that found them damaged). */
+  quarantined: string[];
+}
+
 /** What a running server records in server.json. */
 export interface ServerInfo {
   pid: number;

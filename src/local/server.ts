@@ -25,7 +25,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ScaledClock, type Clock } from './core/clock.js';
-import { AwsError } from './core/errors.js';
+import { AwsError, isDiskFull } from './core/errors.js';
 import { ServiceRegistry, type OpenedService } from './core/registry.js';
 import type { JsonVersion, RestJsonRoute, ServiceDefinition } from './core/service.js';
 import { Jobs } from './jobs/jobs.js';
@@ -76,12 +76,6 @@ const UNSERVED_JSON_TARGETS = new Map<string, { name: string; version: JsonVersi
 
 /** Free bytes below which the disk still counts as full after an ENOSPC. */
 const DISK_FULL_MARGIN = 1024 * 1024;
-
-function isDiskFull(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const cause = (error as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' || cause === 'ENOSPC' || cause === 'EDQUOT';
-}
 
 type Protocol =
   | {

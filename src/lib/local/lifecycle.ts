@@ -10,7 +10,8 @@
  * itself, so a server starting meanwhile waits for it instead of writing into a data dir being
  * emptied.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import {
   closeSync,
   existsSync,
@@ -41,6 +42,7 @@ import {
   removeStackData,
   RESET_PATH,
   STATUS_PATH,
+  type CheckReport,
   type LocalIdentity,
   type ServerInfo,
 } from '../../local/contract.js';
@@ -523,4 +525,32 @@ export async function connectLocalStack(
     info: state.info,
     started,
   };
+}
+
+/**
+ * Verifies every state and object file of the data dir (run by the server's entry point as
+ * `--check`, so the CLI never reads service files itself) and returns what is damaged. Changes
+ * nothing; works with or without a server running.
+ */
+export async function checkLocalStack(dataDir: string): Promise<CheckReport> {
+  if (!existsSync(dataDir))
+    throw new MlpipeError(`There is no local stack data dir at ${dataDir}: nothing to check.`, {
+      code: 'LOCAL_NO_DATA_DIR',
+      suggestions: ['Start the local stack with `mlpipe local start`.'],
+    });
+  const { entry, execArgv } = serverEntry();
+  let stdout: string;
+  try {
+    ({ stdout } = await promisify(execFile)(
+      process.execPath,
+      [...execArgv, entry, '--check', '--data-dir', dataDir],
+      { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+    ));
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new MlpipeError(`Checking ${dataDir} failed: ${stderr || (error as Error).message}`, {
+      code: 'LOCAL_CHECK_FAILED',
+    });
+  }
+  return JSON.parse(stdout) as CheckReport;
 }

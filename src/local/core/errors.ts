@@ -28,3 +28,13 @@ export class AwsError extends Error {
 export function isAwsError(error: unknown): error is AwsError {
   return error instanceof AwsError;
 }
+
+/**
+ * True for a write that failed because the disk (or the owner's quota) is full. The router answers
+ * it with ServiceUnavailable and logs it once; codecs pass it on rather than calling it internal.
+ */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const cause = (error as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || cause === 'ENOSPC' || cause === 'EDQUOT';
+}

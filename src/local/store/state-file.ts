@@ -1,8 +1,16 @@
 /**
- * A service's state file: the whole state as one JSON document, replaced atomically on each save.
- * Saves are serialized, so the last change always wins on disk even when saves overlap.
+ * A service's state file: the whole state as one JSON document, replaced atomically on each write.
+ * Writes are serialized, so the last change always wins on disk even when saves overlap.
+ *
+ * `commit` is how a request changes state: the change becomes visible only once it is on disk. A
+ * change that cannot be written (a full disk) fails the request and leaves nothing behind — no
+ * job that answers "already exists" to a retry and is gone after a restart. `save` is for progress
+ * the stack records on its own (a run's status): it is kept in memory even if the write fails.
  */
-import { writeJsonAtomic } from '../../shared/atomic-file.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../shared/atomic-file.js';
+
+/** Undoes a change `commit` applied in memory. */
+export type Undo = () => void;
 
 export class StateFile {
   private saving: Promise<void> = Promise.resolve();
@@ -10,16 +18,40 @@ export class StateFile {
   constructor(
     readonly path: string,
     private readonly log: (line: string) => void,
+    /** The whole state to write (what `commit` and `save` persist). */
+    private readonly snapshot?: () => unknown,
   ) {}
 
-  /** Writes `state` after every earlier save; rejects if this write fails (later saves still run). */
-  save(state: unknown): Promise<void> {
+  /** Writes `state` after every earlier write; rejects if this write fails (later saves still run). */
+  save(state: unknown = this.snapshot?.()): Promise<void> {
     const next = this.saving.then(() => writeJsonAtomic(this.path, state));
     this.saving = next.catch((error: unknown) => this.log(`saving ${this.path} failed: ${String(error)}`));
     return next;
   }
 
-  /** Resolves once every save started so far has finished. */
+  /**
+   * Applies a change once it is on disk. `apply` checks and changes the in-memory state and returns
+   * how to undo it; it runs after every earlier write, may throw to refuse the change, and must do
+   * the same when run twice on the same state. The state is written with the change applied (and
+   * the change undone while the write is in flight, so no reader sees it early), then applied for
+   * good. Rejects, with nothing changed, if the write fails.
+   */
+  commit(apply: () => Undo): Promise<void> {
+    const snapshot = this.snapshot;
+    if (snapshot === undefined) throw new Error(`${this.path}: commit needs a snapshot function`);
+    const next = this.saving.then(async () => {
+      const undo = apply();
+      // Serialized now, before the undo: in-place changes are captured as applied.
+      const text = JSON.stringify(snapshot(), null, 2) + '\n';
+      undo();
+      await writeFileAtomic(this.path, text);
+      apply();
+    });
+    this.saving = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Resolves once every write started so far has finished. */
   async flush(): Promise<void> {
     await this.saving;
   }

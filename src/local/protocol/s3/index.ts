@@ -8,7 +8,7 @@
  * answer 501 NotImplemented naming the operation.
  */
 import { randomBytes } from 'node:crypto';
-import { AwsError } from '../../core/errors.js';
+import { AwsError, isDiskFull } from '../../core/errors.js';
 import type { OperationTable } from '../../core/service.js';
 import type { AwsRequest, AwsResponse } from '../../types.js';
 import { BINDINGS } from './bindings.js';
@@ -72,6 +72,8 @@ export async function handleS3Request(req: AwsRequest, endpoint: S3Endpoint): Pr
 
 function toAwsError(error: unknown, req: AwsRequest, endpoint: S3Endpoint): AwsError {
   if (error instanceof AwsError) return error;
+  // A full disk is the router's to answer (ServiceUnavailable, logged once).
+  if (isDiskFull(error)) throw error;
   if (req.body.destroyed && !req.body.readableEnded) {
     // The client went away mid-body; nobody will read this answer, and it is not our fault.
     return new AwsError('IncompleteBody', 'The request body terminated unexpectedly.', 400);

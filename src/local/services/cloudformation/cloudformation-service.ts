@@ -36,7 +36,7 @@ export class CloudFormationService extends CloudFormationStacks {
     options: CloudFormationServiceOptions,
   ): Promise<CloudFormationService> {
     const dir = path.join(ctx.dataDir, 'cloudformation');
-    const store = await CloudFormationStore.open(dir, ctx.log);
+    const store = await CloudFormationStore.open(dir);
     const iam = await IamStore.open(dir);
     const service = new CloudFormationService(ctx, store, iam, options.s3, options);
     await service.recover();

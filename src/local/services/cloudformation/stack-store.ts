@@ -23,7 +23,7 @@ export class CloudFormationStore {
 
   private constructor(readonly dir: string) {}
 
-  static async open(dir: string, log: (line: string) => void): Promise<CloudFormationStore> {
+  static async open(dir: string): Promise<CloudFormationStore> {
     const store = new CloudFormationStore(dir);
     const stacksDir = path.join(dir, 'stacks');
     await fs.mkdir(stacksDir, { recursive: true });
@@ -35,12 +35,9 @@ export class CloudFormationStore {
         continue;
       }
       if (!name.endsWith('.json')) continue;
-      try {
-        const stack = await readJson<StackRecord>(file);
-        if (stack !== undefined) store.stacks.set(stack.stackId, stack);
-      } catch (error) {
-        log(`cloudformation: ignoring unreadable stack file ${file}: ${(error as Error).message}`);
-      }
+      // A damaged stack file stops start-up (readJson names it): never run without a stack's state.
+      const stack = await readJson<StackRecord>(file);
+      if (stack !== undefined) store.stacks.set(stack.stackId, stack);
     }
     return store;
   }

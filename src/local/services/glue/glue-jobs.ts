@@ -3,7 +3,8 @@
  * StartJobRun, GetJobRun, GetJobRuns, BatchStopJobRun over AWS JSON 1.1 (`AWSGlue.*`).
  *
  * State lives in `<dataDir>/glue/state.json` (jobs and runs), replaced atomically on every change
- * and reloaded on open; runs a restart (or crash) left STARTING/RUNNING become FAILED, STOPPING ones
+ * and reloaded on open (a damaged file stops start-up, naming it). A request's change is visible only
+ * once written (`StateFile.commit`): on a full disk CreateJob fails and no job is left behind; runs a restart (or crash) left STARTING/RUNNING become FAILED, STOPPING ones
  * STOPPED. Runs are jobs of the jobs layer (STARTING → RUNNING → SUCCEEDED | FAILED, STOPPING →
  * STOPPED after BatchStopJobRun, TIMEOUT after the run's Timeout) executing the local ETL engine
  * (runner.ts, which documents the job arguments and the S3 output layout). A run's log goes to
@@ -227,7 +228,11 @@ export class GlueService {
 
   private constructor(private readonly ctx: ServiceContext) {
     this.s3 = ctx.service<S3Service>('s3');
-    this.state = new StateFile(this.statePath, (line) => this.ctx.log(`glue: ${line}`));
+    this.state = new StateFile(
+      this.statePath,
+      (line) => this.ctx.log(`glue: ${line}`),
+      () => ({ jobs: [...this.jobs.values()], runs: [...this.runs.values()] }),
+    );
     this.queue = ctx.jobs.queue({
       kind: 'glue:job-run',
       lifecycle: RUN_LIFECYCLE,
@@ -267,9 +272,9 @@ export class GlueService {
     if (changed) await this.save();
   }
 
-  /** Persists the state; saves are serialized so the last change always wins on disk. */
+  /** Persists the state (a run's progress); saves are serialized so the last change always wins on disk. */
   private save(): Promise<void> {
-    return this.state.save({ jobs: [...this.jobs.values()], runs: [...this.runs.values()] });
+    return this.state.save();
   }
 
   stats(): { jobs: number; runs: number } {
@@ -327,8 +332,11 @@ export class GlueService {
     applyJobFields(job, input);
     const tags = stringMap(input, 'Tags');
     if (tags) job.Tags = tags;
-    this.jobs.set(name, job);
-    await this.save();
+    await this.state.commit(() => {
+      if (this.jobs.has(name)) throw new AwsError('AlreadyExistsException', `Job ${name} already exists.`);
+      this.jobs.set(name, job);
+      return () => this.jobs.delete(name);
+    });
     return { Name: name };
   }
 
@@ -355,25 +363,32 @@ export class GlueService {
     const update = input.JobUpdate;
     if (update === undefined || update === null || typeof update !== 'object')
       throw invalid('JobUpdate is required.');
-    const job = this.job(name);
-    const copy: JobRecord = structuredClone(job);
+    const copy: JobRecord = structuredClone(this.job(name));
     applyJobFields(copy, update as Input);
     copy.LastModifiedOn = this.ctx.now().toISOString();
-    this.jobs.set(name, copy);
-    await this.save();
+    await this.state.commit(() => {
+      const previous = this.job(name);
+      this.jobs.set(name, copy);
+      return () => this.jobs.set(name, previous);
+    });
     return { JobName: name };
   }
 
   async deleteJob(input: Input): Promise<{ JobName: string }> {
     const name = str(input, 'JobName', true);
     if (!this.jobs.has(name)) return { JobName: name };
-    this.jobs.delete(name);
-    for (const run of [...this.runs.values()]) {
-      if (run.JobName !== name) continue;
-      this.queue.discard(run.Id);
-      this.runs.delete(run.Id);
-    }
-    await this.save();
+    let removed: RunRecord[] = [];
+    await this.state.commit(() => {
+      const job = this.jobs.get(name);
+      removed = [...this.runs.values()].filter((run) => run.JobName === name);
+      this.jobs.delete(name);
+      for (const run of removed) this.runs.delete(run.Id);
+      return () => {
+        if (job !== undefined) this.jobs.set(name, job);
+        for (const run of removed) this.runs.set(run.Id, run);
+      };
+    });
+    for (const run of removed) this.queue.discard(run.Id);
     return { JobName: name };
   }
 
@@ -383,11 +398,14 @@ export class GlueService {
     if (this.ctx.jobs.closing)
       throw new AwsError('InternalServiceException', 'The local stack is shutting down.', 500);
     const args = stringMap(input, 'Arguments') ?? {};
-    const active = [...this.runs.values()].filter(
-      (r) => r.JobName === name && ACTIVE.has(r.JobRunState),
-    ).length;
-    if (active >= job.ExecutionProperty.MaxConcurrentRuns)
-      throw new AwsError('ConcurrentRunsExceededException', `Concurrent runs exceeded for ${name}`);
+    const checkConcurrency = (): void => {
+      const active = [...this.runs.values()].filter(
+        (r) => r.JobName === name && ACTIVE.has(r.JobRunState),
+      ).length;
+      if (active >= job.ExecutionProperty.MaxConcurrentRuns)
+        throw new AwsError('ConcurrentRunsExceededException', `Concurrent runs exceeded for ${name}`);
+    };
+    checkConcurrency();
     const now = this.ctx.now().toISOString();
     const run: RunRecord = {
       Id: `jr_${randomBytes(32).toString('hex')}`,
@@ -406,8 +424,12 @@ export class GlueService {
     if (job.WorkerType !== undefined) run.WorkerType = job.WorkerType;
     if (job.NumberOfWorkers !== undefined) run.NumberOfWorkers = job.NumberOfWorkers;
     if (job.MaxCapacity !== undefined) run.MaxCapacity = job.MaxCapacity;
-    this.runs.set(run.Id, run);
-    await this.save();
+    await this.state.commit(() => {
+      if (!this.jobs.has(name)) throw new AwsError('EntityNotFoundException', `Job ${name} not found`);
+      checkConcurrency();
+      this.runs.set(run.Id, run);
+      return () => this.runs.delete(run.Id);
+    });
     const merged = { ...job.DefaultArguments, ...args, ...(job.NonOverridableArguments ?? {}) };
     const log = new RunLog(
       this.ctx.invoke,

@@ -120,11 +120,17 @@ export class LogsService {
   private readonly groups = new Map<string, GroupRecord>();
   private readonly events = new Map<StreamRecord, LogEventRecord[]>();
   private readonly eventFiles = new Map<StreamRecord, StateFile>();
+  /** The last PutLogEvents of each stream still being written. */
+  private readonly puts = new Map<StreamRecord, Promise<void>>();
   private nextFile = 0;
   private readonly state: StateFile;
 
   private constructor(private readonly ctx: LocalContext) {
-    this.state = new StateFile(path.join(this.dir, 'state.json'), (line) => ctx.log(`logs: ${line}`));
+    this.state = new StateFile(
+      path.join(this.dir, 'state.json'),
+      (line) => ctx.log(`logs: ${line}`),
+      (): LogsState => ({ groups: [...this.groups.values()], nextFile: this.nextFile }),
+    );
   }
 
   static async open(ctx: LocalContext): Promise<LogsService> {
@@ -150,13 +156,6 @@ export class LogsService {
       for (const stream of group.streams)
         this.events.set(stream, (await readJson<LogEventRecord[]>(this.streamFile(stream))) ?? []);
     }
-  }
-
-  private save(): Promise<void> {
-    return this.state.save({
-      groups: [...this.groups.values()],
-      nextFile: this.nextFile,
-    } satisfies LogsState);
   }
 
   stats(): { logGroups: number; logStreams: number } {
@@ -195,10 +194,14 @@ export class LogsService {
     const name = input.logGroupName;
     if (name === undefined || !GROUP_NAME.test(name))
       throw invalidParameter(`Invalid log group name: ${JSON.stringify(name ?? '')}.`);
-    if (this.groups.has(name))
-      throw new AwsError('ResourceAlreadyExistsException', 'The specified log group already exists');
-    this.groups.set(name, { logGroupName: name, creationTime: this.ctx.now().getTime(), streams: [] });
-    await this.save();
+    const record: GroupRecord = { logGroupName: name, creationTime: this.ctx.now().getTime(), streams: [] };
+    // Visible once on disk: a full disk leaves no group behind.
+    await this.state.commit(() => {
+      if (this.groups.has(name))
+        throw new AwsError('ResourceAlreadyExistsException', 'The specified log group already exists');
+      this.groups.set(name, record);
+      return () => this.groups.delete(name);
+    });
   }
 
   async createLogStream(input: { logGroupName?: string; logStreamName?: string }): Promise<void> {
@@ -206,17 +209,24 @@ export class LogsService {
     const name = input.logStreamName;
     if (name === undefined || !STREAM_NAME.test(name))
       throw invalidParameter(`Invalid log stream name: ${JSON.stringify(name ?? '')}.`);
-    if (group.streams.some((s) => s.logStreamName === name))
-      throw new AwsError('ResourceAlreadyExistsException', 'The specified log stream already exists');
-    const stream: StreamRecord = {
-      logStreamName: name,
-      creationTime: this.ctx.now().getTime(),
-      file: `${this.nextFile++}.json`,
-      storedBytes: 0,
-    };
-    group.streams.push(stream);
-    this.events.set(stream, []);
-    await this.save();
+    await this.state.commit(() => {
+      if (this.groups.get(group.logGroupName) !== group) throw groupNotFound();
+      if (group.streams.some((s) => s.logStreamName === name))
+        throw new AwsError('ResourceAlreadyExistsException', 'The specified log stream already exists');
+      const stream: StreamRecord = {
+        logStreamName: name,
+        creationTime: this.ctx.now().getTime(),
+        file: `${this.nextFile++}.json`,
+        storedBytes: 0,
+      };
+      group.streams.push(stream);
+      this.events.set(stream, []);
+      return () => {
+        group.streams.splice(group.streams.indexOf(stream), 1);
+        this.events.delete(stream);
+        this.nextFile--;
+      };
+    });
   }
 
   async putLogEvents(input: {
@@ -240,31 +250,60 @@ export class LogsService {
       previous = event.timestamp;
       added.push({ timestamp: event.timestamp, message: event.message, ingestionTime });
     }
-    const events = this.events.get(stream)!;
+    // One put per stream at a time: each builds on the last one's list.
+    const previousPut = this.puts.get(stream) ?? Promise.resolve();
+    const put = previousPut.then(() => this.appendEvents(stream, added, ingestionTime));
+    const tail = put.catch(() => undefined);
+    this.puts.set(stream, tail);
+    void tail.then(() => {
+      if (this.puts.get(stream) === tail) this.puts.delete(stream);
+    });
+    await put;
+    return {};
+  }
+
+  /** Adds events to a stream: a new list, visible only once the stream's file and the state hold it. */
+  private async appendEvents(
+    stream: StreamRecord,
+    added: LogEventRecord[],
+    ingestionTime: number,
+  ): Promise<void> {
+    const events = [...this.events.get(stream)!];
+    let storedBytes = stream.storedBytes;
     // Kept in time order (a later put may carry earlier timestamps), stable for equal times.
     for (const event of added) {
       let at = events.length;
       while (at > 0 && events[at - 1]!.timestamp > event.timestamp) at--;
       events.splice(at, 0, event);
-      stream.storedBytes += Buffer.byteLength(event.message) + 26;
+      storedBytes += Buffer.byteLength(event.message) + 26;
     }
-    stream.firstEventTimestamp = events[0]!.timestamp;
-    stream.lastEventTimestamp = events[events.length - 1]!.timestamp;
-    stream.lastIngestionTime = ingestionTime;
     let file = this.eventFiles.get(stream);
     if (file === undefined) {
       file = new StateFile(this.streamFile(stream), (line) => this.ctx.log(`logs: ${line}`));
       this.eventFiles.set(stream, file);
     }
     await file.save(events);
-    await this.save();
-    return {};
+    const before = { ...stream };
+    const previousEvents = this.events.get(stream)!;
+    await this.state.commit(() => {
+      stream.storedBytes = storedBytes;
+      stream.firstEventTimestamp = events[0]!.timestamp;
+      stream.lastEventTimestamp = events[events.length - 1]!.timestamp;
+      stream.lastIngestionTime = ingestionTime;
+      this.events.set(stream, events);
+      return () => {
+        Object.assign(stream, before);
+        this.events.set(stream, previousEvents);
+      };
+    });
   }
 
   async deleteLogGroup(input: { logGroupName?: string }): Promise<void> {
     const group = this.group(input.logGroupName);
-    this.groups.delete(group.logGroupName);
-    await this.save();
+    await this.state.commit(() => {
+      this.groups.delete(group.logGroupName);
+      return () => this.groups.set(group.logGroupName, group);
+    });
     for (const stream of group.streams) {
       await this.eventFiles.get(stream)?.flush();
       this.eventFiles.delete(stream);

@@ -4,7 +4,8 @@
  * DatasetImportJob.
  *
  * State lives in `<dataDir>/personalize/state.json`, replaced atomically on every change and
- * reloaded on open. Dataset groups and datasets go CREATE PENDING → CREATE IN_PROGRESS → ACTIVE in
+ * reloaded on open (a damaged file stops start-up, naming it); a request's change is visible only once
+ * written (`StateFile.commit`), so a full disk leaves no half-made resource. Dataset groups and datasets go CREATE PENDING → CREATE IN_PROGRESS → ACTIVE in
  * the background after AWS's provisioning delays on the stack's clock (10 s and 30 s of AWS time:
  * tens of milliseconds at the default time scale; a restart resumes that). Import jobs are jobs of
  * the jobs layer (kind `personalize:dataset-import-job`), run one at a time in creation order: the
@@ -121,7 +122,16 @@ export class PersonalizeService {
 
   private constructor(private readonly ctx: ServiceContext) {
     this.s3 = ctx.service<S3Service>('s3');
-    this.state = new StateFile(this.statePath, (line) => this.ctx.log(`personalize: ${line}`));
+    this.state = new StateFile(
+      this.statePath,
+      (line) => this.ctx.log(`personalize: ${line}`),
+      (): PersonalizeState => ({
+        datasetGroups: [...this.groups.values()],
+        schemas: [...this.schemas.values()],
+        datasets: [...this.datasets.values()],
+        importJobs: [...this.jobs.values()],
+      }),
+    );
     this.imports = ctx.jobs.queue({ kind: IMPORT_JOB_KIND, lifecycle: IMPORT_LIFECYCLE, concurrency: 1 });
   }
 
@@ -179,14 +189,29 @@ export class PersonalizeService {
     if (changed) await this.save();
   }
 
+  /** Records progress the stack makes on its own (statuses); kept in memory if the write fails. */
   private save(): Promise<void> {
-    const state: PersonalizeState = {
-      datasetGroups: [...this.groups.values()],
-      schemas: [...this.schemas.values()],
-      datasets: [...this.datasets.values()],
-      importJobs: [...this.jobs.values()],
-    };
-    return this.state.save(state);
+    return this.state.save();
+  }
+
+  /** Adds a record once it is on disk (`conflict` refuses a key taken meanwhile). */
+  private insert<V>(map: Map<string, V>, key: string, value: V, conflict: () => AwsError): Promise<void> {
+    return this.state.commit(() => {
+      if (map.has(key)) throw conflict();
+      map.set(key, value);
+      return () => map.delete(key);
+    });
+  }
+
+  /** Removes records once their removal is on disk. */
+  private remove<V>(map: Map<string, V>, keys: string[]): Promise<void> {
+    return this.state.commit(() => {
+      const removed = keys.flatMap((key) => (map.has(key) ? [[key, map.get(key)!] as const] : []));
+      for (const [key] of removed) map.delete(key);
+      return () => {
+        for (const [key, value] of removed) map.set(key, value);
+      };
+    });
   }
 
   stats(): { datasetGroups: number; datasets: number; importJobs: number } {
@@ -297,8 +322,12 @@ export class PersonalizeService {
         'domain',
       ]),
     };
-    this.groups.set(arn, record);
-    await this.save();
+    await this.insert(
+      this.groups,
+      arn,
+      record,
+      () => new AwsError('ResourceAlreadyExistsException', `Dataset group ${name} already exists.`),
+    );
     this.activate(record);
     return { datasetGroupArn: arn, ...(d === undefined ? {} : { domain: d }) };
   }
@@ -342,8 +371,7 @@ export class PersonalizeService {
       if (user !== undefined)
         throw new AwsError('ResourceInUseException', `Dataset group ${g.name} is still used: ${user}`);
     }
-    this.groups.delete(arn);
-    await this.save();
+    await this.remove(this.groups, [arn]);
     return {};
   }
 
@@ -364,14 +392,19 @@ export class PersonalizeService {
     const arn = this.arn('schema', name);
     if (this.schemas.has(arn))
       throw new AwsError('ResourceAlreadyExistsException', `Schema ${name} already exists.`);
-    this.schemas.set(arn, {
+    const record: SchemaRecord = {
       ...this.base(),
       name,
       schemaArn: arn,
       schema: text,
       ...(d === undefined ? {} : { domain: d }),
-    });
-    await this.save();
+    };
+    await this.insert(
+      this.schemas,
+      arn,
+      record,
+      () => new AwsError('ResourceAlreadyExistsException', `Schema ${name} already exists.`),
+    );
     return { schemaArn: arn };
   }
 
@@ -395,8 +428,7 @@ export class PersonalizeService {
     const user = [...this.datasets.values()].find((d) => d.schemaArn === arn);
     if (user)
       throw new AwsError('ResourceInUseException', `Schema ${s.name} is used by dataset ${user.datasetArn}.`);
-    this.schemas.delete(arn);
-    await this.save();
+    await this.remove(this.schemas, [arn]);
     return {};
   }
 
@@ -445,8 +477,13 @@ export class PersonalizeService {
       schemaArn,
       status: 'CREATE PENDING',
     };
-    this.datasets.set(arn, record);
-    await this.save();
+    await this.insert(
+      this.datasets,
+      arn,
+      record,
+      () =>
+        new AwsError('ResourceAlreadyExistsException', `Dataset ${name} already exists in ${group.name}.`),
+    );
     this.activate(record);
     return { datasetArn: arn };
   }
@@ -495,10 +532,16 @@ export class PersonalizeService {
     // ARN right after must not lose its new data to this delete.
     const dir = datasetDataDir(this.ctx.dataDir, arn);
     if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
-    this.datasets.delete(arn);
-    for (const j of [...this.jobs.values()])
-      if (j.datasetArn === arn) this.jobs.delete(j.datasetImportJobArn);
-    await this.save();
+    await this.state.commit(() => {
+      const dataset = this.datasets.get(arn);
+      const jobs = [...this.jobs.values()].filter((j) => j.datasetArn === arn);
+      this.datasets.delete(arn);
+      for (const j of jobs) this.jobs.delete(j.datasetImportJobArn);
+      return () => {
+        if (dataset !== undefined) this.datasets.set(arn, dataset);
+        for (const j of jobs) this.jobs.set(j.datasetImportJobArn, j);
+      };
+    });
     return {};
   }
 
@@ -556,8 +599,12 @@ export class PersonalizeService {
       ...(roleArn === undefined ? {} : { roleArn }),
       ...(typeof publish === 'boolean' ? { publishAttributionMetricsToS3: publish } : {}),
     };
-    this.jobs.set(arn, job);
-    await this.save();
+    await this.insert(
+      this.jobs,
+      arn,
+      job,
+      () => new AwsError('ResourceAlreadyExistsException', `Dataset import job ${jobName} already exists.`),
+    );
     this.imports.submit(arn, (running) => this.runImport(job, running.signal), {
       onChange: async (state) => {
         job.status = state.status;

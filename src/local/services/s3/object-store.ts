@@ -20,6 +20,12 @@
  * at any point leaves either the old or the new record; files no record references are removed
  * by `open()`. One process owns a data dir at a time (the server's lock), which is what makes
  * that clean-up and the in-memory index safe.
+ *
+ * Damage from outside (a record that is not JSON, or sits under another key's hash; an upload
+ * record that cannot be read) is never deleted: it is moved to the data dir's quarantine/ and
+ * logged, and so are the data files of a bucket with a damaged record (they may be its data). A
+ * damaged bucket.json stops start-up. Before an object's data is served its files' sizes are
+ * checked against the record (`openVerified`): a cut file is an InternalError, never a short body.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
@@ -27,7 +33,8 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fsyncDir, writeFileAtomic } from '../../../shared/atomic-file.js';
+import { DamagedFileError, fsyncDir, writeFileAtomic } from '../../../shared/atomic-file.js';
+import { quarantineFile } from '../../contract.js';
 import type { ChecksumAlgorithm, ChecksumType } from './checksums.js';
 
 /** Read/write buffer size for object data: large enough that syscalls are not the bottleneck. */
@@ -193,12 +200,19 @@ function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
 }
 
-async function readJsonFile<T>(file: string): Promise<T | undefined> {
+/** The JSON in `file`; undefined if it is missing; 'damaged' if it is there but not JSON. */
+async function readJsonFile<T>(file: string): Promise<T | undefined | 'damaged'> {
+  let text: string;
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+    text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    if (isMissing(error) || error instanceof SyntaxError) return undefined;
+    if (isMissing(error)) return undefined;
     throw error;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return 'damaged';
   }
 }
 
@@ -285,13 +299,13 @@ export class S3Store {
       const record = BUCKET_NAME_PATTERN.test(name)
         ? await readJsonFile<BucketRecord>(recordFile)
         : undefined;
-      if (record === undefined || record.name !== name) {
-        if (BUCKET_NAME_PATTERN.test(name) && (await exists(recordFile))) {
-          // bucket.json is written atomically, so an unreadable one was damaged from outside:
-          // leave the data alone for a human rather than deleting a whole bucket.
-          log(`s3: ignoring bucket ${name}: unreadable ${recordFile}`);
-          continue;
-        }
+      // bucket.json is written atomically, so an unreadable one was damaged from outside: stop
+      // rather than serve without a whole bucket (or delete it).
+      if (record === 'damaged') throw new DamagedFileError(recordFile, 'not readable JSON');
+      if (record !== undefined && record.name !== name)
+        throw new DamagedFileError(recordFile, `it names bucket ${JSON.stringify(record.name)}`);
+      if (record === undefined) {
+        if (await exists(recordFile)) throw new DamagedFileError(recordFile, 'not readable');
         // No record: a CreateBucket interrupted before its commit point.
         log(`s3: removing incomplete bucket directory ${name}`);
         await fs.rm(dir, { recursive: true, force: true });
@@ -314,13 +328,19 @@ export class S3Store {
     }
     const referenced = new Set<string>();
     const loaded: ObjectRecord[] = [];
+    let damaged = 0;
     await forEachLimit(files, 64, async (file) => {
       const base = path.basename(file);
-      const record =
-        base.endsWith('.json') && !base.startsWith('.') ? await readJsonFile<ObjectRecord>(file) : undefined;
-      if (record === undefined || `${keyHash(record.key)}.json` !== base) {
-        // Temp files of interrupted atomic writes, or records that do not belong here.
+      if (base.startsWith('.tmp-')) {
+        // A temp file of an interrupted atomic write: the record it would have replaced is intact.
         await fs.rm(file, { force: true });
+        return;
+      }
+      const record = base.endsWith('.json') ? await readJsonFile<ObjectRecord>(file) : 'damaged';
+      if (record === undefined) return;
+      if (record === 'damaged' || !isObjectRecord(record) || `${keyHash(record.key)}.json` !== base) {
+        damaged++;
+        this.quarantine(file, `object record of bucket ${bucket.name} is damaged or misplaced`);
         return;
       }
       loaded.push(record);
@@ -333,13 +353,65 @@ export class S3Store {
       bucket.bytes += record.size;
     }
     // Data files no record references: bodies committed just before a crash, or replaced ones
-    // whose unlink never happened.
+    // whose unlink never happened — or, in a bucket with a damaged record, maybe its data.
     const dataDir = path.join(bucket.dir, 'data');
     for (const shard of await listDir(dataDir)) {
       for (const file of await listDir(path.join(dataDir, shard))) {
         const relative = `data/${shard}/${file}`;
-        if (!referenced.has(relative)) await fs.rm(path.join(dataDir, shard, file), { force: true });
+        if (referenced.has(relative)) continue;
+        const absolute = path.join(dataDir, shard, file);
+        if (damaged > 0)
+          this.quarantine(
+            absolute,
+            `unreferenced data file of bucket ${bucket.name} (it may belong to a damaged record)`,
+          );
+        else await fs.rm(absolute, { force: true });
       }
+    }
+  }
+
+  /** Moves a damaged file (or folder) aside for a human, and says where. Never deletes it. */
+  private quarantine(file: string, why: string): void {
+    const moved = quarantineFile(path.dirname(this.root), file);
+    this.log(`s3: quarantined ${file} as ${moved}: ${why}`);
+  }
+
+  /**
+   * Checks the record's data files before anything is served from them: each must exist with the
+   * size the record gives (a cut or lost file must not be sent as a short body under the full
+   * Content-Length). Returns the problem, or undefined.
+   */
+  async dataProblem(bucket: BucketState, record: ObjectRecord): Promise<string | undefined> {
+    for (const segment of record.segments) {
+      const file = path.join(bucket.dir, segment.file);
+      const stat = await fs.stat(file).catch(() => undefined);
+      if (stat === undefined) return `data file ${file} of ${record.key} is missing`;
+      if (stat.size !== segment.size)
+        return `data file ${file} of ${record.key} holds ${stat.size} bytes; its record says ${segment.size}`;
+    }
+    return undefined;
+  }
+
+  /**
+   * `openRead` after `dataProblem` found nothing: the files are pinned from the (synchronous)
+   * call on, so an overwrite meanwhile cannot remove them. Throws DamagedDataError otherwise.
+   */
+  async openVerified(
+    bucket: BucketState,
+    record: ObjectRecord,
+    start: number,
+    end: number,
+  ): Promise<Readable> {
+    const release = this.pinRecord(bucket, record);
+    try {
+      const problem = await this.dataProblem(bucket, record);
+      if (problem !== undefined) {
+        this.log(`s3: refusing to serve damaged data: ${problem}`);
+        throw new DamagedDataError(problem);
+      }
+      return this.openRead(bucket, record, start, end);
+    } finally {
+      release();
     }
   }
 
@@ -350,7 +422,12 @@ export class S3Store {
       const record = UPLOAD_ID_PATTERN.test(uploadId)
         ? await readJsonFile<UploadRecord>(path.join(dir, 'upload.json'))
         : undefined;
-      if (record === undefined || record.uploadId !== uploadId) {
+      if (record === 'damaged' || (record !== undefined && record.uploadId !== uploadId)) {
+        this.quarantine(dir, `upload ${uploadId} of bucket ${bucket.name} has a damaged upload.json`);
+        continue;
+      }
+      if (record === undefined) {
+        // No record: a CreateMultipartUpload interrupted before its commit point.
         await fs.rm(dir, { recursive: true, force: true });
         continue;
       }
@@ -361,8 +438,12 @@ export class S3Store {
       for (const entry of entries) {
         if (!/^part-\d+\.json$/.test(entry)) continue;
         const part = await readJsonFile<PartRecord>(path.join(dir, entry));
-        if (part === undefined || !present.has(path.basename(part.file))) {
-          await fs.rm(path.join(dir, entry), { force: true });
+        if (part === undefined) continue;
+        if (part === 'damaged' || typeof part.file !== 'string' || !present.has(path.basename(part.file))) {
+          this.quarantine(
+            path.join(dir, entry),
+            `part record of upload ${uploadId} is damaged or has no data`,
+          );
           continue;
         }
         upload.parts.set(part.partNumber, part);
@@ -755,6 +836,26 @@ export class S3Store {
     bucket.uploads.delete(upload.record.uploadId);
     await this.trash(path.join(bucket.dir, 'uploads', upload.record.uploadId));
   }
+}
+
+/** An object's data files do not match its record (cut, grown or lost from outside). */
+export class DamagedDataError extends Error {
+  constructor(readonly problem: string) {
+    super(problem);
+    this.name = 'DamagedDataError';
+  }
+}
+
+function isObjectRecord(value: unknown): value is ObjectRecord {
+  const v = value as Partial<ObjectRecord> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.key === 'string' &&
+    typeof v.size === 'number' &&
+    Array.isArray(v.segments) &&
+    v.segments.every((s) => typeof s?.file === 'string' && typeof s.size === 'number')
+  );
 }
 
 /** Thrown by the store when the bucket was deleted while an operation on it was in flight. */

@@ -7,6 +7,7 @@
  * HTTP: `wire.ts` maps AWS-shaped operations onto it, and the REST binding (protocol/s3/) calls those.
  */
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { AwsError } from '../../core/errors.js';
 import type { LocalContext, LocalCredentials } from '../../types.js';
 import {
@@ -19,6 +20,7 @@ import {
 import {
   BucketGoneError,
   compareKeys,
+  DamagedDataError,
   S3Store,
   type BucketState,
   type ObjectRecord,
@@ -545,8 +547,9 @@ export class S3Objects {
     const bucket = this.bucketState(input.bucket);
     const record = this.objectRecord(bucket, input.key);
     const { start, end, ...description } = this.describe(record, input);
-    // Opened synchronously with the lookup: the files are pinned before any overwrite can run.
-    const body = this.store.openRead(bucket, record, start, end);
+    // Pinned synchronously with the lookup (before any overwrite can run), then checked against
+    // the record: a cut or lost data file is an InternalError, never a short body.
+    const body = await this.verifiedRead(bucket, record, start, end);
     return { ...description, body };
   }
 
@@ -707,6 +710,12 @@ export class S3Objects {
     // while we digest or link it.
     return this.withPinned(source, sourceRecord, () =>
       this.guard(input.bucket, async () => {
+        // Damaged source data is never copied into a new object.
+        const problem = await this.store.dataProblem(source, sourceRecord);
+        if (problem !== undefined) {
+          this.ctx.log(`s3: refusing to copy damaged data: ${problem}`);
+          throw damagedData();
+        }
         let checksum = sourceRecord.checksum;
         if (input.checksumAlgorithm !== undefined && input.checksumAlgorithm !== checksum?.algorithm) {
           // A different algorithm than the source carries: compute it over the data.
@@ -745,6 +754,24 @@ export class S3Objects {
     );
   }
 
+  /**
+   * The record's bytes [start, end] once its data files are checked against it (size of each);
+   * damaged data is S3's InternalError (500), logged by the store with the file's path.
+   */
+  protected async verifiedRead(
+    bucket: BucketState,
+    record: ObjectRecord,
+    start: number,
+    end: number,
+  ): Promise<Readable> {
+    try {
+      return await this.store.openVerified(bucket, record, start, end);
+    } catch (error) {
+      if (error instanceof DamagedDataError) throw damagedData();
+      throw error;
+    }
+  }
+
   /** Runs `fn` with the record's data files pinned (not unlinked even if the key is overwritten). */
   protected async withPinned<T>(bucket: BucketState, record: ObjectRecord, fn: () => Promise<T>): Promise<T> {
     // Synchronous up to here: callers rely on the pin being taken in the same tick as their lookup.
@@ -766,4 +793,9 @@ export class S3Objects {
       digest.update(chunk as Buffer);
     return digest.digest().toString('base64');
   }
+}
+
+/** S3's answer when an object's stored data does not match its record. */
+export function damagedData(): AwsError {
+  return new AwsError('InternalError', 'We encountered an internal error. Please try again.', 500);
 }

@@ -202,7 +202,7 @@ export class S3Service extends S3Objects {
     }
     const algorithm = upload.record.checksumAlgorithm;
     return this.guard(input.bucket, async () => {
-      const body = this.store.openRead(source, sourceRecord, start, end);
+      const body = await this.verifiedRead(source, sourceRecord, start, end);
       const received = await this.receiveBody(
         { body, contentLength: end - start + 1 },
         algorithm ? [algorithm] : [],
