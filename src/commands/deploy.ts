@@ -100,6 +100,17 @@ like \`aws cloudformation deploy\`.`;
         if (!interactive) return true;
         return confirm(`Deploy these changes to ${stack}?`, true);
       },
+      onDroppedParameters: (dropped) => {
+        const names = dropped.parameters.join(', ');
+        // Even under --json: a value that is not deployed is a fact a person or a log needs.
+        this.notice(
+          `Warning: ${
+            dropped.source === 'settings'
+              ? `${dropped.stackName}: not passing ${names}: ValidateTemplate does not report ${dropped.parameters.length === 1 ? 'it' : 'them'} as declared by ${dropped.template}, so the template's own values apply.`
+              : `--parameter ${names} not passed: ValidateTemplate reported no parameters for ${dropped.template}, so deploy cannot tell which template declares ${dropped.parameters.length === 1 ? 'it' : 'them'}.`
+          }`,
+        );
+      },
       onAssets: (stack, assets) => {
         this.note(
           `Uploaded ${assets.length} asset file(s) for ${stack} to ${assets[0]!.uri.replace(/[^/]*$/, '')}`,

@@ -55,6 +55,11 @@ export interface DeployOptions {
   onStatus?: (stack: string, status: string, elapsedMs: number) => void | Promise<void>;
   onEvent?: (event: StackEventLine) => void;
   onAssets?: (stack: string, assets: UploadedAsset[]) => void;
+  /**
+   * Parameters deploy has values for but does not pass, because the endpoint's ValidateTemplate
+   * does not report them as declared (passing them would fail the change set): said, never silent.
+   */
+  onDroppedParameters?: (dropped: DroppedParameters) => void;
   /** Seconds to wait for each stack operation. */
   timeoutSeconds?: number;
   /**
@@ -73,6 +78,15 @@ export interface KeptBucket {
 }
 export type KeptBucketChoice =
   { action: 'delete' } | { action: 'rename'; bucket: string } | { action: 'stop' };
+
+export interface DroppedParameters {
+  /** The stack the values were for; null for --parameter overrides no template reported. */
+  stackName: string | null;
+  template: string | null;
+  parameters: string[];
+  /** Where the values came from: mlpipe's settings for the stack, or --parameter. */
+  source: 'settings' | 'flags';
+}
 
 const TERMINAL_FAILURES = new Set([
   'CREATE_FAILED',
@@ -249,7 +263,16 @@ async function deployStack(
   const { body, declared, capabilities } = template;
   const assets = await uploadStackAssets(clients, settings, definition);
   if (assets.length > 0) options.onAssets?.(name, assets);
-  const values = { ...definition.parameters(settings), ...options.overrides };
+  const own = definition.parameters(settings);
+  const dropped = Object.keys(own).filter((key) => own[key] !== undefined && !declared.has(key));
+  if (dropped.length > 0)
+    options.onDroppedParameters?.({
+      stackName: name,
+      template: template.file,
+      parameters: dropped,
+      source: 'settings',
+    });
+  const values = { ...own, ...options.overrides };
   const parameters: Parameter[] = [...declared]
     .filter((key) => values[key] !== undefined)
     .map((key) => ({ ParameterKey: key, ParameterValue: values[key] }));
@@ -504,7 +527,17 @@ export async function deploy(
   const templates: CheckedTemplate[] = [];
   for (const definition of options.stacks) templates.push(await checkTemplate(clients, settings, definition));
   const unknown = Object.keys(options.overrides).filter((key) => !templates.some((t) => t.declared.has(key)));
-  if (unknown.length > 0) {
+  // An endpoint that reports no parameters for a template cannot say which ones it declares: then
+  // an unknown --parameter may be real, and is dropped with a warning rather than refused.
+  const unreported = templates.filter((t) => t.declared.size === 0);
+  if (unknown.length > 0 && unreported.length > 0) {
+    options.onDroppedParameters?.({
+      stackName: null,
+      template: unreported.map((t) => t.file).join(', '),
+      parameters: unknown,
+      source: 'flags',
+    });
+  } else if (unknown.length > 0) {
     throw new MlpipeError(
       `--parameter ${unknown.join(', ')}: no template being deployed declares ${unknown.length === 1 ? 'this parameter' : 'these parameters'}.`,
       {
