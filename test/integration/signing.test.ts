@@ -15,7 +15,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
-import { awsCliAvailable, awsCliEnv } from '../helpers/sdk.js';
+import { awsCliAvailable, awsCliEnv, awsCliPath } from '../helpers/sdk.js';
 import { send, signRequest, signedRequest } from '../helpers/signing.js';
 
 describe('request signing', () => {
@@ -118,10 +118,14 @@ describe('request signing', () => {
 
   it('answers a Signature Version 2 presigned URL (AWS CLI v1) as AWS does: use AWS4-HMAC-SHA256', async (t) => {
     if (!awsCliAvailable()) return t.skip('the aws CLI is not installed (Debian package awscli)');
-    const url = execFileSync('aws', ['s3', 'presign', 's3://signed/k', '--endpoint-url', stack.endpoint], {
-      env: awsCliEnv(stack, work),
-      encoding: 'utf8',
-    }).trim();
+    const url = execFileSync(
+      awsCliPath(),
+      ['s3', 'presign', 's3://signed/k', '--endpoint-url', stack.endpoint],
+      {
+        env: awsCliEnv(stack, work),
+        encoding: 'utf8',
+      },
+    ).trim();
     const reply = await fetch(url);
     const body = await reply.text();
     // AWS CLI v2 and later v1 releases presign with SigV4, which the stack serves.
