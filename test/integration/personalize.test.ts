@@ -917,7 +917,15 @@ describe('local stack Personalize', () => {
       );
       assert.equal((await again.send(new DescribeDatasetCommand({ datasetArn }))).dataset!.status, 'ACTIVE');
       assert.equal((await loadInteractions(second.dataDir, datasetArn))!.count, 1000);
-      assert.deepEqual(second.server.stats().personalize, { datasetGroups: 1, datasets: 1, importJobs: 2 });
+      assert.deepEqual(second.server.stats().personalize, {
+        datasetGroups: 1,
+        datasets: 1,
+        importJobs: 2,
+        solutions: 0,
+        solutionVersions: 0,
+        campaigns: 0,
+        batchInferenceJobs: 0,
+      });
       // New records still get names and order after the reloaded ones.
       await again.send(new CreateDatasetGroupCommand({ name: 'after-restart' }));
       const groups = (await again.send(new ListDatasetGroupsCommand({}))).datasetGroups!;

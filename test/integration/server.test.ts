@@ -8,7 +8,7 @@ import {
   GetObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { ListDatasetGroupsCommand, ListRecipesCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
+import { ListDatasetGroupsCommand, ListFiltersCommand, PersonalizeClient } from '@aws-sdk/client-personalize';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { sdkError } from '../helpers/sdk.js';
 
@@ -73,11 +73,11 @@ describe('local stack server', () => {
       region: stack.region,
       credentials: stack.credentials,
     });
-    const error = await sdkError(personalize.send(new ListRecipesCommand({})));
+    const error = await sdkError(personalize.send(new ListFiltersCommand({})));
     assert.equal(error.name, 'UnknownOperationException');
     assert.equal(
       error.message,
-      'The mlpipe local stack does not implement Personalize operation ListRecipes.',
+      'The mlpipe local stack does not implement Personalize operation ListFilters.',
     );
     assert.equal(error.$metadata.httpStatusCode, 400);
     personalize.destroy();
