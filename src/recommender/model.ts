@@ -209,6 +209,27 @@ export interface ScoreTerms {
   age: Float64Array;
 }
 
+/** out[i] = x · y[i*k .. i*k+k) for the n rows of y, four products at a time. */
+function dotProducts(x: Float64Array, y: Float32Array, k: number, n: number, out: Float64Array): void {
+  const k4 = k - (k % 4);
+  for (let i = 0; i < n; i++) {
+    const base = i * k;
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let d = 0;
+    let f = 0;
+    for (; f < k4; f += 4) {
+      a += x[f]! * y[base + f]!;
+      b += x[f + 1]! * y[base + f + 1]!;
+      c += x[f + 2]! * y[base + f + 2]!;
+      d += x[f + 3]! * y[base + f + 3]!;
+    }
+    for (; f < k; f++) a += x[f]! * y[base + f]!;
+    out[i] = a + b + c + d;
+  }
+}
+
 export function scoreTerms(model: UserPersonalizationModel, history: IndexedHistory): ScoreTerms {
   const n = model.items.length;
   const params = model.params;
@@ -219,17 +240,17 @@ export function scoreTerms(model: UserPersonalizationModel, history: IndexedHist
   const age = new Float64Array(n);
   if (length > 0) {
     const k = model.factors;
-    let x: ArrayLike<number>;
-    if (history.user !== undefined) x = model.userFactors.subarray(history.user * k, (history.user + 1) * k);
-    else x = foldIn(model, history.items, recencyWeights(params, length));
-    const y = model.itemFactors;
+    // One array type for the user's vector (a trained row is Float32, a folded-in one Float64), so
+    // the catalogue's dot products run as one monomorphic loop.
+    const x =
+      history.user !== undefined
+        ? Float64Array.from(model.userFactors.subarray(history.user * k, (history.user + 1) * k))
+        : foldIn(model, history.items, recencyWeights(params, length));
+    dotProducts(x, model.itemFactors, k, n, factor);
     let sum = 0;
     let sumSq = 0;
     for (let i = 0; i < n; i++) {
-      const base = i * k;
-      let dot = 0;
-      for (let f = 0; f < k; f++) dot += x[f]! * y[base + f]!;
-      factor[i] = dot;
+      const dot = factor[i]!;
       sum += dot;
       sumSq += dot * dot;
     }
