@@ -109,6 +109,13 @@ export const s3BucketProvisioner: Provisioner = {
     const name =
       optionalString(properties, 'BucketName') ?? ctx.generateName({ maxLength: 63, lowerCase: true });
     publicAccessBlock(properties); // validate before creating anything
+    // CloudFormation never adopts an existing bucket, even one the account owns (where S3's own
+    // CreateBucket answers 200 in us-east-1): the resource fails with "already exists".
+    const exists = await ctx.services.s3.headBucket({ bucket: name }).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw new ProvisionError(`${name} already exists`, 'AlreadyExists');
     try {
       await ctx.services.s3.createBucket({ bucket: name });
     } catch (error) {
