@@ -5,7 +5,9 @@ Job arguments (getResolvedOptions):
   --input_path      s3://bucket/raw/user_ratedmovies-timestamps.dat (a file or a prefix)
   --output_path     s3://bucket/interactions/ (the Personalize import prefix)
   --spec_path       s3://bucket/glue_scripts/mappings/hetrec2011-user-ratedmovies-timestamps.json
-  optional: --reject_threshold 0.01, --event_value true|false, --min_rating 4
+  optional: --reject_threshold 0.01, --event_value true|false, --min_rating 4,
+            --users_output_path s3://bucket/batch_users_input/users.jsonl (the written rows' distinct
+            users as batch inference input, one {"userId": "..."} per line)
 
 It applies the mapping spec shared with the local engine (src/etl) with the same rules (see
 glue/etl_spec.py, which holds the pure-Python half and is unit-tested without Spark): every row is
@@ -33,7 +35,7 @@ except ImportError:  # pragma: no cover
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import etl_spec as es
 
-OPTIONAL_ARGS = ("reject_threshold", "event_value", "min_rating")
+OPTIONAL_ARGS = ("reject_threshold", "event_value", "min_rating", "users_output_path")
 OUTPUT_NAME = "interactions.csv"
 
 
@@ -78,7 +80,7 @@ def delete_prefix(s3, uri):
         s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[i:i + 1000]], "Quiet": True})
 
 
-def publish_single_csv(s3, staging_uri, target_uri):
+def publish_single_csv(s3, staging_uri, target_uri, content_type="text/csv"):
     """Copies the one part file Spark wrote under staging_uri to target_uri, then deletes staging."""
     parts = [k for k, _ in list_keys(s3, staging_uri) if k.rsplit("/", 1)[-1].startswith("part-")]
     if len(parts) != 1:
@@ -87,7 +89,7 @@ def publish_single_csv(s3, staging_uri, target_uri):
     bucket, key = split_s3(target_uri)
     source = {"Bucket": src_bucket, "Key": parts[0]}
     # copy() switches to multipart copy above 5 GB; the target appears only once the copy completes.
-    s3.copy(source, bucket, key, ExtraArgs={"ContentType": "text/csv", "MetadataDirective": "REPLACE"})
+    s3.copy(source, bucket, key, ExtraArgs={"ContentType": content_type, "MetadataDirective": "REPLACE"})
     delete_prefix(s3, staging_uri)
 
 
@@ -373,6 +375,18 @@ def main(argv=None):
             deduped.orderBy("_line").select(*out_cols).coalesce(1).write.mode("overwrite") \
                 .options(**es.writer_options()).csv(_spark_uri(staging + "output/"))
             publish_single_csv(s3, staging + "output/", output_uri)
+        users_uri = args.get("users_output_path")
+        if users_uri:
+            if users_uri.endswith("/"):
+                raise ValueError("--users_output_path %s names a folder; give the file to write" % users_uri)
+            # Batch inference input: one {"userId": "..."} JSON line per distinct user written.
+            if rows_written == 0:
+                put_s3_text(s3, users_uri, "", "application/x-ndjson")
+            else:
+                deduped.select(F.col("USER_ID").alias("userId")).distinct().coalesce(1).write \
+                    .mode("overwrite").json(_spark_uri(staging + "users/"))
+                publish_single_csv(s3, staging + "users/", users_uri, "application/x-ndjson")
+            report["usersUri"] = users_uri
         finish("SUCCEEDED")
         logger.info("mlpipe ETL %s: %d rows read, %d written, %d rejected -> %s"
                     % (run_id, rows_read, rows_written, rows_rejected, output_uri))

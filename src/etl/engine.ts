@@ -33,6 +33,11 @@ import { EtlError, ID_TARGETS, outputColumns, type FilterOp, type MappingSpec } 
 export interface EtlSinks {
   output(chunk: string): Promise<void> | void;
   rejects(chunk: string): Promise<void> | void;
+  /**
+   * Optional: the distinct users of the written rows, in first-seen order, as batch inference
+   * input (JSON Lines, `{"userId":"75"}`), written once the output is complete.
+   */
+  users?(chunk: string): Promise<void> | void;
 }
 
 export interface EtlOptions {
@@ -689,6 +694,19 @@ class Transform {
     if (chunk.length > 0) await this.sinks.output(chunk);
   }
 
+  /** The written rows' distinct users as JSON Lines (`{"userId":"…"}`), in chunks of about 64 KiB. */
+  async writeUsers(sink: (chunk: string) => Promise<void> | void): Promise<void> {
+    let chunk = '';
+    for (const user of this.users.keys()) {
+      chunk += `{"userId":${JSON.stringify(user)}}\n`;
+      if (chunk.length >= 65_536) {
+        await sink(chunk);
+        chunk = '';
+      }
+    }
+    if (chunk.length > 0) await sink(chunk);
+  }
+
   async flushRejects(): Promise<void> {
     const chunk = this.rej;
     this.rej = '';
@@ -844,5 +862,6 @@ export async function runEtl(
     );
   }
   await t.flushOutput();
+  if (sinks.users) await t.writeUsers(sinks.users.bind(sinks));
   return r;
 }

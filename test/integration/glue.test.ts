@@ -171,6 +171,7 @@ describe('local stack Glue', () => {
           '--input_path': `s3://${BUCKET}/raw/other.dat`,
           '--output_path': `s3://${BUCKET}/other/`,
           '--event_value': 'true',
+          '--users_output_path': `s3://${BUCKET}/batch/users.jsonl`,
         },
       }),
     );
@@ -179,7 +180,17 @@ describe('local stack Glue', () => {
     assert.equal(run.Arguments!['--event_value'], 'true');
     const csv = await get('other/interactions.csv');
     assert.equal(csv.split(/\r?\n/)[0], 'USER_ID,ITEM_ID,TIMESTAMP,EVENT_VALUE');
-    assert.equal(csv.trimEnd().split(/\r?\n/).length, 1201);
+    const rows = csv.trimEnd().split(/\r?\n/).slice(1);
+    assert.equal(rows.length, 1200);
+    // The written rows' distinct users, first seen first, as batch inference input lines.
+    const firstSeen = [...new Set(rows.map((row) => row.split(',')[0]!))];
+    const users = await get('batch/users.jsonl');
+    assert.equal(users, firstSeen.map((u) => `{"userId":"${u}"}\n`).join(''));
+    assert.equal(firstSeen.length, 30);
+    assert.match(
+      (await readRunLog(stack, JobRunId!))!,
+      /Users: s3:\/\/lake\/batch\/users\.jsonl \(30 users\)/,
+    );
   });
 
   it('reads every object under an input prefix as one input and writes rejects beside the report', async () => {

@@ -703,7 +703,7 @@ describe('templates/datalake.yaml', () => {
       }
     });
 
-    it('Glue: reads raw/ and glue_scripts/, writes transformed/ and its run reports, logs to /aws-glue/*', () => {
+    it('Glue: reads raw/ and glue_scripts/, writes transformed/, its run reports and the batch users list, logs to /aws-glue/*', () => {
       const [glueId] = roleAssumedBy('glue.amazonaws.com');
       const statements = statementsOf(glueId);
       assert.deepEqual(resourcesFor(statements, 's3:GetObject'), [
@@ -713,7 +713,11 @@ describe('templates/datalake.yaml', () => {
         objects('transformed_etl/'),
       ]);
       const written = [objects('transformed/'), objects('transformed_etl/')];
-      assert.deepEqual(resourcesFor(statements, 's3:PutObject'), written);
+      // Plus exactly one object outside them: the batch inference users list the job writes.
+      assert.deepEqual(resourcesFor(statements, 's3:PutObject'), [
+        `${bucketArn}/batch_users_input/users.jsonl`,
+        ...written,
+      ]);
       assert.deepEqual(resourcesFor(statements, 's3:DeleteObject'), written);
       const listing = allowed(statements, 's3:ListBucket');
       assert.deepEqual(list(listing[0]?.Condition?.StringLike?.['s3:prefix']).sort(), [

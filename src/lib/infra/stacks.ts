@@ -54,6 +54,7 @@ export const STACKS: readonly StackDefinition[] = [
       DataLakeStackName: settings.stacks.datalake.value,
       RawPrefix: settings.prefixes.raw.value,
       TransformedPrefix: settings.prefixes.transformed.value,
+      BatchInputPrefix: settings.prefixes.batchInput.value,
     }),
     // The job's script, its spec module and the mapping specs, read by the job from the lake.
     assets: { dir: 'glue', include: /\.(py|json)$/, prefixOutput: 'GlueScriptsPrefix' },

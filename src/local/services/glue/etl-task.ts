@@ -16,6 +16,8 @@ export interface EtlTaskInput {
   /** Temp files the output and reject CSVs are written to. */
   outputFile: string;
   rejectsFile: string;
+  /** Optional temp file for the distinct users as batch inference input (`--users_output_path`). */
+  usersFile?: string;
 }
 
 export type EtlTaskResult =
@@ -50,6 +52,7 @@ export async function runEtlTask(
 ): Promise<EtlTaskResult> {
   const out = createWriteStream(task.outputFile);
   const rej = createWriteStream(task.rejectsFile);
+  const users = task.usersFile === undefined ? undefined : createWriteStream(task.usersFile);
   const outTouched = { written: false };
   const rejTouched = { written: false };
   try {
@@ -57,15 +60,21 @@ export async function runEtlTask(
     const report = await runEtl(
       spec,
       input,
-      { output: sink(out, outTouched), rejects: sink(rej, rejTouched) },
+      {
+        output: sink(out, outTouched),
+        rejects: sink(rej, rejTouched),
+        ...(users ? { users: sink(users, { written: false }) } : {}),
+      },
       { rejectThreshold: task.rejectThreshold, onProgress },
     );
     await closeStream(out);
     await closeStream(rej);
+    if (users) await closeStream(users);
     return { ok: true, report, rejectsWritten: rejTouched.written && report.rowsRejected > 0 };
   } catch (error) {
     await closeStream(out).catch(() => undefined);
     await closeStream(rej).catch(() => undefined);
+    if (users) await closeStream(users).catch(() => undefined);
     if (error instanceof EtlError) {
       return {
         ok: false,

@@ -64,6 +64,8 @@ export interface RunResult {
   outputUri: string;
   reportUri: string;
   rejectsUri: string | null;
+  /** Where the distinct users were written (`--users_output_path`), when asked for. */
+  usersUri: string | null;
 }
 
 export function glueDir(dataDir: string): string {
@@ -267,6 +269,14 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
     const output = parseS3Arg(args, '--output_path');
     if (!output.key.endsWith('/') && output.key !== '') output.key += '/';
     const specLoc = parseS3Arg(args, '--spec_path');
+    const usersLoc =
+      args['--users_output_path'] === undefined || args['--users_output_path'] === ''
+        ? undefined
+        : parseS3Arg(args, '--users_output_path');
+    if (usersLoc && (usersLoc.key === '' || usersLoc.key.endsWith('/')))
+      throw new RunFailure(
+        `Invalid job argument --users_output_path: ${s3Uri(usersLoc)} names a folder; give the file to write, for example s3://${usersLoc.bucket}/${usersLoc.key}users.jsonl.`,
+      );
     const rejectThreshold = optionalNumber(args, '--reject_threshold');
     if (rejectThreshold !== undefined && !(rejectThreshold >= 0 && rejectThreshold <= 1))
       throw new RunFailure(
@@ -337,6 +347,7 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
       specLabel: specUri,
       outputFile: path.join(tmpDir, 'output.csv'),
       rejectsFile: path.join(tmpDir, 'rejects.csv'),
+      ...(usersLoc ? { usersFile: path.join(tmpDir, 'users.jsonl') } : {}),
     };
     // A line every PROGRESS_EVERY rows (the engine reports every block): enough for a spinner's
     // rows and rate, not a log line per 64 KiB.
@@ -393,17 +404,22 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
       'text/csv',
     );
     const outUri = `${outputUri}${OUTPUT_OBJECT}`;
+    // The users list (batch inference input) follows the output it was read from.
+    const usersUri = usersLoc ? s3Uri(usersLoc) : null;
+    if (usersLoc) await putFile(s3, usersLoc, task.usersFile!, 'application/x-ndjson');
     await putJson(s3, reportLoc, {
       ...facts,
       state: 'SUCCEEDED',
       output: outUri,
       rejects: rejectsUri,
+      users: usersUri,
       report: r,
     });
     req.log(`Output: ${outUri}`);
     req.log(`Report: ${s3Uri(reportLoc)}`);
     if (rejectsUri) req.log(`Rejects: ${rejectsUri}`);
-    return { report: r, outputUri: outUri, reportUri: s3Uri(reportLoc), rejectsUri };
+    if (usersUri) req.log(`Users: ${usersUri} (${r.distinctUsers} users)`);
+    return { report: r, outputUri: outUri, reportUri: s3Uri(reportLoc), rejectsUri, usersUri };
   } finally {
     await fs.rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
   }
