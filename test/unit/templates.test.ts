@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import aslValidator from 'asl-validator';
 import { ConfigFileSchema, resolveSettings } from '../../src/lib/cli/config.js';
 import {
   createResourceTypeRegistry,
@@ -904,5 +905,132 @@ describe('templates/personalize.yaml campaign', () => {
     });
     assert.ok(resolved.outputs.some((o) => o.OutputKey === 'CampaignArn'));
     assert.throws(() => resolveParameters(template, { CampaignSolutionVersionArn: 'not-an-arn' }));
+
+// ---------------------------------------------------------------------------------------------
+
+describe('templates/pipeline.yaml', () => {
+  const template = loadTemplate(readFileSync(path.join(TEMPLATES_DIR, 'pipeline.yaml'), 'utf8'), {
+    registry,
+  });
+  const resolved = resolveWithDefaults(template);
+  const machine = resolved.resources.Pipeline!.properties;
+  const substitutions = machine.DefinitionSubstitutions as Record<string, string | number>;
+  // What CloudFormation does: the definition as JSON text, each ${name} replaced by its value.
+  const definitionText = JSON.stringify(machine.Definition).replace(/\$\{(\w+)\}/g, (whole, name: string) =>
+    substitutions[name] === undefined ? whole : String(substitutions[name]),
+  );
+  const definition = JSON.parse(definitionText) as {
+    StartAt: string;
+    States: Record<string, Record<string, unknown>>;
+  };
+  const states = Object.entries(definition.States);
+
+  it('every substitution the definition uses is defined, and nothing is left unsubstituted', () => {
+    assert.doesNotMatch(definitionText, /\$\{\w+\}/);
+  });
+
+  it('passes asl-validator', () => {
+    const { isValid, errors } = aslValidator(definition);
+    assert.deepEqual(errors, []);
+    assert.ok(isValid);
+  });
+
+  it('names every job after the execution (the run id), so a second run never collides', () => {
+    const named = states.filter(([, state]) => {
+      const parameters = state.Parameters as Record<string, unknown> | undefined;
+      return parameters?.['JobName.$'] !== undefined;
+    });
+    assert.deepEqual(
+      named.map(([name]) => name),
+      ['StartImport', 'StartBatch'],
+    );
+    for (const [, state] of named)
+      assert.equal(
+        (state.Parameters as Record<string, unknown>)['JobName.$'],
+        "States.Format('mlpipe-{}', $.runId)",
+      );
+    assert.equal(
+      (definition.States.Settings!.Parameters as Record<string, unknown>)['runId.$'],
+      '$$.Execution.Name',
+    );
+    const batch = definition.States.StartBatch!.Parameters as {
+      JobOutput: { S3DataDestination: Record<string, string> };
+    };
+    assert.equal(
+      batch.JobOutput.S3DataDestination['Path.$'],
+      "States.Format('s3://imported:mlpipe-datalake-BucketName/imported:mlpipe-datalake-RecommendationsPrefix{}/', $.runId)",
+    );
+  });
+
+  it('polls each job with Describe + Choice + Wait, and ends CREATE FAILED in a Fail state carrying failureReason', () => {
+    for (const [describe, choice, fail, field] of [
+      ['DescribeImport', 'ImportDone', 'ImportFailed', 'Job'],
+      ['DescribeTraining', 'TrainingDone', 'TrainingFailed', 'Version'],
+      ['DescribeBatch', 'BatchDone', 'BatchFailed', 'Job'],
+    ] as const) {
+      const choices = definition.States[choice]!.Choices as { StringEquals: string; Next: string }[];
+      assert.deepEqual(
+        choices.map((c) => [c.StringEquals, c.Next]),
+        [
+          ['ACTIVE', choices[0]!.Next],
+          ['CREATE FAILED', fail],
+        ],
+      );
+      const wait = definition.States[choice]!.Default as string;
+      assert.equal(definition.States[wait]!.Type, 'Wait');
+      assert.equal(definition.States[wait]!.Next, describe);
+      assert.equal(definition.States[fail]!.Type, 'Fail');
+      assert.match(definition.States[fail]!.CausePath as string, new RegExp(`\\.${field}\\.FailureReason$`));
+    }
+  });
+
+  it('retries ResourceInUse and LimitExceeded with backoff on every Personalize job it starts', () => {
+    for (const name of ['StartImport', 'StartTraining', 'StartBatch']) {
+      const retry = definition.States[name]!.Retry as { ErrorEquals: string[]; BackoffRate: number }[];
+      assert.deepEqual(retry[0]!.ErrorEquals, [
+        'Personalize.ResourceInUseException',
+        'Personalize.LimitExceededException',
+      ]);
+      assert.ok(retry[0]!.BackoffRate > 1);
+    }
+  });
+
+  it('calls only what the data-lake stack lets the Step Functions role do', () => {
+    const datalake = resolveWithDefaults(
+      loadTemplate(readFileSync(path.join(TEMPLATES_DIR, 'datalake.yaml'), 'utf8'), { registry }),
+    );
+    const role = Object.entries(datalake.resources).find(([, r]) =>
+      JSON.stringify(r.properties.AssumeRolePolicyDocument ?? '').includes('states.amazonaws.com'),
+    )!;
+    const granted = new Set(
+      findPolicies({ ...datalake, resources: { [role[0]]: role[1] } })
+        .flatMap((p) => p.statements)
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap((s) => list(s.Action)),
+    );
+    const used = states
+      .map(([, state]) => state.Resource as string | undefined)
+      .filter((resource): resource is string => resource !== undefined)
+      .map((resource) => {
+        const sdk = /^arn:aws:states:::aws-sdk:(\w+):(\w)(\w*)$/.exec(resource);
+        if (sdk) return `${sdk[1]}:${sdk[2]!.toUpperCase()}${sdk[3]}`;
+        assert.equal(resource, 'arn:aws:states:::glue:startJobRun.sync');
+        return 'glue:StartJobRun';
+      });
+    assert.deepEqual(
+      [...new Set(used)].filter((action) => !granted.has(action)),
+      [],
+    );
+    for (const action of ['glue:GetJobRun', 'glue:BatchStopJobRun', 'iam:PassRole'])
+      assert.ok(granted.has(action), action);
+  });
+
+  it('the schedule starts the state machine with the EventBridge role, and is off by default', () => {
+    const rule = resolved.resources.Schedule!.properties;
+    assert.equal(rule.State, 'DISABLED');
+    assert.equal(rule.ScheduleExpression, 'rate(1 day)');
+    const [target] = rule.Targets as TemplateObject[];
+    assert.equal(target!.Arn, physicalId(template, 'Pipeline'));
+    assert.equal(target!.RoleArn, 'imported:mlpipe-datalake-EventsRoleArn');
   });
 });

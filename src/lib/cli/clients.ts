@@ -7,7 +7,9 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { GlueClient } from '@aws-sdk/client-glue';
 import type { PersonalizeClient } from '@aws-sdk/client-personalize';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Target } from './config.js';
 
 export interface StaticCredentials {
@@ -50,6 +52,8 @@ export class Clients {
   private glueClient: GlueClient | undefined;
   private personalizeClient: PersonalizeClient | undefined;
   private logsClient: CloudWatchLogsClient | undefined;
+  private sfnClient: SFNClient | undefined;
+  private eventsClient: EventBridgeClient | undefined;
 
   constructor(readonly connection: Connection) {}
 
@@ -98,6 +102,24 @@ export class Clients {
     return this.logsClient;
   }
 
+  /** Step Functions: the pipeline's state machine and its executions. */
+  async sfn(): Promise<SFNClient> {
+    if (this.sfnClient === undefined) {
+      const { SFNClient: Client } = await import('@aws-sdk/client-sfn');
+      this.sfnClient = new Client(clientConfig(this.connection));
+    }
+    return this.sfnClient;
+  }
+
+  /** EventBridge: the pipeline's schedule rule. */
+  async events(): Promise<EventBridgeClient> {
+    if (this.eventsClient === undefined) {
+      const { EventBridgeClient: Client } = await import('@aws-sdk/client-eventbridge');
+      this.eventsClient = new Client(clientConfig(this.connection));
+    }
+    return this.eventsClient;
+  }
+
   /** Releases sockets so the process can exit promptly. */
   destroy(): void {
     this.s3Client?.destroy();
@@ -110,5 +132,9 @@ export class Clients {
     this.personalizeClient = undefined;
     this.logsClient?.destroy();
     this.logsClient = undefined;
+    this.sfnClient?.destroy();
+    this.sfnClient = undefined;
+    this.eventsClient?.destroy();
+    this.eventsClient = undefined;
   }
 }

@@ -113,6 +113,12 @@ export function stopSpinners(): void {
   for (const spinner of [...drawing]) spinner.stop();
 }
 
+/** Registers something else that redraws the terminal (a live view), to be stopped with the spinners. */
+export function trackDrawing(handle: { stop(): void }): () => void {
+  drawing.add(handle);
+  return () => drawing.delete(handle);
+}
+
 export async function startSpinner(text: string, options: UiOptions): Promise<Spinner> {
   const mode = uiMode(options);
   const stderr = options.stderr ?? process.stderr;

@@ -273,10 +273,6 @@ async function deployStack(
       source: 'settings',
     });
   const values = { ...own, ...options.overrides };
-  const parameters: Parameter[] = [...declared]
-    .filter((key) => values[key] !== undefined)
-    .map((key) => ({ ParameterKey: key, ParameterValue: values[key] }));
-
   let existing = await describeStack(clients, name);
   if (existing?.StackStatus === 'ROLLBACK_COMPLETE' || existing?.StackStatus === 'REVIEW_IN_PROGRESS') {
     // A stack whose creation failed cannot be updated; AWS requires deleting it first (it holds no resources).
@@ -289,6 +285,14 @@ async function deployStack(
   if (existing !== undefined && existing.StackStatus?.endsWith('_IN_PROGRESS'))
     throw busyError(name, existing.StackStatus);
   const changeSetType = existing === undefined ? 'CREATE' : 'UPDATE';
+  const deployedKeys = new Set((existing?.Parameters ?? []).map((p) => p.ParameterKey));
+  const parameters: Parameter[] = [...declared].flatMap((key): Parameter[] => {
+    if (values[key] !== undefined) return [{ ParameterKey: key, ParameterValue: values[key] }];
+    // State a command set in place (the schedule) survives a plain redeploy.
+    if (definition.keepDeployed?.includes(key) && deployedKeys.has(key))
+      return [{ ParameterKey: key, UsePreviousValue: true }];
+    return [];
+  });
 
   const changeSetName = `mlpipe-${new Date()
     .toISOString()

@@ -27,6 +27,11 @@ export interface StackDefinition {
    * matching `include`, to s3://<lake bucket>/<the data-lake output `prefixOutput`><relative path>.
    */
   assets?: { dir: string; include: RegExp; prefixOutput: string };
+  /**
+   * Parameters an update leaves as deployed unless `--parameter` gives them (UsePreviousValue):
+   * state a command changes in place, such as the pipeline's schedule (`mlpipe schedule`).
+   */
+  keepDeployed?: readonly string[];
 }
 
 /** In deployment order (later stacks import earlier stacks' exports); destroyed in reverse. */
@@ -68,6 +73,18 @@ export const STACKS: readonly StackDefinition[] = [
       DataLakeStackName: settings.stacks.datalake.value,
       ...solutionParameters(settings),
     }),
+  },
+  {
+    key: 'pipeline',
+    template: 'pipeline.yaml',
+    summary: 'the state machine that runs ETL, import, training and batch inference, and its schedule',
+    parameters: (settings) => ({
+      ProjectName: settings.project.value,
+      DataLakeStackName: settings.stacks.datalake.value,
+      EtlStackName: settings.stacks.etl.value,
+      PersonalizeStackName: settings.stacks.personalize.value,
+    }),
+    keepDeployed: ['ScheduleExpression', 'ScheduleState'],
   },
 ];
 
