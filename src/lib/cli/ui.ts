@@ -407,3 +407,18 @@ export async function inquirerPrompter(): Promise<Prompter> {
     },
   };
 }
+
+/** inquirer's search prompt over `choices` (matching what is typed anywhere in a choice, at most 20 shown). */
+export async function searchPrompt(message: string, choices: readonly string[]): Promise<string> {
+  const { search } = await import('@inquirer/prompts');
+  stopSpinners();
+  return search({
+    message,
+    pageSize: 10,
+    source: (term) => {
+      const wanted = (term ?? '').trim().toLowerCase();
+      const matches = wanted === '' ? choices : choices.filter((c) => c.toLowerCase().includes(wanted));
+      return matches.slice(0, 20).map((value) => ({ value, name: value }));
+    },
+  });
+}
