@@ -7,6 +7,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { GlueClient } from '@aws-sdk/client-glue';
 import type { PersonalizeClient } from '@aws-sdk/client-personalize';
+import type { PersonalizeRuntimeClient } from '@aws-sdk/client-personalize-runtime';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
@@ -53,6 +54,7 @@ export class Clients {
   private personalizeClient: PersonalizeClient | undefined;
   private logsClient: CloudWatchLogsClient | undefined;
   private sfnClient: SFNClient | undefined;
+  private personalizeRuntimeClient: PersonalizeRuntimeClient | undefined;
   private eventsClient: EventBridgeClient | undefined;
 
   constructor(readonly connection: Connection) {}
@@ -102,6 +104,15 @@ export class Clients {
     return this.logsClient;
   }
 
+  /** Personalize Runtime: a campaign's real-time recommendations. */
+  async personalizeRuntime(): Promise<PersonalizeRuntimeClient> {
+    if (this.personalizeRuntimeClient === undefined) {
+      const { PersonalizeRuntimeClient: Client } = await import('@aws-sdk/client-personalize-runtime');
+      this.personalizeRuntimeClient = new Client(clientConfig(this.connection));
+    }
+    return this.personalizeRuntimeClient;
+  }
+
   /** Step Functions: the pipeline's state machine and its executions. */
   async sfn(): Promise<SFNClient> {
     if (this.sfnClient === undefined) {
@@ -134,6 +145,8 @@ export class Clients {
     this.logsClient = undefined;
     this.sfnClient?.destroy();
     this.sfnClient = undefined;
+    this.personalizeRuntimeClient?.destroy();
+    this.personalizeRuntimeClient = undefined;
     this.eventsClient?.destroy();
     this.eventsClient = undefined;
   }

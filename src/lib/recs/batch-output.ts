@@ -26,7 +26,11 @@ export interface BatchJobView {
 
 export interface BatchRecord {
   input: Record<string, unknown>;
-  output: { recommendedItems?: string[]; itemList?: { itemId: string; score?: number }[]; scores?: number[] } | null;
+  output: {
+    recommendedItems?: string[];
+    itemList?: { itemId: string; score?: number }[];
+    scores?: number[];
+  } | null;
   error: string | null;
 }
 
