@@ -287,8 +287,11 @@ export function executionView(
       view.enteredAt = null;
       if (view.status !== 'failed') view.status = 'succeeded';
       view.lastOutput = event.stateExitedEventDetails?.output ?? null;
-      const result = resultAt(view.lastOutput, definition.States?.[name]?.ResultPath);
-      const said = describeResult(result);
+      // Only a task acted on something; Pass, Choice and Wait states pass their input on.
+      const said =
+        view.type === 'Task'
+          ? describeResult(resultAt(view.lastOutput, definition.States?.[name]?.ResultPath))
+          : '';
       if (said !== '') view.detail = said;
       if (current === name) current = undefined;
     } else if (/(TaskFailed|TaskTimedOut|TaskStartFailed|TaskSubmitFailed)$/.test(type)) {
@@ -388,6 +391,10 @@ const ID_KEY = /(Arn|Id|JobName)$/;
 function describeResult(result: unknown): string {
   if (result === null || typeof result !== 'object') return '';
   const record = result as Record<string, unknown>;
+  // GetSolutionMetrics: the headline metric.
+  const metrics = record.Metrics as Record<string, unknown> | undefined;
+  const ndcg = metrics?.normalized_discounted_cumulative_gain_at_10;
+  if (typeof ndcg === 'number') return `NDCG@10 ${ndcg.toFixed(4)}`;
   const nested = Object.values(record).filter(
     (v): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v),
   );

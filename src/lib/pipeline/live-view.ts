@@ -61,10 +61,10 @@ export function startLiveView(options: UiOptions): LiveView {
     let header = '';
     const say = (view: ExecutionView): void => {
       const top = `${view.name}: ${view.status}`;
-      if (top !== header) stderr.write(`${top}\n`);
-      header = top;
+      if (header === '') stderr.write(`${top}\n`);
       for (const state of view.states) {
-        if (state.status === 'pending') continue;
+        // The tasks and where it failed; the polling loop's Wait and Choice states would repeat.
+        if (state.status === 'pending' || (state.type !== 'Task' && state.type !== 'Fail')) continue;
         const key = `${state.status} ${state.detail}`;
         if (said.get(state.name) === key) continue;
         said.set(state.name, key);
@@ -73,6 +73,8 @@ export function startLiveView(options: UiOptions): LiveView {
           `${state.status === 'running' ? '…' : icon(state, 0)} ${state.name}${state.detail ? ` ${state.detail}` : ''}${time}\n`,
         );
       }
+      if (top !== header && header !== '') stderr.write(`${top}\n`);
+      header = top;
     };
     return { update: say, finish: () => undefined, stop: () => undefined };
   }
