@@ -905,6 +905,8 @@ describe('templates/personalize.yaml campaign', () => {
     });
     assert.ok(resolved.outputs.some((o) => o.OutputKey === 'CampaignArn'));
     assert.throws(() => resolveParameters(template, { CampaignSolutionVersionArn: 'not-an-arn' }));
+  });
+});
 
 // ---------------------------------------------------------------------------------------------
 

@@ -73,6 +73,8 @@ export const STACKS: readonly StackDefinition[] = [
       DataLakeStackName: settings.stacks.datalake.value,
       ...solutionParameters(settings),
     }),
+    // A campaign switched on with --parameter stays on through a plain redeploy.
+    keepDeployed: ['CampaignSolutionVersionArn', 'CampaignMinProvisionedTPS'],
   },
   {
     key: 'pipeline',
