@@ -46,6 +46,12 @@ export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
 >;
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
+/** Set while a command runs other commands as its steps (`demo`), which say the target once. */
+let targetNoticeOff = false;
+export function quietTargetNotice(quiet: boolean): void {
+  targetNoticeOff = quiet;
+}
+
 export abstract class MlpipeCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;
 
@@ -130,7 +136,7 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
 
   /** States once, on stderr, which target this command talks to. */
   protected announceTarget(connection: Connection): void {
-    if (this.targetAnnounced) return;
+    if (this.targetAnnounced || targetNoticeOff) return;
     this.targetAnnounced = true;
     if (connection.target === 'local') {
       this.notice(
