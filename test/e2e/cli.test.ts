@@ -59,11 +59,11 @@ describe('mlpipe CLI', () => {
       topic.errorText,
       /"local strat" is not a mlpipe command\. → Did you mean `mlpipe local start`/,
     );
-    const unknown = await runCli(['batch-infer'], { cwd: newProject(), env });
+    const unknown = await runCli(['campaigns'], { cwd: newProject(), env });
     assert.equal(unknown.code, 2);
     assert.match(
       unknown.errorText,
-      /"batch-infer" is not a mlpipe command\. → Run `mlpipe --help` for every command\./,
+      /"campaigns" is not a mlpipe command\. → Run `mlpipe --help` for every command\./,
     );
     const json = await runCli(['destory', '--json'], { cwd: newProject(), env });
     assert.equal(json.code, 2);
@@ -83,7 +83,7 @@ describe('mlpipe CLI', () => {
   it('never runs another command for a typo on a terminal, whatever key is pressed', async () => {
     const dir = newProject();
     // The stock not-found plugin asked "Did you mean init? (Y/n)" here, and Enter ran init.
-    const result = await runCliInPty(['batch-infer'], {
+    const result = await runCliInPty(['campaigns'], {
       cwd: dir,
       env: { MLPIPE_LOCAL_PORT: '0' },
       steps: [{ expect: 'not a mlpipe command', send: '\r' }],
