@@ -10,6 +10,8 @@
  *   stepfunctions  the Step Functions engine per state transition vs a loop of as many awaits (bench/stepfunctions.ts)
  *   inference  batch inference users/s vs a plain recommend() loop; GetRecommendations p50/p95/p99
  *              at 50 in flight vs one recommend() call (bench/inference.ts)
+ *   demo      `mlpipe demo` at sample size, first run and re-run: wall time vs its own pipeline run,
+ *              and the run's share of waiting (bench/demo.ts)
  */
 // Same reason as bin/run.js: pinned SDK versions support Node 20; the future-version warning is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -23,6 +25,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { builtLocalStack } from './stack.js';
 import { readIdentity } from '../src/local/contract.js';
 import { PART_SIZE } from '../src/lib/data/upload.js';
+import { benchDemo } from './demo.js';
 import { benchEtl } from './etl.js';
 import { benchImport } from './import.js';
 import { benchInference } from './inference.js';
@@ -123,3 +126,4 @@ if (want('import')) await benchImport();
 if (want('recommender')) await benchRecommender();
 if (want('stepfunctions')) await benchStepFunctions();
 if (want('inference')) await benchInference();
+if (want('demo')) await benchDemo();
