@@ -412,7 +412,7 @@ function describeResult(result: unknown): string {
 
 function shortId(id: string): string {
   const last = id.includes('/') ? id.slice(id.lastIndexOf('/') + 1) : id;
-  return last.length > 24 ? `${last.slice(0, 12)}…` : last;
+  return last.length > 40 ? `${last.slice(0, 12)}…` : last;
 }
 
 function oneLine(text: string): string {
