@@ -51,6 +51,7 @@ describe('mlpipe deploy, stacks and destroy', () => {
         ['datalake', 'NOT_DEPLOYED'],
         ['etl', 'NOT_DEPLOYED'],
         ['personalize', 'NOT_DEPLOYED'],
+        ['pipeline', 'NOT_DEPLOYED'],
       ],
     );
   });
@@ -161,7 +162,7 @@ describe('mlpipe deploy, stacks and destroy', () => {
     assert.equal(refused.code, 2);
     assert.match(
       refused.errorText,
-      /Refusing to delete mlpipe-personalize, mlpipe-etl, mlpipe-datalake without confirmation\./,
+      /Refusing to delete mlpipe-pipeline, mlpipe-personalize, mlpipe-etl, mlpipe-datalake without confirmation\./,
     );
     const result = await runCli(['destroy', '--yes', '--json'], { cwd: dir, env });
     assert.equal(result.code, 0, result.stderr);
@@ -173,13 +174,14 @@ describe('mlpipe deploy, stacks and destroy', () => {
     assert.deepEqual(
       stacksDestroyed.map((s) => [s.stackName, s.result]),
       [
+        ['mlpipe-pipeline', 'deleted'],
         ['mlpipe-personalize', 'deleted'],
         ['mlpipe-etl', 'deleted'],
         ['mlpipe-datalake', 'deleted'],
       ],
       'reverse dependency order',
     );
-    const destroyed = stacksDestroyed[2]!;
+    const destroyed = stacksDestroyed[3]!;
     assert.equal(destroyed.result, 'deleted');
     assert.deepEqual(
       destroyed.retained.map((r) => r.logicalId),
@@ -207,7 +209,7 @@ describe('mlpipe deploy, stacks and destroy', () => {
     };
     assert.deepEqual(
       stacks.stacks.map((s) => s.status),
-      ['ROLLBACK_COMPLETE', 'NOT_DEPLOYED', 'NOT_DEPLOYED'],
+      ['ROLLBACK_COMPLETE', 'NOT_DEPLOYED', 'NOT_DEPLOYED', 'NOT_DEPLOYED'],
       'the later stacks were not tried',
     );
   });
@@ -223,6 +225,7 @@ describe('mlpipe deploy, stacks and destroy', () => {
         { expect: 'Deploy these changes to mlpipe-datalake\\?', send: 'y\r' },
         { expect: 'Deploy these changes to mlpipe-etl\\?', send: 'y\r' },
         { expect: 'Deploy these changes to mlpipe-personalize\\?', send: 'y\r' },
+        { expect: 'Deploy these changes to mlpipe-pipeline\\?', send: 'y\r' },
       ],
     });
     assert.equal(result.code, 0, result.text);
