@@ -54,14 +54,15 @@ describe('on a terminal', () => {
         // Watch the screen while the second question waits for its answer.
         { expect: 'Deploy these changes to mlpipe-etl\\?', send: 'y\r', watchSeconds: 1.5 },
         { expect: 'Deploy these changes to mlpipe-personalize\\?', send: 'y\r' },
+        { expect: 'Deploy these changes to mlpipe-pipeline\\?', send: 'y\r' },
       ],
     });
     assert.equal(result.code, 0, result.text);
-    assert.equal(result.stepsDone, 3);
+    assert.equal(result.stepsDone, 4);
     const question = result.output.lastIndexOf('Deploy these changes to mlpipe-etl?', result.sentAt[1]);
     const whileAsking = result.output.slice(question, result.sentAt[1]);
     assert.doesNotMatch(whileAsking, SPINNER_GLYPHS, 'no spinner frame while the question waits');
-    for (const stack of ['mlpipe-datalake', 'mlpipe-etl', 'mlpipe-personalize'])
+    for (const stack of ['mlpipe-datalake', 'mlpipe-etl', 'mlpipe-personalize', 'mlpipe-pipeline'])
       assert.match(result.text, new RegExp(`✔ ${stack}: CREATE_COMPLETE \\(`), `${stack} ends with one line`);
   });
 
