@@ -10,6 +10,8 @@
  *   stepfunctions  the Step Functions engine per state transition vs a loop of as many awaits (bench/stepfunctions.ts)
  *   inference  batch inference users/s vs a plain recommend() loop; GetRecommendations p50/p95/p99
  *              at 50 in flight vs one recommend() call (bench/inference.ts)
+ *   show-recs  finding a user in a 100k-line batch output (streamed from the local S3) vs scanning
+ *              the file from disk (bench/show-recs.ts)
  *   demo      `mlpipe demo` at sample size, first run and re-run: wall time vs its own pipeline run,
  *              and the run's share of waiting (bench/demo.ts)
  */
@@ -30,6 +32,7 @@ import { benchEtl } from './etl.js';
 import { benchImport } from './import.js';
 import { benchInference } from './inference.js';
 import { benchRecommender } from './recommender.js';
+import { benchShowRecs } from './show-recs.js';
 import { benchStepFunctions } from './stepfunctions.js';
 import { median, report } from './report.js';
 
@@ -126,4 +129,5 @@ if (want('import')) await benchImport();
 if (want('recommender')) await benchRecommender();
 if (want('stepfunctions')) await benchStepFunctions();
 if (want('inference')) await benchInference();
+if (want('show-recs')) await benchShowRecs();
 if (want('demo')) await benchDemo();
