@@ -417,7 +417,15 @@ export async function searchPrompt(message: string, choices: readonly string[]):
     pageSize: 10,
     source: (term) => {
       const wanted = (term ?? '').trim().toLowerCase();
-      const matches = wanted === '' ? choices : choices.filter((c) => c.toLowerCase().includes(wanted));
+      // What was typed exactly first, then what starts with it, then what holds it anywhere.
+      const rank = (c: string): number => {
+        const lower = c.toLowerCase();
+        return lower === wanted ? 0 : lower.startsWith(wanted) ? 1 : 2;
+      };
+      const matches =
+        wanted === ''
+          ? choices
+          : choices.filter((c) => c.toLowerCase().includes(wanted)).sort((a, b) => rank(a) - rank(b));
       return matches.slice(0, 20).map((value) => ({ value, name: value }));
     },
   });
