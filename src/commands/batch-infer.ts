@@ -3,7 +3,10 @@ import { MlpipeCommand } from '../lib/cli/base-command.js';
 import { MlpipeError, usageError } from '../lib/cli/errors.js';
 import { prose } from '../lib/cli/prose.js';
 import { formatCount, formatDuration, startSpinner, type Spinner } from '../lib/cli/ui.js';
-import { requireLatestActiveVersion } from '../lib/personalize/solutions.js';
+import {
+  requireLatestActiveVersion,
+  requireLatestSimilarItemsVersion,
+} from '../lib/personalize/solutions.js';
 import { describeBatchJob, type BatchJobView } from '../lib/recs/batch-output.js';
 import {
   startBatchJob,
@@ -27,7 +30,8 @@ export default class BatchInfer extends MlpipeCommand<typeof BatchInfer> {
 of the deployed solution (or --solution-version); its output goes to the recommendations prefix, in a
 folder named after the job. Users: every user of the transformed interactions (the default, or
 --all-users), the ones given with --user, or a JSON Lines file ({"userId": "75"} a line). --item asks
-for similar items, from an aws-similar-items version.
+for similar items, from the latest ACTIVE aws-similar-items version (\`mlpipe train --recipe
+aws-similar-items\` trains one) unless --solution-version names another.
 It waits with a spinner and then prints the output's location, how many lines it has and how many
 are errors, and the first records; --no-wait prints the job ARN at once and --arn re-attaches.
 Exit 3 when the job fails, 4 on --timeout, 130 on Ctrl-C (the job goes on).`;
@@ -35,6 +39,7 @@ Exit 3 when the job fails, 4 on --timeout, 130 on Ctrl-C (the job goes on).`;
     '<%= config.bin %> batch-infer',
     '<%= config.bin %> batch-infer --user 75 --user 78',
     '<%= config.bin %> batch-infer --users-file users.jsonl --num-results 50',
+    '<%= config.bin %> batch-infer --item 2571 --item 1196',
     '<%= config.bin %> batch-infer --no-wait',
     '<%= config.bin %> batch-infer --arn arn:aws:personalize:us-east-1:000000000000:batch-inference-job/mlpipe-batch-…',
   ];
@@ -65,7 +70,7 @@ Exit 3 when the job fails, 4 on --timeout, 130 on Ctrl-C (the job goes on).`;
     }),
     'solution-version': Flags.string({
       description:
-        'The solution version to use [default: the latest ACTIVE version of the deployed solution].',
+        'The solution version to use [default: the latest ACTIVE version of the deployed solution; with --item, of the aws-similar-items solution].',
     }),
     wait: Flags.boolean({
       description: 'Wait for the job to end (--no-wait prints its ARN).',
@@ -104,10 +109,6 @@ Exit 3 when the job fails, 4 on --timeout, 130 on Ctrl-C (the job goes on).`;
           : flags['users-file'] !== undefined
             ? { kind: 'users-file', file: flags['users-file'] }
             : { kind: 'all-users' };
-    if (input.kind === 'items' && flags['solution-version'] === undefined)
-      throw usageError('--item needs an aws-similar-items version: give it with --solution-version ARN.', [
-        'Train one with `mlpipe train --recipe aws-similar-items`; `mlpipe solutions` lists its versions.',
-      ]);
     const clients = await this.clients();
 
     let job: BatchJobView;
@@ -117,7 +118,10 @@ Exit 3 when the job fails, 4 on --timeout, 130 on Ctrl-C (the job goes on).`;
       job = await describeBatchJob(clients, flags.arn);
     } else {
       const solutionVersionArn =
-        flags['solution-version'] ?? (await requireLatestActiveVersion(clients, this.settings)).version.arn;
+        flags['solution-version'] ??
+        (input.kind === 'items'
+          ? (await requireLatestSimilarItemsVersion(clients, this.settings)).arn
+          : (await requireLatestActiveVersion(clients, this.settings)).version.arn);
       const started = await startBatchJob(clients, this.settings, {
         input,
         numResults: flags['num-results'],
@@ -173,10 +177,11 @@ Exit 3 when the job fails, 4 on --timeout, 130 on Ctrl-C (the job goes on).`;
           : `  ${who}: ${items.slice(0, 8).join(', ')}${items.length > 8 ? ', …' : ''}`,
       );
     }
-    if (output.first.length > 0 && 'userId' in (output.first[0]!.input ?? {}))
-      this.note(
-        `See one user's with titles: \`mlpipe show-recs --user ${String(output.first[0]!.input.userId)}\`.`,
-      );
+    const first = output.first[0]?.input ?? {};
+    if ('userId' in first)
+      this.note(`See one user's with titles: \`mlpipe show-recs --user ${String(first.userId)}\`.`);
+    else if ('itemId' in first)
+      this.note(`See one item's with titles: \`mlpipe show-recs --item ${String(first.itemId)}\`.`);
     return { job, input: inputUri, inputLines, output };
   }
 }

@@ -27,7 +27,8 @@ interface ShownItem {
 }
 
 export interface ShowRecsResult {
-  query: { userId: string } | { itemId: string };
+  /** The user, or the item (with its title and year from the catalogue). */
+  query: { userId: string } | { itemId: string; title: string | null; year: number | null };
   source: { kind: 'batch'; job: string; file: string; line: number } | { kind: 'campaign'; campaign: string };
   /** The record as Personalize wrote it (batch), or GetRecommendations' answer (live). */
   record: BatchRecord | { itemList: { itemId: string; score?: number }[]; recommendationId?: string };
@@ -41,8 +42,9 @@ export default class ShowRecs extends MlpipeCommand<typeof ShowRecs> {
   static override description = prose`Finds the user in the latest batch inference output of this project (or the one of --job) by
 reading its .out files line by line, and prints rank, item, title, year and score, with titles and
 years from the catalogue in the lake's raw prefix (hetrec movies.dat, MovieLens movies.csv or
-ml-100k u.item). --item shows an item's similar items from a batch output of an aws-similar-items
-version (\`mlpipe batch-infer --item ID --solution-version ARN\`).
+ml-100k u.item). --item shows an item's similar items from the newest batch output of an
+aws-similar-items version (\`mlpipe batch-infer --item ID\`); an item the catalogue does not have is
+an error.
 --live asks the campaign instead (GetRecommendations, real time); a campaign exists only when
 switched on in the Personalize stack, as AWS bills it by the hour.
 --history N also shows the user's N latest interactions. Without --user or --item, on a terminal,
@@ -84,7 +86,7 @@ with the titles resolved.`;
       job =
         flags.job !== undefined
           ? await describeBatchJob(clients, flags.job)
-          : await latestBatchJob(clients, this.settings);
+          : await latestBatchJob(clients, this.settings, flags.item !== undefined ? 'items' : 'users');
       if (job.status !== 'ACTIVE')
         throw new MlpipeError(`Batch inference job ${job.name} is ${job.status}: it has no output to show.`, {
           code: 'BATCH_NOT_ACTIVE',
@@ -101,15 +103,24 @@ with the titles resolved.`;
       if (users.length === 0) throw usageError(`The output of ${job.name} has no users; give --item ID.`);
       userId = await searchPrompt(`User (${users.length.toLocaleString('en-US')} in ${job.name})`, users);
     }
-    const query = userId !== undefined ? { userId } : { itemId: itemId! };
-    const who = userId !== undefined ? `User ${userId}` : `Item ${itemId}`;
-
     let result: ShowRecsResult;
     const catalogue = await lakeCatalogue(clients, this.settings, targets.bucket);
     const describe = (id: string): { title: string | null; year: number | null } => {
       const entry: CatalogueEntry | undefined = catalogue?.entries.get(id);
       return { title: entry?.title ?? null, year: entry?.year ?? null };
     };
+    // Personalize answers an item it does not know with popular items: not similar ones, so an
+    // item the catalogue lacks is an error here rather than a misleading table.
+    if (itemId !== undefined && catalogue != null && !catalogue.entries.has(itemId))
+      throw new MlpipeError(`Item ${itemId} is not in the catalogue ${catalogue.source}.`, {
+        code: 'ITEM_NOT_IN_CATALOGUE',
+        suggestions: [
+          `Give an item ID from its first column, e.g. \`mlpipe show-recs --item ${catalogue.entries.keys().next().value ?? '1'}\`.`,
+        ],
+      });
+    const asked = userId !== undefined ? { userId } : { itemId: itemId! };
+    const query = userId !== undefined ? { userId } : { itemId: itemId!, ...describe(itemId!) };
+    const who = userId !== undefined ? `User ${userId}` : `Item ${itemId}`;
     if (flags.live) {
       const outputs = await requireStackOutputs(clients, this.settings, 'personalize');
       const campaign = outputs.CampaignArn;
@@ -126,7 +137,7 @@ with the titles resolved.`;
       let answer;
       try {
         answer = await runtime.send(
-          new GetRecommendationsCommand({ campaignArn: campaign, numResults: flags.limit, ...query }),
+          new GetRecommendationsCommand({ campaignArn: campaign, numResults: flags.limit, ...asked }),
         );
       } catch (error) {
         throw translateAwsError(error, 'GetRecommendations');
@@ -151,14 +162,14 @@ with the titles resolved.`;
         catalogue: catalogue?.source ?? null,
       };
     } else {
-      const found = await findRecord(clients, files, query);
+      const found = await findRecord(clients, files, asked);
       if (found === undefined)
         throw new MlpipeError(`${who} is not in the output of batch job ${job!.name}.`, {
           code: userId !== undefined ? 'USER_NOT_IN_OUTPUT' : 'ITEM_NOT_IN_OUTPUT',
           suggestions: [
             userId !== undefined
               ? `Get their recommendations: \`mlpipe batch-infer --user ${userId}\` (or \`--live\` with a campaign).`
-              : `Similar items come from an aws-similar-items version: \`mlpipe train --recipe aws-similar-items\`, then \`mlpipe batch-infer --item ${itemId} --solution-version ARN\`.`,
+              : `Get its similar items: \`mlpipe batch-infer --item ${itemId}\`.`,
           ],
         });
       if (found.record.error !== null && found.record.error !== undefined)
@@ -206,7 +217,20 @@ with the titles resolved.`;
         ? `batch job ${result.source.job.replace(/^.*\//, '')}`
         : `campaign ${result.source.campaign.replace(/^.*\//, '')} (live)`;
     const what = 'userId' in result.query ? 'recommendations' : 'similar items';
-    this.log(`${who}: ${result.items.length} ${what}, from ${from}`);
+    const count = `: ${result.items.length} ${what}`;
+    let named = who;
+    if ('itemId' in result.query && result.query.title !== null) {
+      // The item's title, cut so that its line fits the terminal.
+      const year = result.query.year === null ? '' : `, ${result.query.year}`;
+      const room = terminalWidth(process.stdout) - [...who, ...count, ...year].length - 3;
+      const title = [...result.query.title];
+      if (room >= 8)
+        named = `${who} (${title.length <= room ? result.query.title : `${title.slice(0, room - 1).join('')}…`}${year})`;
+    }
+    const line = `${named}${count}, from ${from}`;
+    // The source goes on a line of its own when both do not fit on one.
+    if ([...line].length <= terminalWidth(process.stdout)) this.log(line);
+    else this.log(`${named}${count},\nfrom ${from}`);
     if (result.catalogue === null)
       this.note('No catalogue (movies.dat, movies.csv or u.item) in the raw prefix: items are shown by ID.');
     if (result.history !== undefined) {

@@ -437,3 +437,35 @@ export async function requireLatestActiveVersion(
     });
   return found;
 }
+
+/**
+ * The newest ACTIVE version of the dataset group's aws-similar-items solutions (what
+ * `mlpipe train --recipe aws-similar-items` trains): what `batch-infer --item` uses by default.
+ */
+export async function requireLatestSimilarItemsVersion(
+  clients: Clients,
+  settings: Settings,
+): Promise<SolutionVersionView> {
+  const { datasetGroupArn } = await trainingTargets(clients, settings);
+  let newest: SolutionVersionView | undefined;
+  for (const solution of await listSolutions(clients, datasetGroupArn)) {
+    if (solution.recipe !== 'aws-similar-items') continue;
+    for (const version of await listVersions(clients, solution.arn))
+      if (
+        version.status === 'ACTIVE' &&
+        (newest === undefined || (version.updated ?? '') > (newest.updated ?? ''))
+      )
+        newest = version;
+  }
+  if (newest === undefined)
+    throw new MlpipeError(
+      'Similar items need an aws-similar-items solution version, and there is none ACTIVE.',
+      {
+        code: 'NO_TRAINED_VERSION',
+        suggestions: [
+          'Train one: `mlpipe train --recipe aws-similar-items` (or give --solution-version ARN).',
+        ],
+      },
+    );
+  return newest;
+}

@@ -70,14 +70,20 @@ export async function describeBatchJob(clients: Clients, arn: string): Promise<B
   }
 }
 
+/** One of this project's batch inference jobs, as ListBatchInferenceJobs gives it. */
+export interface BatchJobSummary {
+  arn: string;
+  name: string;
+  status: string;
+  solutionVersionArn: string;
+  created: string | null;
+}
+
 /** This project's batch inference jobs (named "<project>-…"), newest first. */
-export async function listBatchJobs(
-  clients: Clients,
-  settings: Settings,
-): Promise<{ arn: string; name: string; status: string; created: string | null }[]> {
+export async function listBatchJobs(clients: Clients, settings: Settings): Promise<BatchJobSummary[]> {
   const personalize = await clients.personalize();
   const { ListBatchInferenceJobsCommand } = await import('@aws-sdk/client-personalize');
-  const jobs: { arn: string; name: string; status: string; created: string | null }[] = [];
+  const jobs: BatchJobSummary[] = [];
   let nextToken: string | undefined;
   try {
     do {
@@ -88,6 +94,7 @@ export async function listBatchJobs(
           arn: job.batchInferenceJobArn ?? '',
           name: job.jobName ?? '',
           status: job.status ?? '',
+          solutionVersionArn: job.solutionVersionArn ?? '',
           created: job.creationDateTime?.toISOString() ?? null,
         });
       }
@@ -99,27 +106,62 @@ export async function listBatchJobs(
   return jobs.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
 }
 
-/** The newest ACTIVE batch inference job of this project, or an error saying how to make one. */
-export async function latestBatchJob(clients: Clients, settings: Settings): Promise<BatchJobView> {
-  const jobs = await listBatchJobs(clients, settings);
-  const active = jobs.find((job) => job.status === 'ACTIVE');
-  if (active === undefined) {
-    const running = jobs.find((job) => job.status !== 'CREATE FAILED' && job.status !== 'ACTIVE');
-    throw new MlpipeError(
-      running
-        ? `No batch recommendations yet: ${running.name} is ${running.status}.`
-        : 'No batch recommendations yet.',
-      {
-        code: 'NO_BATCH_OUTPUT',
-        suggestions: [
-          running
-            ? `Wait for it: \`mlpipe batch-infer --arn ${running.arn}\`.`
-            : 'Run `mlpipe batch-infer` (or the whole pipeline: `mlpipe start-pipeline --wait`).',
-        ],
-      },
+/** What a batch job answers: users' recommendations, or items' similar items (aws-similar-items). */
+export type BatchKind = 'users' | 'items';
+
+/** The kind of output a solution version's batch jobs write, from its recipe. */
+async function kindOfVersion(clients: Clients, solutionVersionArn: string): Promise<BatchKind | undefined> {
+  const personalize = await clients.personalize();
+  const { DescribeSolutionVersionCommand } = await import('@aws-sdk/client-personalize');
+  try {
+    const { solutionVersion } = await personalize.send(
+      new DescribeSolutionVersionCommand({ solutionVersionArn }),
     );
+    return solutionVersion?.recipeArn?.endsWith('/aws-similar-items') ? 'items' : 'users';
+  } catch (error) {
+    // A job outlives its solution version when the solution is deleted: its kind is unknown.
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+    throw translateAwsError(error, `Describing solution version ${solutionVersionArn}`);
   }
-  return describeBatchJob(clients, active.arn);
+}
+
+/**
+ * The newest ACTIVE batch inference job of this project that answers `kind` (users, or items from
+ * an aws-similar-items version), or an error saying how to make one.
+ */
+export async function latestBatchJob(
+  clients: Clients,
+  settings: Settings,
+  kind: BatchKind = 'users',
+): Promise<BatchJobView> {
+  const jobs = await listBatchJobs(clients, settings);
+  const kinds = new Map<string, BatchKind | undefined>();
+  const kindOf = async (job: BatchJobSummary): Promise<BatchKind | undefined> => {
+    if (!kinds.has(job.solutionVersionArn))
+      kinds.set(job.solutionVersionArn, await kindOfVersion(clients, job.solutionVersionArn));
+    return kinds.get(job.solutionVersionArn);
+  };
+  let running: BatchJobSummary | undefined;
+  for (const job of jobs) {
+    if (job.status === 'CREATE FAILED') continue;
+    if ((await kindOf(job)) !== kind) continue;
+    if (job.status === 'ACTIVE') return describeBatchJob(clients, job.arn);
+    running ??= job;
+  }
+  const what = kind === 'users' ? 'batch recommendations' : 'similar items from a batch job';
+  throw new MlpipeError(
+    running ? `No ${what} yet: ${running.name} is ${running.status}.` : `No ${what} yet.`,
+    {
+      code: 'NO_BATCH_OUTPUT',
+      suggestions: [
+        running
+          ? `Wait for it: \`mlpipe batch-infer --arn ${running.arn}\`.`
+          : kind === 'users'
+            ? 'Run `mlpipe batch-infer` (or the whole pipeline: `mlpipe start-pipeline --wait`).'
+            : 'Run `mlpipe batch-infer --item ID` (it uses the latest aws-similar-items version; `mlpipe train --recipe aws-similar-items` trains one).',
+      ],
+    },
+  );
 }
 
 /** The job's `.out` files (one per input file), in key order. */
