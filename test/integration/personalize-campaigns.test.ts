@@ -3,7 +3,8 @@
 // update with a new configuration, delete), minProvisionedTPS and itemExplorationConfig,
 // GetRecommendations by userId (scores as the model gives them, unknown users popular items) and by
 // itemId (aws-similar-items), numResults, GetPersonalizedRanking, what is refused and why, and a
-// solution that cannot be deleted while a campaign serves it.
+// solution that cannot be deleted while a campaign serves it; the models campaigns serve are loaded
+// when they provision and when the stack starts, never on a first request, and dropped with them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -342,8 +343,50 @@ describe('Personalize campaigns and Personalize Runtime (local stack, SDK)', () 
       'campaign sims deleted',
       tick,
     );
+    // No campaign serves the version any more: its model is dropped from the scoring thread.
+    const served = stack.server.registry.instance<Personalize>('personalize').campaigns.servedVersions();
+    assert.ok(!served.includes(trained.versions['aws-similar-items']!), served.join(', '));
+    assert.ok(served.includes(trained.versions['aws-user-personalization']!), served.join(', '));
     await personalize.send(
       new DeleteSolutionCommand({ solutionArn: trained.solutions['aws-similar-items']! }),
+    );
+  });
+
+  it('a restart loads the models of ACTIVE campaigns as the stack starts, before any request', async () => {
+    const { campaign: before } = await personalize.send(
+      new DescribeCampaignCommand({ campaignArn: campaigns.live }),
+    );
+    const version = before!.solutionVersionArn!;
+    const dataDir = stack.dataDir;
+    personalize.destroy();
+    runtime.destroy();
+    await stack.stop({ keepData: true });
+    stack = await startTestStack({ dataDir, clock });
+    personalize = new PersonalizeClient(sdkConfig(stack));
+    runtime = new PersonalizeRuntimeClient(sdkConfig(stack));
+    const opened = stack.server.registry.instance<Personalize>('personalize').campaigns;
+    await opened.startupLoads;
+    assert.ok(opened.servedVersions().includes(version), opened.servedVersions().join(', '));
+    assert.equal(stack.server.stats().personalize!.campaignModels, opened.servedVersions().length);
+    const r = await runtime.send(
+      new GetRecommendationsCommand({ campaignArn: campaigns.live, userId: '2', numResults: 4 }),
+    );
+    const c = (await personalize.send(new DescribeCampaignCommand({ campaignArn: campaigns.live })))
+      .campaign!;
+    const exploration = c.campaignConfig?.itemExplorationConfig ?? {};
+    const expected = recommend(await model(version), {
+      userId: '2',
+      numResults: 4,
+      ...(exploration.explorationWeight === undefined
+        ? {}
+        : { explorationWeight: Number(exploration.explorationWeight) }),
+      ...(exploration.explorationItemAgeCutOff === undefined
+        ? {}
+        : { explorationItemAgeCutOff: Number(exploration.explorationItemAgeCutOff) }),
+    });
+    assert.deepEqual(
+      r.itemList?.map((i) => [i.itemId, i.score]),
+      expected.itemIds.map((id, n) => [id, expected.scores![n]]),
     );
   });
 });

@@ -924,6 +924,7 @@ describe('local stack Personalize', () => {
         solutions: 0,
         solutionVersions: 0,
         campaigns: 0,
+        campaignModels: 0,
         batchInferenceJobs: 0,
       });
       // New records still get names and order after the reloaded ones.

@@ -6,7 +6,9 @@
  * State lives in `<dataDir>/personalize/campaigns.json`, replaced atomically on every change. A
  * campaign goes CREATE PENDING → CREATE IN_PROGRESS → ACTIVE after provisioning delays on the
  * stack's clock; in CREATE IN_PROGRESS its solution version's model is loaded (once, through
- * `solutions.models`) and a model that cannot be loaded fails it (CREATE FAILED with the reason).
+ * `solutions.models`) into the campaigns' scoring thread (campaign-scoring.ts), where every query
+ * is answered, and a model that cannot be loaded fails it (CREATE FAILED with the reason). On
+ * start, the models of ACTIVE campaigns are loaded at once (`startupLoads`), not on a first request.
  * UpdateCampaign (only while ACTIVE) records `latestCampaignUpdate`, which goes through the same
  * statuses while the campaign keeps serving what it had; the new solution version, minProvisionedTPS
  * and campaignConfig take over when the update is ACTIVE. DeleteCampaign goes DELETE PENDING →
@@ -16,19 +18,13 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { readJson } from '../../../shared/atomic-file.js';
-import {
-  rank,
-  recommend,
-  RecommenderError,
-  similarItems,
-  type Model,
-  type Recommendations,
-} from '../../../recommender/index.js';
+import { RecommenderError, type RecipeName, type Recommendations } from '../../../recommender/index.js';
 import { AwsError } from '../../core/errors.js';
 import { invalid, str, type Input } from '../../core/json-input.js';
 import type { ServiceContext } from '../../core/service.js';
 import { StateFile } from '../../store/state-file.js';
 import { readExplorationConfig, type Exploration } from './batch-inference.js';
+import { CampaignScoring } from './campaign-scoring.js';
 import { personalizeDir } from './dataset-files.js';
 import { checkName, dates, newestFirst, notFound, paginate, pick, type Base } from './records.js';
 import type { SolutionResources } from './solutions.js';
@@ -176,6 +172,12 @@ export class Campaigns {
   private readonly campaigns = new Map<string, CampaignRecord>();
   private readonly state: StateFile;
   private seq = 0;
+  /** Where queries are scored: one thread for every campaign. */
+  private readonly scoring: CampaignScoring;
+  /** The recipes of the solution versions loaded for serving (the scoring thread has them). */
+  private readonly servedRecipes = new Map<string, RecipeName>();
+  /** Settles when the models of the campaigns ACTIVE at start are loaded (or failed to). */
+  startupLoads: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly ctx: ServiceContext,
@@ -184,6 +186,7 @@ export class Campaigns {
     this.state = new StateFile(path.join(personalizeDir(ctx.dataDir), 'campaigns.json'), (line) =>
       ctx.log(`personalize: ${line}`),
     );
+    this.scoring = new CampaignScoring(ctx.log);
   }
 
   static async open(ctx: ServiceContext, solutions: SolutionResources): Promise<Campaigns> {
@@ -194,6 +197,14 @@ export class Campaigns {
       campaigns.seq = Math.max(campaigns.seq, c.seq + 1);
     }
     for (const c of campaigns.campaigns.values()) campaigns.resume(c);
+    campaigns.startupLoads = Promise.all(
+      [...campaigns.campaigns.values()]
+        .filter((c) => c.status === 'ACTIVE')
+        .map(async (c) => {
+          const failure = await campaigns.loadModel(c.solutionVersionArn);
+          if (failure !== undefined) ctx.log(`personalize: campaign ${c.name}: ${failure}`);
+        }),
+    ).then(() => undefined);
     return campaigns;
   }
 
@@ -201,12 +212,36 @@ export class Campaigns {
     return this.state.save({ campaigns: [...this.campaigns.values()] } satisfies CampaignsState);
   }
 
-  stats(): { campaigns: number } {
-    return { campaigns: this.campaigns.size };
+  stats(): { campaigns: number; campaignModels: number } {
+    return { campaigns: this.campaigns.size, campaignModels: this.servedRecipes.size };
+  }
+
+  /** The solution versions whose models are loaded for serving. */
+  servedVersions(): string[] {
+    return [...this.servedRecipes.keys()];
   }
 
   async close(): Promise<void> {
     await this.state.flush();
+    await this.scoring.close();
+  }
+
+  /** Unloads the models no campaign serves or is being updated to any more. */
+  private dropUnusedModels(): void {
+    const used = new Set(this.versionsInUse());
+    for (const arn of [...this.servedRecipes.keys()])
+      if (!used.has(arn)) {
+        this.servedRecipes.delete(arn);
+        this.scoring.unload(arn);
+      }
+  }
+
+  private versionsInUse(): string[] {
+    return [...this.campaigns.values()].flatMap((c) => {
+      const update = c.latestCampaignUpdate;
+      const updating = update?.status === 'CREATE PENDING' || update?.status === 'CREATE IN_PROGRESS';
+      return updating ? [c.solutionVersionArn, update.solutionVersionArn] : [c.solutionVersionArn];
+    });
   }
 
   /** Campaigns that serve one of these solution versions (deleting their solution is refused). */
@@ -261,10 +296,15 @@ export class Campaigns {
     });
   }
 
-  /** The failure reason when the version's model cannot be served, else undefined. */
+  /**
+   * Loads the version's model into the scoring thread (once); the failure reason when it cannot
+   * be served, else undefined.
+   */
   private async loadModel(solutionVersionArn: string): Promise<string | undefined> {
     try {
-      await this.solutions.models.get(solutionVersionArn);
+      const { model, bytes } = await this.solutions.models.loaded(solutionVersionArn);
+      await this.scoring.load(solutionVersionArn, bytes);
+      this.servedRecipes.set(solutionVersionArn, model.recipe);
       return undefined;
     } catch (error) {
       return `The model of solution version ${solutionVersionArn} could not be loaded: ${(error as Error).message}`;
@@ -296,6 +336,7 @@ export class Campaigns {
       this.touch(update);
       this.touch(c);
       await this.save();
+      this.dropUnusedModels();
     });
   }
 
@@ -312,6 +353,7 @@ export class Campaigns {
       if (!this.current(c)) return;
       this.campaigns.delete(c.campaignArn);
       await this.save();
+      this.dropUnusedModels();
     });
   }
 
@@ -496,8 +538,13 @@ export class Campaigns {
 
   // ---- what Personalize Runtime serves ----
 
-  /** The ACTIVE campaign's model and exploration (ResourceNotFoundException otherwise). */
-  private async served(campaignArn: string): Promise<{ model: Model; exploration: Exploration }> {
+  /**
+   * The ACTIVE campaign's solution version (its model loaded in the scoring thread), recipe and
+   * exploration (ResourceNotFoundException otherwise).
+   */
+  private async served(
+    campaignArn: string,
+  ): Promise<{ version: string; recipe: RecipeName; exploration: Exploration }> {
     const c = this.campaigns.get(campaignArn);
     if (c === undefined) throw notFound(campaignArn);
     if (c.status !== 'ACTIVE')
@@ -505,40 +552,44 @@ export class Campaigns {
         'ResourceNotFoundException',
         `Campaign ${campaignArn} is in ${c.status} state; it serves recommendations once it is ACTIVE.`,
       );
-    let model: Model;
-    try {
-      model = await this.solutions.models.get(c.solutionVersionArn);
-    } catch (error) {
-      if (error instanceof AwsError)
-        throw new AwsError(
-          'ResourceNotFoundException',
-          `Campaign ${campaignArn} cannot serve: ${error.message}`,
-        );
-      throw error;
+    const version = c.solutionVersionArn;
+    // Loaded when the campaign provisioned or the stack started; again only after a failed load.
+    if (!this.servedRecipes.has(version)) {
+      const failure = await this.loadModel(version);
+      if (failure !== undefined)
+        throw new AwsError('ResourceNotFoundException', `Campaign ${campaignArn} cannot serve: ${failure}`);
     }
+    const recipe = this.servedRecipes.get(version)!;
     return {
-      model,
-      exploration: model.recipe === 'aws-user-personalization' ? explorationOf(c.campaignConfig) : {},
+      version,
+      recipe,
+      exploration: recipe === 'aws-user-personalization' ? explorationOf(c.campaignConfig) : {},
     };
   }
 
   /** GetRecommendations: by userId (USER_PERSONALIZATION recipes) or itemId (aws-similar-items). */
   async recommendations(campaignArn: string, query: RecommendationsQuery): Promise<Recommendations> {
     const numResults = readResults(query.numResults);
-    const { model, exploration } = await this.served(campaignArn);
+    const { version, recipe, exploration } = await this.served(campaignArn);
     try {
-      if (model.recipe === 'aws-similar-items') {
+      if (recipe === 'aws-similar-items') {
         if (query.itemId === undefined)
           throw invalid(
             `itemId is required: campaign ${campaignArn} serves an aws-similar-items (RELATED_ITEMS) solution version, which recommends items similar to an item.`,
           );
-        return similarItems(model, { itemId: query.itemId, numResults });
+        return await this.scoring.score(version, {
+          op: 'similar',
+          query: { itemId: query.itemId, numResults },
+        });
       }
       if (query.userId === undefined)
         throw invalid(
-          `userId is required: campaign ${campaignArn} serves a ${model.recipe} (USER_PERSONALIZATION) solution version, which recommends items for a user. Items similar to an item come from an aws-similar-items campaign.`,
+          `userId is required: campaign ${campaignArn} serves a ${recipe} (USER_PERSONALIZATION) solution version, which recommends items for a user. Items similar to an item come from an aws-similar-items campaign.`,
         );
-      return recommend(model, { userId: query.userId, numResults, ...exploration });
+      return await this.scoring.score(version, {
+        op: 'recommend',
+        query: { userId: query.userId, numResults, ...exploration },
+      });
     } catch (error) {
       if (error instanceof RecommenderError) throw invalid(error.message);
       throw error;
@@ -547,13 +598,13 @@ export class Campaigns {
 
   /** GetPersonalizedRanking: the given items in the user's order (unknown items last). */
   async ranking(campaignArn: string, userId: string, itemList: readonly string[]): Promise<Recommendations> {
-    const { model } = await this.served(campaignArn);
-    if (model.recipe === 'aws-similar-items')
+    const { version, recipe } = await this.served(campaignArn);
+    if (recipe === 'aws-similar-items')
       throw invalid(
         `Campaign ${campaignArn} serves an aws-similar-items (RELATED_ITEMS) solution version, which does not rank items for a user; use a campaign of an aws-user-personalization solution version.`,
       );
     try {
-      return rank(model, { userId, itemList });
+      return await this.scoring.score(version, { op: 'rank', query: { userId, itemList } });
     } catch (error) {
       if (error instanceof RecommenderError) throw invalid(error.message);
       throw error;

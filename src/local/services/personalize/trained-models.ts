@@ -3,7 +3,9 @@
  * `<dataDir>/personalize/models/<solution name>/<version id>.mlrm`, written atomically before the
  * version is recorded ACTIVE, and loaded once for what serves recommendations from it (batch
  * inference jobs, campaigns): `get(solutionVersionArn)` reads and deserializes the file on first
- * use and keeps the most recently used models in memory.
+ * use and keeps the most recently used models in memory. The file is read into shared memory, so
+ * the campaigns' scoring thread (campaign-scoring.ts) serves the same bytes without a copy
+ * (`loaded(solutionVersionArn)`).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -26,9 +28,15 @@ export function modelFile(dataDir: string, solutionVersionArn: string): string {
   return path.join(modelsDir(dataDir), m[1]!, `${m[2]!}.mlrm`);
 }
 
+/** A loaded model and the shared bytes its arrays are views on. */
+export interface LoadedModel {
+  model: Model;
+  bytes: Uint8Array;
+}
+
 export class TrainedModels {
   /** Loads in flight or done, most recently used last. */
-  private readonly loaded = new Map<string, Promise<Model>>();
+  private readonly loadedModels = new Map<string, Promise<LoadedModel>>();
 
   constructor(
     private readonly dataDir: string,
@@ -41,6 +49,11 @@ export class TrainedModels {
    * an unknown version, ResourceInUseException for one that is not ACTIVE.
    */
   async get(solutionVersionArn: string): Promise<Model> {
+    return (await this.loaded(solutionVersionArn)).model;
+  }
+
+  /** As `get`, with the model file's bytes (in a SharedArrayBuffer) the model is read from. */
+  async loaded(solutionVersionArn: string): Promise<LoadedModel> {
     const status = this.statusOf(solutionVersionArn);
     if (status === undefined)
       throw new AwsError(
@@ -52,20 +65,35 @@ export class TrainedModels {
         'ResourceInUseException',
         `Solution version ${solutionVersionArn} is in ${status} state; only an ACTIVE solution version has a model.`,
       );
-    let model = this.loaded.get(solutionVersionArn);
+    let model = this.loadedModels.get(solutionVersionArn);
     if (model === undefined) {
       model = this.load(solutionVersionArn);
       // A failed load is not cached: the next call reads the file again.
-      model.catch(() => this.loaded.delete(solutionVersionArn));
-    } else this.loaded.delete(solutionVersionArn);
-    this.loaded.set(solutionVersionArn, model);
-    while (this.loaded.size > CACHED_MODELS) this.loaded.delete(this.loaded.keys().next().value!);
+      model.catch(() => this.loadedModels.delete(solutionVersionArn));
+    } else this.loadedModels.delete(solutionVersionArn);
+    this.loadedModels.set(solutionVersionArn, model);
+    while (this.loadedModels.size > CACHED_MODELS)
+      this.loadedModels.delete(this.loadedModels.keys().next().value!);
     return model;
   }
 
-  private async load(solutionVersionArn: string): Promise<Model> {
-    const bytes = await fs.readFile(modelFile(this.dataDir, solutionVersionArn));
-    return deserializeModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  private async load(solutionVersionArn: string): Promise<LoadedModel> {
+    const file = modelFile(this.dataDir, solutionVersionArn);
+    const handle = await fs.open(file, 'r');
+    let bytes: Uint8Array;
+    try {
+      const { size } = await handle.stat();
+      bytes = new Uint8Array(new SharedArrayBuffer(size));
+      let offset = 0;
+      while (offset < size) {
+        const { bytesRead } = await handle.read(bytes, offset, size - offset, offset);
+        if (bytesRead === 0) throw new Error(`${file} ended after ${offset} of ${size} bytes`);
+        offset += bytesRead;
+      }
+    } finally {
+      await handle.close();
+    }
+    return { model: deserializeModel(bytes), bytes };
   }
 
   /** Writes a version's model file atomically (before the version is recorded ACTIVE). */
@@ -73,12 +101,12 @@ export class TrainedModels {
     const file = modelFile(this.dataDir, solutionVersionArn);
     await fs.mkdir(path.dirname(file), { recursive: true });
     await writeFileAtomic(file, bytes);
-    this.loaded.delete(solutionVersionArn);
+    this.loadedModels.delete(solutionVersionArn);
   }
 
   /** Removes a version's model (its solution was deleted). */
   async remove(solutionVersionArn: string): Promise<void> {
-    this.loaded.delete(solutionVersionArn);
+    this.loadedModels.delete(solutionVersionArn);
     await fs.rm(modelFile(this.dataDir, solutionVersionArn), { force: true });
   }
 
