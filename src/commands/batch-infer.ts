@@ -9,6 +9,7 @@ import {
 } from '../lib/personalize/solutions.js';
 import { describeBatchJob, type BatchJobView } from '../lib/recs/batch-output.js';
 import {
+  readUsersFile,
   startBatchJob,
   summarizeOutput,
   waitForBatchJob,
@@ -107,7 +108,7 @@ Exit 3 when the job fails, 4 on --timeout, 130 on Ctrl-C (the job goes on).`;
         : flags.item !== undefined
           ? { kind: 'items', ids: flags.item }
           : flags['users-file'] !== undefined
-            ? { kind: 'users-file', file: flags['users-file'] }
+            ? { kind: 'users', ids: await readUsersFile(flags['users-file']) }
             : { kind: 'all-users' };
     const clients = await this.clients();
 

@@ -24,10 +24,7 @@ import {
 const TERMINAL = new Set(['ACTIVE', 'CREATE FAILED']);
 
 export type BatchInput =
-  | { kind: 'users'; ids: string[] }
-  | { kind: 'items'; ids: string[] }
-  | { kind: 'users-file'; file: string }
-  | { kind: 'all-users' };
+  { kind: 'users'; ids: string[] } | { kind: 'items'; ids: string[] } | { kind: 'all-users' };
 
 /** `<project>-batch-<UTC time>`: a job name, and its output folder. */
 export function batchJobName(settings: Settings, now = new Date()): string {
@@ -35,8 +32,12 @@ export function batchJobName(settings: Settings, now = new Date()): string {
   return `${settings.project.value}-batch-${stamp}`;
 }
 
-/** A JSON Lines users file, checked line by line: each line an object with a string userId. */
-export async function readUsersFile(file: string): Promise<string> {
+/**
+ * The users of a JSON Lines users file, checked line by line (each line an object with a string
+ * userId; blank lines skipped): read before anything is asked of the target, so a bad file is
+ * reported first.
+ */
+export async function readUsersFile(file: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -58,10 +59,10 @@ export async function readUsersFile(file: string): Promise<string> {
       throw usageError(
         `${file}, line ${index + 1}: no "userId" string. Each line must be like {"userId": "75"} (IDs are strings).`,
       );
-    kept.push(JSON.stringify({ userId }));
+    kept.push(userId);
   });
   if (kept.length === 0) throw usageError(`${file} has no users: each line must be like {"userId": "75"}.`);
-  return kept.join('\n') + '\n';
+  return kept;
 }
 
 /** Every user of the transformed interactions (the dataset's), in first-seen order, as JSON Lines. */
@@ -118,9 +119,6 @@ export async function startBatchJob(
       break;
     case 'items':
       body = options.input.ids.map((itemId) => JSON.stringify({ itemId })).join('\n') + '\n';
-      break;
-    case 'users-file':
-      body = await readUsersFile(options.input.file);
       break;
     default:
       body = await allUsersJsonl(clients, settings, targets.bucket);
