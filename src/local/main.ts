@@ -6,7 +6,8 @@
  * server ends this process with EXIT_LOCK_HELD), records where it listens in server.json, and shuts
  * down cleanly on SIGTERM/SIGINT. Its log (stdout) is size-capped and never throws
  * (server-log.ts). The test hooks are served only when MLPIPE_LOCAL_TEST_HOOKS=1 is in its
- * environment.
+ * environment; MLPIPE_LOCAL_HEADERS_TIMEOUT_MS and MLPIPE_LOCAL_IDLE_TIMEOUT_MS set how long a
+ * client may take over a request's head and stay silent mid-request (server.ts).
  *
  * `--check` instead verifies every state and object file of the data dir (check.ts), prints the
  * report as JSON on stdout and exits 0 — what `mlpipe local check` runs.
@@ -21,7 +22,7 @@ import { DIR_MODE, EXIT_LOCK_HELD, localPaths, TEST_HOOKS_ENV, type LockAttempt 
 import { checkDataDir } from './check.js';
 import { DEFAULT_TIME_SCALE, parseTimeScale } from './core/clock.js';
 import { acquireLock, removeServerInfo, writeServerInfo } from './lock.js';
-import { LocalServer } from './server.js';
+import { LocalServer, timeoutsFromEnv } from './server.js';
 import { LOG_MAX_BYTES_ENV, ServerLog } from './server-log.js';
 import { VERSION } from './version.js';
 import { DamagedFileError } from '../shared/atomic-file.js';
@@ -79,8 +80,10 @@ async function main(): Promise<void> {
     const timeScale =
       values['time-scale'] === undefined ? DEFAULT_TIME_SCALE : parseTimeScale(values['time-scale']);
     if (timeScale === undefined) throw new Error(`--time-scale ${values['time-scale']} is not a number ≥ 0.`);
+    const timeouts = timeoutsFromEnv(process.env);
     const controlToken = randomBytes(24).toString('hex');
     server = await LocalServer.create({
+      ...timeouts,
       dataDir,
       identity,
       version: VERSION,

@@ -17,11 +17,19 @@
  * Faults: a full disk (ENOSPC, EDQUOT) fails only the write that hit it, with the protocol's
  * `ServiceUnavailable` (503) error — reads go on — and is logged once until space is back. The
  * SigV4 credential scope must name this stack's region and the service the request is for.
+ *
+ * Stalled clients, as S3 treats them: a request head must arrive within the headers timeout, and a
+ * connection on which the client sends nothing for the idle timeout — mid-head or mid-body — is
+ * answered `RequestTimeout` (400) and closed; a body cut off so leaves nothing behind, as a client
+ * that disconnects does. There is no limit on a whole request: an upload of any size goes on as
+ * long as its bytes keep coming. A client that stops reading an answer is disconnected after the
+ * idle timeout; a request the server itself is still working on is never cut off.
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { statfsSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ScaledClock, type Clock } from './core/clock.js';
@@ -77,6 +85,55 @@ const UNSERVED_JSON_TARGETS = new Map<string, { name: string; version: JsonVersi
 /** Free bytes below which the disk still counts as full after an ENOSPC. */
 const DISK_FULL_MARGIN = 1024 * 1024;
 
+/** How long a client may take to send a request's head (as Node's and most servers' default). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+/** How long a connection may carry no bytes, mid-request, before it is cut off (S3: about 20 s). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** Environment variables a server process reads its timeouts from (milliseconds; 0 = no limit). */
+export const HEADERS_TIMEOUT_ENV = 'MLPIPE_LOCAL_HEADERS_TIMEOUT_MS';
+export const IDLE_TIMEOUT_ENV = 'MLPIPE_LOCAL_IDLE_TIMEOUT_MS';
+
+const REQUEST_TIMEOUT_MESSAGE =
+  'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.';
+
+/**
+ * The timeouts set in the environment ({@link HEADERS_TIMEOUT_ENV}, {@link IDLE_TIMEOUT_ENV});
+ * throws naming the variable when one is not a whole number of milliseconds.
+ */
+export function timeoutsFromEnv(
+  env: NodeJS.ProcessEnv,
+): Pick<LocalServerOptions, 'headersTimeoutMs' | 'idleTimeoutMs'> {
+  const read = (name: string): number | undefined => {
+    const text = env[name];
+    if (text === undefined || text.trim() === '') return undefined;
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text.trim()))) {
+      throw new Error(
+        `${name}=${text} is not a whole number of milliseconds. Set it to e.g. 30000, 0 for no limit, or unset it for the default.`,
+      );
+    }
+    return Number(text.trim());
+  };
+  const headersTimeoutMs = read(HEADERS_TIMEOUT_ENV);
+  const idleTimeoutMs = read(IDLE_TIMEOUT_ENV);
+  return {
+    ...(headersTimeoutMs === undefined ? {} : { headersTimeoutMs }),
+    ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
+  };
+}
+
+/** A request being served on a connection, for the idle timeout's decisions. */
+interface Exchange {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  requestId: string;
+  method: string;
+  rawPath: string;
+  /** Known once routed: the protocol whose error document a cut-off answers with. */
+  protocol?: Protocol;
+  /** Set when the idle timeout answered it: the handler's own answer is dropped. */
+  cutOff: boolean;
+}
+
 type Protocol =
   | {
       kind: 'json';
@@ -113,6 +170,10 @@ export interface LocalServerOptions {
   testHooks?: boolean;
   /** Secret that the control endpoints (reset) require; without one they are not served. */
   controlToken?: string;
+  /** Time allowed for a request's head, in ms (default DEFAULT_HEADERS_TIMEOUT_MS; 0: no limit). */
+  headersTimeoutMs?: number;
+  /** Time a connection may send nothing mid-request, in ms (default DEFAULT_IDLE_TIMEOUT_MS; 0: no limit). */
+  idleTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -130,6 +191,11 @@ export class LocalServer {
   private readonly startedAt = new Date();
   private readonly wallTime: () => Date;
   private registryValue: ServiceRegistry | undefined;
+  private readonly idleTimeoutMs: number;
+  /** The request each connection is serving. */
+  private readonly exchanges = new WeakMap<Socket, Exchange>();
+  /** Bytes a connection had carried when its last request ended: more means a new head has begun. */
+  private readonly servedBytes = new WeakMap<Socket, number>();
 
   private constructor(private readonly options: LocalServerOptions) {
     this.clock = options.clock ?? new ScaledClock(options.timeScale);
@@ -146,12 +212,28 @@ export class LocalServer {
       log: options.log ?? (() => undefined),
     };
     this.jobsValue = new Jobs(this.clock, this.context.log);
-    this.http = http.createServer((req, res) => {
-      void this.handle(req, res);
-    });
-    // Uploads of large objects can take a while on a busy laptop; AWS's own idle limit is minutes.
-    this.http.requestTimeout = 0;
+    const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.http = http.createServer(
+      {
+        // No limit on a whole request: an upload of hundreds of MB takes as long as it takes while
+        // its bytes keep coming. A stalled one is cut off by the idle timeout instead.
+        requestTimeout: 0,
+        headersTimeout,
+        // Node checks the head deadline on this interval (its default, 30 s, would more than double a short one).
+        connectionsCheckingInterval:
+          headersTimeout > 0 ? Math.max(10, Math.min(30_000, Math.floor(headersTimeout / 4))) : 30_000,
+      },
+      (req, res) => {
+        void this.handle(req, res);
+      },
+    );
     this.http.keepAliveTimeout = 5000;
+    this.http.timeout = this.idleTimeoutMs;
+    this.http.on('timeout', (socket: Socket) => this.onIdle(socket));
+    this.http.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+      this.onClientError(error, socket),
+    );
   }
 
   /** Opens every service's state from the data dir, in dependency order. */
@@ -270,6 +352,7 @@ export class LocalServer {
     const method = req.method ?? 'GET';
     let response: AwsResponse;
     let label = `${method} ${rawPath}`;
+    const exchange = this.track(req, res, { requestId, method, rawPath });
     if (rawPath !== HEALTH_PATH && rawPath !== RESET_PATH) {
       while (this.gate !== undefined) await this.gate;
     }
@@ -288,6 +371,7 @@ export class LocalServer {
         response = await this.testHook(req, rawPath, rawQuery);
       } else {
         const protocol = this.protocolFor(req, rawPath, rawQuery);
+        exchange.protocol = protocol;
         if (protocol.kind === 'json') label = `${protocol.name}.${protocol.operation}`;
         if (protocol.kind === 'rest-json')
           label = `${protocol.service.definition.displayName}.${protocol.route.operation}`;
@@ -306,6 +390,7 @@ export class LocalServer {
     } finally {
       if (--this.inFlight === 0) this.drained?.();
     }
+    if (exchange.cutOff) return; // answered RequestTimeout and logged by the idle timeout
     if (this.diskFull && response.status < 300) this.checkSpaceBack();
     await this.send(req, res, response);
     if (rawPath === HEALTH_PATH || rawPath === STATUS_PATH) return; // polled by the CLI: not worth a log line
@@ -313,6 +398,123 @@ export class LocalServer {
     this.context.log(
       `${new Date().toISOString()} ${requestId} ${label} ${response.status} ${ms.toFixed(1)}ms`,
     );
+  }
+
+  /** Records the request a connection serves until its answer is done (see onIdle). */
+  private track(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    info: { requestId: string; method: string; rawPath: string },
+  ): Exchange {
+    const exchange: Exchange = { req, res, ...info, cutOff: false };
+    const socket = req.socket;
+    this.exchanges.set(socket, exchange);
+    res.once('close', () => {
+      if (this.exchanges.get(socket) !== exchange) return;
+      this.exchanges.delete(socket);
+      this.servedBytes.set(socket, socket.bytesRead);
+    });
+    return exchange;
+  }
+
+  /**
+   * A connection carried no bytes for the idle timeout. A client that stopped mid-head or
+   * mid-body is answered RequestTimeout and disconnected (the body's consumer then fails as for a
+   * client that went away, so nothing half-written stays); one that stopped reading its answer is
+   * disconnected; an idle keep-alive connection is closed. When the stall is the server's own —
+   * the request is being worked on, or its body waits unread in our buffers — the timer is re-armed.
+   */
+  private onIdle(socket: Socket): void {
+    const exchange = this.exchanges.get(socket);
+    if (exchange === undefined) {
+      if (socket.bytesRead > (this.servedBytes.get(socket) ?? 0)) this.refuseRaw(socket, 'a request head');
+      else socket.destroy();
+      return;
+    }
+    const { req, res } = exchange;
+    if (!req.complete && req.readableLength === 0 && !exchange.cutOff) {
+      this.cutOff(exchange);
+      return;
+    }
+    if (res.headersSent && res.writableNeedDrain) {
+      this.context.log(
+        `${new Date().toISOString()} ${exchange.requestId} ${exchange.method} ${exchange.rawPath}: the client stopped reading the answer for ${this.idleTimeoutMs} ms; disconnected`,
+      );
+      socket.destroy();
+      return;
+    }
+    socket.setTimeout(this.idleTimeoutMs);
+  }
+
+  /** Answers a request whose client stopped sending its body with RequestTimeout, then closes. */
+  private cutOff(exchange: Exchange): void {
+    exchange.cutOff = true;
+    const { req, res } = exchange;
+    const timeout = new AwsError('RequestTimeout', REQUEST_TIMEOUT_MESSAGE, 400);
+    const response = this.encodeError(exchange.protocol ?? { kind: 's3' }, timeout, exchange);
+    this.context.log(
+      `${new Date().toISOString()} ${exchange.requestId} ${exchange.method} ${exchange.rawPath} 400 RequestTimeout: no bytes for ${this.idleTimeoutMs} ms mid-body (${req.socket.bytesRead} bytes read); disconnected`,
+    );
+    if (res.headersSent) {
+      req.destroy(timeout);
+      return;
+    }
+    const body = typeof response.body === 'string' ? Buffer.from(response.body) : Buffer.alloc(0);
+    res.writeHead(response.status, {
+      server: 'mlpipe-local',
+      ...response.headers,
+      'content-length': String(body.length),
+      connection: 'close',
+    });
+    // Once the answer is sent, the unread body ends in an error: its consumer fails as for a
+    // client that went away (removing what it had written), and the connection closes.
+    res.end(exchange.method === 'HEAD' ? undefined : body, () => req.destroy(timeout));
+  }
+
+  /** RequestTimeout written straight to a connection with no request yet (a stalled head). */
+  private refuseRaw(socket: Duplex, what: string): void {
+    const requestId = randomUUID();
+    const response = encodeS3Error(new AwsError('RequestTimeout', REQUEST_TIMEOUT_MESSAGE, 400), {
+      method: 'GET',
+      requestId,
+    });
+    const body = Buffer.from(typeof response.body === 'string' ? response.body : '');
+    const headers = Object.entries({ ...response.headers, 'content-length': String(body.length) })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    this.context.log(
+      `${new Date().toISOString()} ${requestId} 400 RequestTimeout: ${what} did not arrive in time; disconnected`,
+    );
+    socket.end(
+      Buffer.concat([Buffer.from(`HTTP/1.1 400 Bad Request\r\n${headers}connection: close\r\n\r\n`), body]),
+      () => socket.destroy(),
+    );
+  }
+
+  /**
+   * Errors on a connection outside any request: a head not complete within the headers timeout
+   * gets S3's RequestTimeout; others Node's own answers (400, 431), as without this handler.
+   */
+  private onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    const busy = this.exchanges.has(socket as Socket);
+    if (!socket.writable || busy || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      // Only a head that has begun is answered; a connection that never spoke is just closed.
+      if ((socket as Socket).bytesRead > (this.servedBytes.get(socket as Socket) ?? 0))
+        this.refuseRaw(socket, 'a request head (headers timeout)');
+      else socket.destroy();
+      return;
+    }
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+          ? '413 Payload Too Large'
+          : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`, () => socket.destroy());
   }
 
   private internal(rawPath: string): AwsResponse {

@@ -30,6 +30,9 @@ export async function startTestStack(
     clock?: Clock;
     /** The services to serve; default: the services list. */
     services?: readonly ServiceDefinition<unknown>[];
+    /** Stalled-client limits in ms (default: the server's). */
+    headersTimeoutMs?: number;
+    idleTimeoutMs?: number;
   } = {},
 ): Promise<TestStack> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'mlpipe-test-')));
@@ -42,6 +45,8 @@ export async function startTestStack(
     log: (line) => logs.push(line),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.services === undefined ? {} : { services: options.services }),
+    ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
+    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
   });
   const port = await server.listen(0);
   return {
