@@ -1,16 +1,21 @@
 /**
  * Conformance helpers: botocore's service models (loaded through the local python3, as the AWS CLI
  * ships them), a recursive check of a raw AWS JSON response body against an operation's output
- * shape or declared errors, and SigV4-signed raw AWS JSON requests to a local stack.
+ * shape or declared errors, the same for a REST-XML (S3) response document, and SigV4-signed raw
+ * AWS JSON requests to a local stack.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { XMLParser } from 'fast-xml-parser';
 
 export interface ShapeRef {
   shape: string;
   timestampFormat?: string;
+  /** REST-XML: the element's name, when not the member's; `location` set: not in the body. */
+  locationName?: string;
+  location?: string;
 }
 
 export interface Shape {
@@ -26,6 +31,9 @@ export interface Shape {
   max?: number;
   timestampFormat?: string;
   exception?: boolean;
+  /** REST-XML lists: members repeated in place, without a wrapping element. */
+  flattened?: boolean;
+  locationName?: string;
 }
 
 export interface Operation {
@@ -391,4 +399,115 @@ export async function restJsonRequest(
   delete headers.host;
   const response = await fetch(url, { method: 'POST', headers, body });
   return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+/** fast-xml-parser's ordered form: one key naming the element, its children (or `#text`). */
+type XmlNode = Record<string, unknown>;
+
+function elementName(node: XmlNode): string {
+  return Object.keys(node).find((key) => key !== ':@')!;
+}
+
+function elementText(children: XmlNode[]): string | undefined {
+  if (children.length === 0) return '';
+  if (children.length === 1 && '#text' in children[0]!) return String(children[0]!['#text']);
+  return undefined;
+}
+
+/**
+ * Problems with a REST-XML response document (S3's) as `shapeName`: every element must be a member
+ * the model declares (by its element name, flattened lists in place), with the member's type —
+ * booleans `true|false`, integers, ISO 8601 timestamps, enum values, structures and lists by their
+ * members. Empty when it conforms. `where` names the place in messages.
+ */
+export function checkRestXml(model: ServiceModel, shapeName: string, xml: string, where: string): string[] {
+  const parser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    parseTagValue: false,
+    trimValues: false,
+  });
+  const document = parser.parse(xml) as XmlNode[];
+  const root = document.find((node) => !('?xml' in node));
+  if (root === undefined) return [`${where}: no root element in ${xml.slice(0, 200)}`];
+  const name = elementName(root);
+  return checkXmlValue(model, shapeName, root[name] as XmlNode[], `${where} <${name}>`);
+}
+
+function checkXmlValue(model: ServiceModel, shapeName: string, children: XmlNode[], where: string): string[] {
+  const shape = model.shapes[shapeName];
+  if (!shape) return [`${where}: the model has no shape ${shapeName}`];
+  const problems: string[] = [];
+  const text = elementText(children);
+  const scalar = (check: (value: string) => boolean, what: string): void => {
+    if (text === undefined) problems.push(`${where}: expected ${what} text, found elements`);
+    else if (!check(text)) problems.push(`${where}: ${JSON.stringify(text)} is not ${what}`);
+  };
+  switch (shape.type) {
+    case 'structure': {
+      for (const child of children) {
+        if ('#text' in child) {
+          if (String(child['#text']).trim() !== '')
+            problems.push(`${where}: stray text ${String(child['#text'])}`);
+          continue;
+        }
+        const element = elementName(child);
+        let target: string | undefined;
+        for (const [member, ref] of Object.entries(shape.members ?? {})) {
+          if (ref.location !== undefined) continue; // a header or the status, not the body
+          const memberShape = model.shapes[ref.shape];
+          if (memberShape?.type === 'list' && memberShape.flattened === true) {
+            const itemName = ref.locationName ?? memberShape.member?.locationName ?? member;
+            if (itemName === element) target = memberShape.member!.shape;
+          } else if ((ref.locationName ?? member) === element) {
+            target = ref.shape;
+          }
+          if (target !== undefined) break;
+        }
+        if (target === undefined) problems.push(`${where}: <${element}> is not a member of ${shapeName}`);
+        else
+          problems.push(
+            ...checkXmlValue(model, target, child[element] as XmlNode[], `${where} <${element}>`),
+          );
+      }
+      break;
+    }
+    case 'list': {
+      const itemName = shape.member?.locationName ?? 'member';
+      for (const child of children) {
+        if ('#text' in child) continue;
+        const element = elementName(child);
+        if (element !== itemName) problems.push(`${where}: <${element}> in a list of <${itemName}>`);
+        else
+          problems.push(
+            ...checkXmlValue(
+              model,
+              shape.member!.shape,
+              child[element] as XmlNode[],
+              `${where} <${element}>`,
+            ),
+          );
+      }
+      break;
+    }
+    case 'boolean':
+      scalar((value) => value === 'true' || value === 'false', 'a boolean');
+      break;
+    case 'integer':
+    case 'long':
+      scalar((value) => /^-?\d+$/.test(value), 'an integer');
+      break;
+    case 'timestamp':
+      scalar((value) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value), 'an ISO 8601 timestamp');
+      break;
+    case 'string':
+      scalar(
+        (value) => shape.enum === undefined || shape.enum.includes(value),
+        `one of ${(shape.enum ?? []).join(', ')}`,
+      );
+      break;
+    default:
+      if (text === undefined) problems.push(`${where}: expected ${shape.type} text, found elements`);
+  }
+  return problems;
 }

@@ -21,6 +21,7 @@ import {
   DeletePublicAccessBlockCommand,
   GetBucketLocationCommand,
   GetBucketPolicyCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
@@ -29,6 +30,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -42,6 +44,8 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { awsCliAvailable, awsCliEnv, awsCliPath, sdkError } from '../helpers/sdk.js';
+import { checkRestXml, loadBotocoreModel, type ServiceModel } from '../helpers/botocore.js';
+import { signedRequest } from '../helpers/signing.js';
 
 const MiB = 1024 * 1024;
 
@@ -425,6 +429,238 @@ describe('S3 on the local stack', () => {
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'del/4' }));
     const left = await s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: 'del/' }));
     assert.equal(left.Contents, undefined);
+  });
+
+  it("lists an unversioned bucket's objects as null versions (ListObjectVersions, GetBucketVersioning)", async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'versions' }));
+    const keys = ['v/a', 'v/b/1', 'v/b/2', 'v/c', 'v/d e', 'w'];
+    const etags = new Map<string, string>();
+    for (const key of keys) {
+      const put = await s3.send(
+        new PutObjectCommand({ Bucket: 'versions', Key: key, Body: `body of ${key}` }),
+      );
+      etags.set(key, put.ETag!);
+    }
+    const all = await s3.send(new ListObjectVersionsCommand({ Bucket: 'versions' }));
+    assert.deepEqual(
+      all.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest, v.ETag, v.Size, v.StorageClass]),
+      keys.map((key) => [key, 'null', true, etags.get(key), `body of ${key}`.length, 'STANDARD']),
+    );
+    assert.ok(all.Versions!.every((v) => v.LastModified instanceof Date && v.Owner?.ID !== undefined));
+    assert.equal(all.DeleteMarkers, undefined);
+    assert.equal(all.IsTruncated, false);
+    assert.equal(all.KeyMarker, '');
+    assert.equal(all.VersionIdMarker, '');
+    assert.equal(all.MaxKeys, 1000);
+
+    const grouped = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: 'versions', Prefix: 'v/', Delimiter: '/' }),
+    );
+    assert.deepEqual(
+      grouped.Versions?.map((v) => v.Key),
+      ['v/a', 'v/c', 'v/d e'],
+    );
+    assert.deepEqual(grouped.CommonPrefixes, [{ Prefix: 'v/b/' }]);
+    assert.equal(grouped.Delimiter, '/');
+
+    // With a delimiter, a page may end on a common prefix: the next page goes on after its group.
+    const first = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: 'versions', MaxKeys: 1, Delimiter: '/' }),
+    );
+    assert.deepEqual(first.CommonPrefixes, [{ Prefix: 'v/' }]);
+    assert.equal(first.Versions, undefined);
+    assert.equal(first.IsTruncated, true);
+    assert.equal(first.NextKeyMarker, 'v/');
+    assert.equal(first.NextVersionIdMarker, undefined, 'a prefix has no version');
+    const second = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: 'versions', MaxKeys: 1, Delimiter: '/', KeyMarker: 'v/' }),
+    );
+    assert.deepEqual(
+      second.Versions?.map((v) => v.Key),
+      ['w'],
+    );
+    assert.equal(second.IsTruncated, false);
+    // Pages of two, each going on from the last page's markers.
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    const paged: string[] = [];
+    const markers: Array<[string | undefined, string | undefined]> = [];
+    for (;;) {
+      const page = await s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: 'versions',
+          MaxKeys: 2,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionIdMarker,
+        }),
+      );
+      paged.push(...(page.Versions ?? []).map((v) => v.Key!));
+      if (!page.IsTruncated) break;
+      markers.push([page.NextKeyMarker, page.NextVersionIdMarker]);
+      keyMarker = page.NextKeyMarker;
+      versionIdMarker = page.NextVersionIdMarker;
+    }
+    assert.deepEqual(paged, keys);
+    assert.deepEqual(markers, [
+      ['v/b/1', 'null'],
+      ['v/c', 'null'],
+    ]);
+    // A key marker alone lists from the next key.
+    const after = await s3.send(new ListObjectVersionsCommand({ Bucket: 'versions', KeyMarker: 'v/c' }));
+    assert.deepEqual(
+      after.Versions?.map((v) => v.Key),
+      ['v/d e', 'w'],
+    );
+    assert.equal(after.KeyMarker, 'v/c');
+
+    const encoded = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: 'versions', Prefix: 'v/d', EncodingType: 'url' }),
+    );
+    assert.deepEqual(
+      encoded.Versions?.map((v) => v.Key),
+      ['v/d%20e'],
+      'keys come back url-encoded (this SDK leaves them so)',
+    );
+    const rawEncoded = await signedRequest(stack, {
+      service: 's3',
+      method: 'GET',
+      path: '/versions',
+      query: { versions: '', prefix: 'v/d', 'encoding-type': 'url' },
+    });
+    assert.match(rawEncoded.body, /<Key>v\/d%20e<\/Key>/);
+    assert.match(rawEncoded.body, /<EncodingType>url<\/EncodingType>/);
+
+    const orphan = await sdkError(
+      s3.send(new ListObjectVersionsCommand({ Bucket: 'versions', VersionIdMarker: 'null' })),
+    );
+    assert.equal(orphan.name, 'InvalidArgument');
+    assert.equal(orphan.message, 'A version-id marker cannot be specified without a key marker.');
+    const unknown = await sdkError(
+      s3.send(new ListObjectVersionsCommand({ Bucket: 'versions', KeyMarker: 'v/a', VersionIdMarker: 'x1' })),
+    );
+    assert.equal(unknown.name, 'InvalidArgument');
+    assert.equal(unknown.message, 'Invalid version id specified');
+    const noBucket = await sdkError(s3.send(new ListObjectVersionsCommand({ Bucket: 'no-such-bucket' })));
+    assert.equal(noBucket.name, 'NoSuchBucket');
+
+    const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: 'versions' }));
+    assert.equal(versioning.Status, undefined, 'never versioned: no Status, not Suspended');
+    assert.equal(versioning.MFADelete, undefined);
+    const rawVersioning = await signedRequest(stack, {
+      service: 's3',
+      method: 'GET',
+      path: '/versions',
+      query: { versioning: '' },
+    });
+    assert.equal(rawVersioning.status, 200);
+    assert.match(
+      rawVersioning.body,
+      /<VersioningConfiguration xmlns="http:\/\/s3\.amazonaws\.com\/doc\/2006-03-01\/"(\s*\/>|><\/VersioningConfiguration>)$/,
+    );
+    const versioningGone = await sdkError(
+      s3.send(new GetBucketVersioningCommand({ Bucket: 'no-such-bucket' })),
+    );
+    assert.equal(versioningGone.name, 'NoSuchBucket');
+  });
+
+  it("answers ListObjectVersions and GetBucketVersioning in the shapes of botocore's s3 model", async (t) => {
+    const loaded = loadBotocoreModel('s3');
+    if ('skip' in loaded) {
+      t.skip(loaded.skip);
+      return;
+    }
+    const model: ServiceModel = loaded.model;
+    await s3.send(new CreateBucketCommand({ Bucket: 'versions-shape' }));
+    for (const key of ['p/a', 'p/q/1', 'z'])
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'versions-shape', Key: key, Body: key, ChecksumAlgorithm: 'CRC32' }),
+      );
+    const queries: Record<string, string>[] = [
+      { versions: '' },
+      { versions: '', prefix: 'p/', delimiter: '/', 'encoding-type': 'url' },
+      { versions: '', 'max-keys': '1', 'key-marker': 'p/a', 'version-id-marker': 'null' },
+    ];
+    for (const query of queries) {
+      const reply = await signedRequest(stack, {
+        service: 's3',
+        method: 'GET',
+        path: '/versions-shape',
+        query,
+      });
+      assert.equal(reply.status, 200, reply.body);
+      assert.deepEqual(
+        checkRestXml(
+          model,
+          model.operations.ListObjectVersions!.output!.shape,
+          reply.body,
+          'ListObjectVersions',
+        ),
+        [],
+      );
+      assert.match(reply.body, /^<\?xml[^>]*>\s*<ListVersionsResult /);
+    }
+    const versioning = await signedRequest(stack, {
+      service: 's3',
+      method: 'GET',
+      path: '/versions-shape',
+      query: { versioning: '' },
+    });
+    assert.deepEqual(
+      checkRestXml(
+        model,
+        model.operations.GetBucketVersioning!.output!.shape,
+        versioning.body,
+        'GetBucketVersioning',
+      ),
+      [],
+    );
+  });
+
+  it('answers aws s3api list-object-versions and get-bucket-versioning (AWS CLI v1)', async (t) => {
+    if (!awsCliAvailable()) {
+      t.skip('aws CLI not installed');
+      return;
+    }
+    const work = await mkdtemp(path.join(os.tmpdir(), 'mlpipe-s3-versions-'));
+    const aws = (...args: string[]): Promise<string> =>
+      new Promise((resolve, reject) => {
+        execFile(
+          awsCliPath(),
+          ['--endpoint-url', stack.endpoint, '--output', 'json', ...args],
+          { env: awsCliEnv(stack, work) },
+          (error, stdout, stderr) => {
+            if (error) reject(new Error(`aws ${args.join(' ')} failed: ${stderr}`));
+            else resolve(stdout);
+          },
+        );
+      });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'versions-cli' }));
+      const keys = ['a b', 'dir/1', 'dir/2', 'z'];
+      for (const key of keys)
+        await s3.send(new PutObjectCommand({ Bucket: 'versions-cli', Key: key, Body: key }));
+      // --page-size 1: the CLI's paginator asks for one key at a time and goes on from each page's
+      // NextKeyMarker/NextVersionIdMarker; botocore decodes the url-encoded keys.
+      const listed = JSON.parse(
+        await aws('s3api', 'list-object-versions', '--bucket', 'versions-cli', '--page-size', '1'),
+      ) as { Versions: { Key: string; VersionId: string; IsLatest: boolean; Size: number }[] };
+      assert.deepEqual(
+        listed.Versions.map((v) => [v.Key, v.VersionId, v.IsLatest, v.Size]),
+        keys.map((key) => [key, 'null', true, key.length]),
+      );
+      const grouped = JSON.parse(
+        await aws('s3api', 'list-object-versions', '--bucket', 'versions-cli', '--delimiter', '/'),
+      ) as { Versions: { Key: string }[]; CommonPrefixes: { Prefix: string }[] };
+      assert.deepEqual(
+        grouped.Versions.map((v) => v.Key),
+        ['a b', 'z'],
+      );
+      assert.deepEqual(grouped.CommonPrefixes, [{ Prefix: 'dir/' }]);
+      // A bucket never versioned: the CLI prints nothing.
+      assert.equal((await aws('s3api', 'get-bucket-versioning', '--bucket', 'versions-cli')).trim(), '');
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   it('round-trips a bucket policy and a public access block', async () => {

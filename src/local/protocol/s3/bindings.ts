@@ -16,6 +16,7 @@ import type {
   DeleteObjectsRequest,
   GetBucketLocationOutput,
   GetBucketPolicyOutput,
+  GetBucketVersioningOutput,
   GetPublicAccessBlockOutput,
   HeadBucketOutput,
   HeadObjectOutput,
@@ -27,6 +28,8 @@ import type {
   ListObjectsRequest,
   ListObjectsV2Output,
   ListObjectsV2Request,
+  ListObjectVersionsOutput,
+  ListObjectVersionsRequest,
   ListPartsOutput,
   ListPartsRequest,
   Owner,
@@ -338,6 +341,12 @@ export const BINDINGS: Readonly<Record<string, Binding<unknown, unknown>>> = {
     encode: (output) => xmlResponse('LocationConstraint', { '#text': output.LocationConstraint ?? '' }),
   }),
 
+  GetBucketVersioning: binding<{ Bucket: string }, GetBucketVersioningOutput>({
+    decode: (r) => ({ Bucket: r.bucket }),
+    encode: (output) =>
+      xmlResponse('VersioningConfiguration', { Status: output.Status, MfaDelete: output.MFADelete }),
+  }),
+
   PutBucketPolicy: binding<PutBucketPolicyRequest, unknown>({
     decode: async (r) => ({
       Bucket: r.bucket,
@@ -433,6 +442,44 @@ export const BINDINGS: Readonly<Record<string, Binding<unknown, unknown>>> = {
         EncodingType: output.EncodingType,
         IsTruncated: output.IsTruncated,
         Contents: (output.Contents ?? []).map(objectXml),
+        CommonPrefixes: prefixesXml(output.CommonPrefixes),
+      }),
+  }),
+
+  ListObjectVersions: binding<ListObjectVersionsRequest, ListObjectVersionsOutput>({
+    decode: (r) => ({
+      Bucket: r.bucket,
+      EncodingType: r.query('encoding-type') as ListObjectVersionsRequest['EncodingType'],
+      MaxKeys: r.intQuery('max-keys'),
+      Prefix: r.query('prefix'),
+      Delimiter: r.query('delimiter'),
+      KeyMarker: r.query('key-marker'),
+      VersionIdMarker: r.query('version-id-marker'),
+    }),
+    encode: (output) =>
+      xmlResponse('ListVersionsResult', {
+        Name: output.Name,
+        Prefix: output.Prefix,
+        KeyMarker: output.KeyMarker,
+        VersionIdMarker: output.VersionIdMarker,
+        NextKeyMarker: output.NextKeyMarker,
+        NextVersionIdMarker: output.NextVersionIdMarker,
+        MaxKeys: output.MaxKeys,
+        Delimiter: output.Delimiter,
+        EncodingType: output.EncodingType,
+        IsTruncated: output.IsTruncated,
+        Version: (output.Versions ?? []).map((version) => ({
+          Key: version.Key,
+          VersionId: version.VersionId,
+          IsLatest: version.IsLatest,
+          LastModified: version.LastModified,
+          ETag: version.ETag,
+          ChecksumAlgorithm: version.ChecksumAlgorithm,
+          ChecksumType: version.ChecksumType,
+          Size: version.Size,
+          StorageClass: version.StorageClass,
+          Owner: ownerXml(version.Owner),
+        })),
         CommonPrefixes: prefixesXml(output.CommonPrefixes),
       }),
   }),

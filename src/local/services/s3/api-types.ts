@@ -166,6 +166,31 @@ export interface ListObjectsOutput {
   owner: Owner;
 }
 
+export interface ListObjectVersionsInput {
+  bucket: string;
+  prefix?: string;
+  delimiter?: string;
+  keyMarker?: string;
+  versionIdMarker?: string;
+  maxKeys?: number;
+}
+
+/** ListObjectVersions of a bucket never versioned: each object is its one, latest, `null` version. */
+export interface ListObjectVersionsOutput {
+  name: string;
+  prefix: string;
+  delimiter?: string;
+  keyMarker: string;
+  versionIdMarker: string;
+  maxKeys: number;
+  isTruncated: boolean;
+  versions: ObjectSummary[];
+  commonPrefixes: string[];
+  nextKeyMarker?: string;
+  nextVersionIdMarker?: string;
+  owner: Owner;
+}
+
 export interface CopyObjectInput extends ObjectAttributes {
   bucket: string;
   key: string;

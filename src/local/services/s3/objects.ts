@@ -45,6 +45,8 @@ import {
   type ListObjectsOutput,
   type ListObjectsV2Input,
   type ListObjectsV2Output,
+  type ListObjectVersionsInput,
+  type ListObjectVersionsOutput,
   type ObjectDescription,
   type ObjectSummary,
   type Owner,
@@ -209,6 +211,15 @@ export class S3Objects {
   async getBucketLocation(input: { bucket: string }): Promise<{ locationConstraint: string | undefined }> {
     const region = this.bucketState(input.bucket).record.region;
     return { locationConstraint: region === 'us-east-1' ? undefined : region };
+  }
+
+  /**
+   * A bucket's versioning state: buckets here are never versioned, which S3 answers with no
+   * Status at all (not `Suspended`); PutBucketVersioning is not served.
+   */
+  async getBucketVersioning(input: { bucket: string }): Promise<{ status?: 'Enabled' | 'Suspended' }> {
+    this.bucketState(input.bucket);
+    return {};
   }
 
   async putBucketPolicy(input: { bucket: string; policy: string }): Promise<void> {
@@ -661,6 +672,58 @@ export class S3Objects {
     // S3 sends NextMarker only with a delimiter; clients otherwise continue from the last key.
     if (truncated && input.delimiter !== undefined && input.delimiter !== '' && entries.length > 0) {
       output.nextMarker = entryName(entries[entries.length - 1]!);
+    }
+    return output;
+  }
+
+  /**
+   * ListObjectVersions as S3 answers it for a bucket that was never versioned (the only kind here):
+   * every object is one version, `null` and latest; no delete markers. Pages go on from
+   * `key-marker` (and `version-id-marker`, which can only be `null`).
+   */
+  async listObjectVersions(input: ListObjectVersionsInput): Promise<ListObjectVersionsOutput> {
+    const bucket = this.bucketState(input.bucket);
+    const maxKeys = clampMax(input.maxKeys, 'max-keys');
+    const prefix = input.prefix ?? '';
+    const keyMarker = input.keyMarker ?? '';
+    const versionIdMarker = input.versionIdMarker ?? '';
+    if (versionIdMarker !== '') {
+      if (keyMarker === '') {
+        throw invalidArgument(
+          'A version-id marker cannot be specified without a key marker.',
+          'version-id-marker',
+          versionIdMarker,
+        );
+      }
+      if (versionIdMarker !== 'null') {
+        throw invalidArgument('Invalid version id specified', 'version-id-marker', versionIdMarker);
+      }
+    }
+    // Each key has one version, so the page after (key, null) and the page after key are the same.
+    const { entries, truncated } = walkKeys(bucket.keys, {
+      prefix,
+      delimiter: input.delimiter,
+      marker: keyMarker === '' ? undefined : keyMarker,
+      maxKeys,
+    });
+    const output: ListObjectVersionsOutput = {
+      name: bucket.name,
+      prefix,
+      keyMarker,
+      versionIdMarker,
+      maxKeys,
+      isTruncated: truncated,
+      versions: [],
+      commonPrefixes: [],
+      owner: this.owner,
+    };
+    const listed = { contents: output.versions, commonPrefixes: output.commonPrefixes };
+    this.fillEntries(bucket, entries, listed);
+    if (input.delimiter !== undefined && input.delimiter !== '') output.delimiter = input.delimiter;
+    const last = entries[entries.length - 1];
+    if (truncated && last !== undefined) {
+      output.nextKeyMarker = entryName(last);
+      if ('key' in last) output.nextVersionIdMarker = 'null';
     }
     return output;
   }

@@ -28,6 +28,8 @@ import type {
   GetBucketLocationRequest,
   GetBucketPolicyOutput,
   GetBucketPolicyRequest,
+  GetBucketVersioningOutput,
+  GetBucketVersioningRequest,
   GetObjectOutput,
   GetObjectRequest,
   GetPublicAccessBlockOutput,
@@ -44,6 +46,8 @@ import type {
   ListObjectsRequest,
   ListObjectsV2Output,
   ListObjectsV2Request,
+  ListObjectVersionsOutput,
+  ListObjectVersionsRequest,
   ListPartsOutput,
   ListPartsRequest,
   Owner as AwsOwner,
@@ -403,6 +407,11 @@ export function s3Operations(s3: S3Service): OperationTable {
         : { LocationConstraint: locationConstraint as GetBucketLocationOutput['LocationConstraint'] };
     },
 
+    GetBucketVersioning: async (input: GetBucketVersioningRequest): Promise<GetBucketVersioningOutput> => {
+      const { status } = await s3.getBucketVersioning({ bucket: required(input.Bucket, 'Bucket') });
+      return status === undefined ? {} : { Status: status };
+    },
+
     PutBucketPolicy: async (input: PutBucketPolicyRequest): Promise<Record<string, never>> => {
       await s3.putBucketPolicy({ bucket: required(input.Bucket, 'Bucket'), policy: input.Policy ?? '' });
       return {};
@@ -501,6 +510,54 @@ export function s3Operations(s3: S3Service): OperationTable {
         ...(encode ? { EncodingType: 'url' } : {}),
         IsTruncated: output.isTruncated,
         Contents: nonEmpty(output.contents.map((summary) => summaryMembers(summary, enc, output.owner))),
+        CommonPrefixes: nonEmpty(output.commonPrefixes.map((prefix) => ({ Prefix: enc(prefix) }))),
+      };
+    },
+
+    ListObjectVersions: async (input: ListObjectVersionsRequest): Promise<ListObjectVersionsOutput> => {
+      const encode = urlEncoding(input.EncodingType);
+      const enc = encode ? urlEncodeKey : (key: string): string => key;
+      const output = await s3.listObjectVersions({
+        bucket: required(input.Bucket, 'Bucket'),
+        ...(input.Prefix === undefined ? {} : { prefix: input.Prefix }),
+        ...(input.Delimiter === undefined ? {} : { delimiter: input.Delimiter }),
+        ...(input.KeyMarker === undefined ? {} : { keyMarker: input.KeyMarker }),
+        ...(input.VersionIdMarker === undefined ? {} : { versionIdMarker: input.VersionIdMarker }),
+        ...(input.MaxKeys === undefined ? {} : { maxKeys: input.MaxKeys }),
+      });
+      return {
+        Name: output.name,
+        Prefix: enc(output.prefix),
+        KeyMarker: enc(output.keyMarker),
+        VersionIdMarker: output.versionIdMarker,
+        ...(output.nextKeyMarker === undefined ? {} : { NextKeyMarker: enc(output.nextKeyMarker) }),
+        ...(output.nextVersionIdMarker === undefined
+          ? {}
+          : { NextVersionIdMarker: output.nextVersionIdMarker }),
+        MaxKeys: output.maxKeys,
+        ...(output.delimiter === undefined ? {} : { Delimiter: enc(output.delimiter) }),
+        ...(encode ? { EncodingType: 'url' } : {}),
+        IsTruncated: output.isTruncated,
+        Versions: nonEmpty(
+          output.versions.map((summary) => {
+            const { Key, LastModified, ETag, ChecksumAlgorithm, ChecksumType, Size } = summaryMembers(
+              summary,
+              enc,
+            );
+            return {
+              Key,
+              VersionId: 'null',
+              IsLatest: true,
+              LastModified,
+              ETag,
+              ...(ChecksumAlgorithm === undefined ? {} : { ChecksumAlgorithm }),
+              ...(ChecksumType === undefined ? {} : { ChecksumType }),
+              Size,
+              StorageClass: 'STANDARD' as const,
+              Owner: ownerMembers(output.owner),
+            };
+          }),
+        ),
         CommonPrefixes: nonEmpty(output.commonPrefixes.map((prefix) => ({ Prefix: enc(prefix) }))),
       };
     },
