@@ -31,6 +31,8 @@ const SUITE = { timeout: 180_000 };
 interface RawConnection {
   socket: net.Socket;
   received(): string;
+  /** Bytes received so far. */
+  length(): number;
   closed: Promise<void>;
 }
 
@@ -43,7 +45,12 @@ function connect(stack: TestStack): Promise<RawConnection> {
     const closed = new Promise<void>((done) => socket.once('close', () => done()));
     socket.on('error', () => undefined); // a reset after the answer is still a close
     socket.once('connect', () =>
-      resolve({ socket, received: () => Buffer.concat(chunks).toString('utf8'), closed }),
+      resolve({
+        socket,
+        received: () => Buffer.concat(chunks).toString('utf8'),
+        length: () => chunks.reduce((sum, chunk) => sum + chunk.length, 0),
+        closed,
+      }),
     );
     socket.once('error', reject);
   });
@@ -155,6 +162,29 @@ describe('stalled clients are cut off (short timeouts)', SUITE, () => {
     await tmpEmptied(stack);
     const parts = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'multi', UploadId }));
     assert.equal(parts.Parts, undefined);
+  });
+
+  it('disconnects a client that stops reading the object it asked for', async () => {
+    // Larger than loopback's socket buffers on both sides, so the server's writes back up.
+    const big = randomBytes(24 * 1024 * KiB);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'big', Body: big }));
+    const connection = await connect(stack);
+    connection.socket.pause();
+    const signed = await signRequest(stack, { service: 's3', method: 'GET', path: `/${bucket}/big` });
+    const head =
+      `GET ${signed.path} HTTP/1.1\r\n` +
+      Object.entries({ ...signed.headers, host: new URL(stack.endpoint).host })
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('') +
+      '\r\n';
+    connection.socket.write(head);
+    const stopped = /GET \/stalls\/big: the client stopped reading the answer for 400 ms; disconnected/;
+    while (!stack.logs.some((line) => stopped.test(line)))
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    connection.socket.resume();
+    await connection.closed;
+    assert.match(connection.received().slice(0, 20), /^HTTP\/1\.1 200 /);
+    assert.ok(connection.length() < big.length, 'the answer was cut short when the client stopped reading');
   });
 
   it('answers a head that trickles in for longer than the headers timeout with RequestTimeout', async () => {
