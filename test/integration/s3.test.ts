@@ -696,6 +696,175 @@ describe('S3 on the local stack', () => {
     assert.equal(none.$metadata.httpStatusCode, 404);
   });
 
+  it('validates bucket policies as S3 does, naming what is wrong (MalformedPolicy, 400)', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'policed' }));
+    const statement = {
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:GetObject',
+      Resource: 'arn:aws:s3:::policed/*',
+    };
+    const doc = (statements: unknown, extra: Record<string, unknown> = {}): string =>
+      JSON.stringify({ Version: '2012-10-17', ...extra, Statement: statements });
+    const refused: Array<[string, string]> = [
+      ['', "Policies must be valid JSON and the first byte must be '{'"],
+      [' [1]', "Policies must be valid JSON and the first byte must be '{'"],
+      ['{"Version": "2012-10-17"}', 'Missing required field Statement'],
+      [doc([]), 'Could not parse the policy: Statement is empty!'],
+      [doc([statement], { Version: '2020-01-01' }), 'The policy must contain a valid version string'],
+      [doc([statement], { Statment: [] }), 'Unknown field Statment'],
+      [doc(['Deny']), 'This policy contains invalid Json'],
+      [doc([{ ...statement, Effect: undefined }]), 'Missing required field Effect'],
+      [doc([{ ...statement, Effect: 'Maybe' }]), 'Invalid effect: Maybe'],
+      [doc([{ ...statement, Principal: undefined }]), 'Missing required field Principal'],
+      [doc([{ ...statement, Principal: { AWS: 'somebody' } }]), 'Invalid principal in policy'],
+      [doc([{ ...statement, Principal: { Robot: '*' } }]), 'Invalid principal in policy'],
+      [
+        doc([
+          {
+            ...statement,
+            Effect: 'Allow',
+            Principal: undefined,
+            NotPrincipal: { AWS: 'arn:aws:iam::123456789012:root' },
+          },
+        ]),
+        'Invalid principal in policy',
+      ],
+      [doc([{ ...statement, Action: undefined }]), 'Missing required field Action'],
+      [doc([{ ...statement, Action: 'ec2:RunInstances' }]), 'Policy has invalid action'],
+      [doc([{ ...statement, Resource: undefined }]), 'Missing required field Resource'],
+      [doc([{ ...statement, Resource: 'arn:aws:s3:::another-bucket/*' }]), 'Policy has invalid resource'],
+      [doc([{ ...statement, Resource: 'policed/*' }]), 'Policy has invalid resource'],
+      [doc([{ ...statement, Condition: { Bool: 'yes' } }]), 'Policy has an invalid condition block'],
+      [doc([{ ...statement, Sid: 'x', Extra: 1 }]), 'Unknown field Extra'],
+    ];
+    for (const [policy, message] of refused) {
+      const error = await sdkError(
+        s3.send(new PutBucketPolicyCommand({ Bucket: 'policed', Policy: policy })),
+      );
+      assert.equal(error.name, 'MalformedPolicy', policy);
+      assert.equal(error.$metadata.httpStatusCode, 400, policy);
+      assert.equal(error.message, message, policy);
+    }
+    const none = await sdkError(s3.send(new GetBucketPolicyCommand({ Bucket: 'policed' })));
+    assert.equal(none.name, 'NoSuchBucketPolicy', 'nothing refused was stored');
+
+    // Accepted: a single statement object, NotPrincipal with Deny, NotAction/NotResource, wildcard
+    // resources naming this bucket, service, account and ARN principals, conditions.
+    const accepted = [
+      JSON.stringify({ Statement: statement }),
+      doc([{ ...statement, Principal: undefined, NotPrincipal: { AWS: 'arn:aws:iam::123456789012:root' } }]),
+      doc([{ ...statement, Action: undefined, NotAction: ['s3:Get*', 's3:ListBucket'] }]),
+      doc([{ ...statement, Resource: undefined, NotResource: 'arn:aws:s3:::policed' }]),
+      doc([{ ...statement, Resource: ['arn:aws:s3:::*', 'arn:aws:s3:::pol*/*', 'arn:aws:s3:::policed'] }]),
+      doc([
+        {
+          Effect: 'Allow',
+          Principal: {
+            Service: 'personalize.amazonaws.com',
+            AWS: ['123456789012', 'arn:aws:iam::123456789012:role/r'],
+          },
+          Action: '*',
+          Resource: 'arn:aws:s3:::policed/data/*',
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': '123456789012' },
+            Bool: { 'aws:SecureTransport': true },
+          },
+        },
+      ]),
+    ];
+    for (const policy of accepted) {
+      await s3.send(new PutBucketPolicyCommand({ Bucket: 'policed', Policy: policy }));
+      assert.equal((await s3.send(new GetBucketPolicyCommand({ Bucket: 'policed' }))).Policy, policy);
+    }
+  });
+
+  it('refuses a public bucket policy while BlockPublicPolicy is on (AccessDenied, 403)', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'blocked' }));
+    const allowEveryone = (principal: unknown, condition?: unknown): string =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: principal,
+            Action: 's3:GetObject',
+            Resource: 'arn:aws:s3:::blocked/*',
+            ...(condition === undefined ? {} : { Condition: condition }),
+          },
+        ],
+      });
+    const publicPolicies = [
+      allowEveryone('*'),
+      allowEveryone({ AWS: '*' }),
+      allowEveryone({ AWS: ['arn:aws:iam::123456789012:root', '*'] }),
+      // Conditions that do not fix who or where the request comes from keep it public.
+      allowEveryone('*', { StringLike: { 'aws:Referer': 'http://www.example.com/*' } }),
+      allowEveryone('*', { StringLike: { 'aws:SourceAccount': '12345678*' } }),
+      allowEveryone('*', { StringEqualsIfExists: { 'aws:SourceAccount': '123456789012' } }),
+      allowEveryone('*', { IpAddress: { 'aws:SourceIp': '0.0.0.0/0' } }),
+    ];
+    const privatePolicies = [
+      allowEveryone({ AWS: 'arn:aws:iam::123456789012:root' }),
+      allowEveryone({ Service: 'personalize.amazonaws.com' }),
+      allowEveryone('*', { StringEquals: { 'aws:SourceAccount': '123456789012' } }),
+      allowEveryone('*', { IpAddress: { 'aws:SourceIp': '192.0.2.0/24' } }),
+      allowEveryone('*', { StringEquals: { 'aws:PrincipalOrgID': 'o-abc123' } }),
+      JSON.stringify({
+        Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::blocked/*' }],
+      }),
+    ];
+    // Without a block, public policies are stored like any other.
+    await s3.send(new PutBucketPolicyCommand({ Bucket: 'blocked', Policy: publicPolicies[0] }));
+    await s3.send(
+      new PutPublicAccessBlockCommand({
+        Bucket: 'blocked',
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: false,
+          IgnorePublicAcls: false,
+          BlockPublicPolicy: true,
+          RestrictPublicBuckets: false,
+        },
+      }),
+    );
+    for (const policy of publicPolicies) {
+      const error = await sdkError(
+        s3.send(new PutBucketPolicyCommand({ Bucket: 'blocked', Policy: policy })),
+      );
+      assert.equal(error.name, 'AccessDenied', policy);
+      assert.equal(error.$metadata.httpStatusCode, 403, policy);
+      assert.equal(
+        error.message,
+        `User: arn:aws:iam::${stack.server.context.accountId}:root is not authorized to perform: s3:PutBucketPolicy on resource: "arn:aws:s3:::blocked" because public policies are blocked by the BlockPublicPolicy block public access setting.`,
+      );
+    }
+    assert.equal(
+      (await s3.send(new GetBucketPolicyCommand({ Bucket: 'blocked' }))).Policy,
+      publicPolicies[0],
+      'a refused policy leaves the stored one as it was',
+    );
+    for (const policy of privatePolicies) {
+      await s3.send(new PutBucketPolicyCommand({ Bucket: 'blocked', Policy: policy }));
+      assert.equal((await s3.send(new GetBucketPolicyCommand({ Bucket: 'blocked' }))).Policy, policy);
+    }
+    // The other flags are stored as given; with BlockPublicPolicy off, public policies go in again.
+    const flags = {
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: false,
+      RestrictPublicBuckets: true,
+    };
+    await s3.send(
+      new PutPublicAccessBlockCommand({ Bucket: 'blocked', PublicAccessBlockConfiguration: flags }),
+    );
+    assert.deepEqual(
+      (await s3.send(new GetPublicAccessBlockCommand({ Bucket: 'blocked' }))).PublicAccessBlockConfiguration,
+      flags,
+    );
+    await s3.send(new PutBucketPolicyCommand({ Bucket: 'blocked', Policy: publicPolicies[1] }));
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: 'blocked' }));
+  });
+
   it('reports S3 errors the way the SDK expects them', async () => {
     const noBucket = await sdkError(s3.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'k' })));
     assert.equal(noBucket.name, 'NoSuchBucket');

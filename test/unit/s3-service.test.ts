@@ -176,7 +176,9 @@ describe('S3Service', () => {
       await rejects(s3.putBucketPolicy({ bucket: 'bkt', policy: '[1]' }), 'MalformedPolicy', 400);
       const policy = JSON.stringify({
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Deny', Principal: '*' }],
+        Statement: [
+          { Effect: 'Deny', Principal: '*', Action: 's3:DeleteBucket', Resource: 'arn:aws:s3:::bkt' },
+        ],
       });
       await s3.putBucketPolicy({ bucket: 'bkt', policy });
       assert.equal((await s3.getBucketPolicy({ bucket: 'bkt' })).policy, policy);
@@ -838,7 +840,9 @@ describe('S3Service', () => {
         checksum: { algorithm: 'CRC32' },
       });
       await put('z', 'last');
-      await s3.putBucketPolicy({ bucket: 'bkt', policy: '{"Statement":[]}' });
+      const policy =
+        '{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::bkt"}}';
+      await s3.putBucketPolicy({ bucket: 'bkt', policy });
       const { uploadId } = await s3.createMultipartUpload({ bucket: 'bkt', key: 'pending' });
       const part = await s3.uploadPart({
         bucket: 'bkt',
@@ -858,7 +862,7 @@ describe('S3Service', () => {
       assert.equal(got.contentType, 'text/plain');
       assert.deepEqual(got.metadata, { x: 'y' });
       assert.equal(got.checksum?.value, crc32('persisted'));
-      assert.equal((await reopened.getBucketPolicy({ bucket: 'bkt' })).policy, '{"Statement":[]}');
+      assert.equal((await reopened.getBucketPolicy({ bucket: 'bkt' })).policy, policy);
       const parts = await reopened.listParts({ bucket: 'bkt', key: 'pending', uploadId });
       assert.equal(parts.parts[0]?.etag, part.etag);
       assert.deepEqual(reopened.stats(), {

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AwsError } from '../../core/errors.js';
 import type { LocalContext, LocalCredentials } from '../../types.js';
+import { isPublicPolicy, validateBucketPolicy } from './bucket-policy.js';
 import {
   checksumHeaderName,
   createDigest,
@@ -222,33 +223,19 @@ export class S3Objects {
     return {};
   }
 
+  /**
+   * Stores a bucket policy after checking it as S3 does (bucket-policy.ts); a public one is refused
+   * while the bucket's public access block has BlockPublicPolicy. Stored, not evaluated.
+   */
   async putBucketPolicy(input: { bucket: string; policy: string }): Promise<void> {
     const bucket = this.bucketState(input.bucket);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(input.policy);
-    } catch {
+    const statements = validateBucketPolicy(input.policy, bucket.name);
+    if (bucket.record.publicAccessBlock?.BlockPublicPolicy === true && isPublicPolicy(statements)) {
       throw new AwsError(
-        'MalformedPolicy',
-        "Policies must be valid JSON and the first byte must be '{'",
-        400,
+        'AccessDenied',
+        `User: arn:aws:iam::${this.ctx.accountId}:root is not authorized to perform: s3:PutBucketPolicy on resource: "arn:aws:s3:::${bucket.name}" because public policies are blocked by the BlockPublicPolicy block public access setting.`,
+        403,
       );
-    }
-    if (
-      typeof parsed !== 'object' ||
-      parsed === null ||
-      Array.isArray(parsed) ||
-      !input.policy.trimStart().startsWith('{')
-    ) {
-      throw new AwsError(
-        'MalformedPolicy',
-        "Policies must be valid JSON and the first byte must be '{'",
-        400,
-      );
-    }
-    const statement = (parsed as { Statement?: unknown }).Statement;
-    if (statement === undefined || (typeof statement !== 'object' && !Array.isArray(statement))) {
-      throw new AwsError('MalformedPolicy', 'Missing required field Statement', 400);
     }
     await this.store.saveBucket(bucket, { ...bucket.record, policy: input.policy });
   }
