@@ -492,12 +492,13 @@ export class LocalServer {
   }
 
   /**
-   * Errors on a connection outside any request: a head not complete within the headers timeout
-   * gets S3's RequestTimeout; others Node's own answers (400, 431), as without this handler.
+   * Errors on a connection's byte stream: a head not complete within the headers timeout gets S3's
+   * RequestTimeout; a parse error Node's own answer (400, or 431/413), written — as Node does —
+   * only while no answer to a request on it has begun.
    */
   private onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-    const busy = this.exchanges.has(socket as Socket);
-    if (!socket.writable || busy || error.code === 'ECONNRESET') {
+    const exchange = this.exchanges.get(socket as Socket);
+    if (!socket.writable || exchange?.res.headersSent === true || error.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
