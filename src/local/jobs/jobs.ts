@@ -21,6 +21,7 @@
  * work starts, until released (so tests can observe and attach to running jobs without timing).
  */
 import type { Clock } from '../core/clock.js';
+import { untilWritten } from '../store/state-file.js';
 import { inFlightStatuses, type Lifecycle } from './lifecycle.js';
 
 /** The work failed for a reason the caller should see (the job's failureReason / ErrorMessage). */
@@ -149,7 +150,17 @@ export class JobQueue<S extends string> {
     const { lifecycle } = this.options;
     if (entry.why === undefined) {
       entry.why = 'stop';
-      if (lifecycle.stopping !== undefined) await this.change(entry, { status: lifecycle.stopping });
+      if (lifecycle.stopping !== undefined) {
+        const before = { status: entry.state.status, updatedAt: entry.state.updatedAt };
+        try {
+          await this.change(entry, { status: lifecycle.stopping });
+        } catch (error) {
+          // Not recorded (a full disk): the stop did not happen, and the caller hears why.
+          Object.assign(entry.state, before);
+          entry.why = undefined;
+          throw error;
+        }
+      }
       entry.controller.abort(new JobStopped('stopped'));
       this.dequeue(entry);
     }
@@ -207,7 +218,9 @@ export class JobQueue<S extends string> {
       // A stop asked for while the job waited (its signal aborts only once the stop is recorded).
       if (signal.aborted || entry.why !== undefined) throw new JobStopped('stopped');
       const now = this.jobs.clock.now();
-      await this.change(entry, { status: lifecycle.running, startedAt: now });
+      // The work starts once its running status is on disk (a full disk: it waits, still pending).
+      await this.persistently(entry, () => this.change(entry, { status: lifecycle.running, startedAt: now }));
+      if (signal.aborted) throw new JobStopped('stopped');
       if (entry.submission.timeoutMs !== undefined) {
         timer = setTimeout(() => {
           entry.why ??= 'timeout';
@@ -277,12 +290,29 @@ export class JobQueue<S extends string> {
     }
   }
 
+  /**
+   * Records how a job ended. Its end is shown only once the service has written it, so on a full
+   * disk this waits, the job still showing its last written status, until the write succeeds.
+   */
   private async finish(entry: Entry<S>, status: S, reason: string | undefined): Promise<void> {
     const now = this.jobs.clock.now();
-    await this.change(entry, {
+    const patch: Partial<JobState<S>> = {
       status,
       endedAt: now,
       ...(reason === undefined ? {} : { failureReason: reason }),
+    };
+    await this.persistently(entry, () => this.change(entry, patch));
+  }
+
+  /** Runs a change until the service has written it (see `untilWritten`); logs a full disk once per job. */
+  private persistently(entry: Entry<S>, change: () => Promise<void>): Promise<void> {
+    let told = false;
+    return untilWritten(change, this.jobs.closedSignal, (error) => {
+      if (told) return;
+      told = true;
+      this.jobs.log(
+        `${this.options.kind} ${entry.state.id}: cannot record ${entry.state.status} (${(error as Error).message}); retrying until there is space`,
+      );
     });
   }
 
@@ -371,6 +401,11 @@ export class JobScope {
 
   get clock(): Clock {
     return this.jobs.clock;
+  }
+
+  /** Aborts when the scope closes (the stack is stopping). */
+  get closedSignal(): AbortSignal {
+    return this.tasksController.signal;
   }
 
   log(line: string): void {

@@ -8,9 +8,66 @@
  * the stack records on its own (a run's status): it is kept in memory even if the write fails.
  */
 import { writeFileAtomic, writeJsonAtomic } from '../../shared/atomic-file.js';
+import { isDiskFull } from '../core/errors.js';
 
 /** Undoes a change `commit` applied in memory. */
 export type Undo = () => void;
+
+/**
+ * Sets `changes` on `target` (an undefined member is deleted) and returns how to undo it: the
+ * `apply` of a `commit` that changes a record in place (a status, a reason, a time).
+ */
+export function assign<T extends object>(target: T, changes: Partial<T>): Undo {
+  const record = target as Record<string, unknown>;
+  const before = Object.keys(changes).map((key) => [key, key in record, record[key]] as const);
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) delete record[key];
+    else record[key] = value;
+  }
+  return () => {
+    for (const [key, had, value] of before) {
+      if (had) record[key] = value;
+      else delete record[key];
+    }
+  };
+}
+
+/** How long a write the stack makes on its own waits before it tries a full disk again. */
+export const DISK_FULL_RETRY_MS = 250;
+
+/**
+ * Runs `write` until it succeeds: on a full disk it waits DISK_FULL_RETRY_MS (real time: freeing
+ * space is not on the stack's clock) and tries again, until `signal` aborts (the stack is
+ * stopping: what was not written is not there after the restart either). For progress the stack
+ * makes on its own (a status a job reached), which must not be shown before it is on disk and must
+ * not be lost while the disk is full. Other errors reject at once.
+ */
+export async function untilWritten(
+  write: () => Promise<void>,
+  signal: AbortSignal | undefined,
+  onDiskFull: (error: unknown) => void = () => undefined,
+): Promise<void> {
+  for (;;) {
+    try {
+      await write();
+      return;
+    } catch (error) {
+      if (!isDiskFull(error) || signal?.aborted === true) throw error;
+      onDiskFull(error);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, DISK_FULL_RETRY_MS);
+        const onAbort = (): void => {
+          clearTimeout(timer);
+          reject(error);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+  }
+}
 
 export class StateFile {
   private saving: Promise<void> = Promise.resolve();

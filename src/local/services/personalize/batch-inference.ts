@@ -32,7 +32,7 @@ import {
   type JobQueue,
   type Lifecycle,
 } from '../../jobs/index.js';
-import { StateFile } from '../../store/state-file.js';
+import { assign, StateFile } from '../../store/state-file.js';
 import type { S3Service } from '../s3/s3-service.js';
 import { formatErrorLine, formatRecommendationLine, readBatchLine } from './batch-records.js';
 import { personalizeDir } from './dataset-files.js';
@@ -290,8 +290,10 @@ export class BatchInferenceJobs {
     private readonly ctx: ServiceContext,
     private readonly solutions: SolutionResources,
   ) {
-    this.state = new StateFile(path.join(personalizeDir(ctx.dataDir), 'batch-inference-jobs.json'), (line) =>
-      ctx.log(`personalize: ${line}`),
+    this.state = new StateFile(
+      path.join(personalizeDir(ctx.dataDir), 'batch-inference-jobs.json'),
+      (line) => ctx.log(`personalize: ${line}`),
+      (): BatchState => ({ jobs: [...this.jobs.values()] }),
     );
     this.s3 = ctx.service<S3Service>('s3');
     this.queue = ctx.jobs.queue({
@@ -333,7 +335,7 @@ export class BatchInferenceJobs {
   }
 
   private save(): Promise<void> {
-    return this.state.save({ jobs: [...this.jobs.values()] } satisfies BatchState);
+    return this.state.save();
   }
 
   stats(): { batchInferenceJobs: number } {
@@ -436,15 +438,22 @@ export class BatchInferenceJobs {
       batchInferenceJobMode: 'BATCH_INFERENCE',
       status: 'PENDING',
     };
-    this.jobs.set(batchInferenceJobArn, record);
-    await this.save();
+    await this.state.commit(() => {
+      if (this.jobs.has(batchInferenceJobArn))
+        throw new AwsError('ResourceAlreadyExistsException', `Batch inference job ${jobName} already exists.`);
+      this.jobs.set(batchInferenceJobArn, record);
+      return () => this.jobs.delete(batchInferenceJobArn);
+    });
     this.queue.submit(batchInferenceJobArn, (job) => this.run(record, exploration?.exploration, job), {
-      onChange: async (state) => {
-        record.status = state.status;
-        if (state.failureReason !== undefined) record.failureReason = state.failureReason;
-        record.lastUpdatedDateTime = state.updatedAt.toISOString();
-        await this.save();
-      },
+      // Each status shows once it is on disk (the jobs layer retries it on a full disk).
+      onChange: (state) =>
+        this.state.commit(() =>
+          assign(record, {
+            status: state.status,
+            ...(state.failureReason === undefined ? {} : { failureReason: state.failureReason }),
+            lastUpdatedDateTime: state.updatedAt.toISOString(),
+          }),
+        ),
     });
     return { batchInferenceJobArn };
   }

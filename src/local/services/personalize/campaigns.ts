@@ -22,7 +22,7 @@ import { RecommenderError, type RecipeName, type Recommendations } from '../../.
 import { AwsError } from '../../core/errors.js';
 import { invalid, str, type Input } from '../../core/json-input.js';
 import type { ServiceContext } from '../../core/service.js';
-import { StateFile } from '../../store/state-file.js';
+import { assign, StateFile, untilWritten, type Undo } from '../../store/state-file.js';
 import { readExplorationConfig, type Exploration } from './batch-inference.js';
 import { CampaignScoring } from './campaign-scoring.js';
 import { personalizeDir } from './dataset-files.js';
@@ -183,8 +183,10 @@ export class Campaigns {
     private readonly ctx: ServiceContext,
     private readonly solutions: SolutionResources,
   ) {
-    this.state = new StateFile(path.join(personalizeDir(ctx.dataDir), 'campaigns.json'), (line) =>
-      ctx.log(`personalize: ${line}`),
+    this.state = new StateFile(
+      path.join(personalizeDir(ctx.dataDir), 'campaigns.json'),
+      (line) => ctx.log(`personalize: ${line}`),
+      (): CampaignsState => ({ campaigns: [...this.campaigns.values()] }),
     );
     this.scoring = new CampaignScoring(ctx.log);
   }
@@ -208,8 +210,12 @@ export class Campaigns {
     return campaigns;
   }
 
-  private save(): Promise<void> {
-    return this.state.save({ campaigns: [...this.campaigns.values()] } satisfies CampaignsState);
+  /**
+   * Applies a change the stack makes on its own (provisioning) once it is on disk; on a full disk it
+   * waits for space, the campaign still showing what was last written.
+   */
+  private progress(apply: () => Undo, signal: AbortSignal): Promise<void> {
+    return untilWritten(() => this.state.commit(apply), signal);
   }
 
   stats(): { campaigns: number; campaignModels: number } {
@@ -268,8 +274,8 @@ export class Campaigns {
       this.applyUpdate(c, c.latestCampaignUpdate);
   }
 
-  private touch(record: { lastUpdatedDateTime: string }): void {
-    record.lastUpdatedDateTime = this.ctx.now().toISOString();
+  private get now(): string {
+    return this.ctx.now().toISOString();
   }
 
   private current(c: CampaignRecord): boolean {
@@ -282,17 +288,23 @@ export class Campaigns {
       if (c.status === 'CREATE PENDING') {
         await this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[0], signal);
         if (!this.current(c)) return;
-        c.status = 'CREATE IN_PROGRESS';
-        this.touch(c);
-        await this.save();
+        await this.progress(
+          () => assign(c, { status: 'CREATE IN_PROGRESS', lastUpdatedDateTime: this.now }),
+          signal,
+        );
       }
       const failure = await this.loadModel(c.solutionVersionArn);
       await this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[1], signal);
       if (!this.current(c)) return;
-      c.status = failure === undefined ? 'ACTIVE' : 'CREATE FAILED';
-      if (failure !== undefined) c.failureReason = failure;
-      this.touch(c);
-      await this.save();
+      await this.progress(
+        () =>
+          assign(c, {
+            status: failure === undefined ? 'ACTIVE' : 'CREATE FAILED',
+            ...(failure === undefined ? {} : { failureReason: failure }),
+            lastUpdatedDateTime: this.now,
+          }),
+        signal,
+      );
     });
   }
 
@@ -316,26 +328,36 @@ export class Campaigns {
       if (update.status === 'CREATE PENDING') {
         await this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[0], signal);
         if (!this.current(c) || c.latestCampaignUpdate !== update) return;
-        update.status = 'CREATE IN_PROGRESS';
-        this.touch(update);
-        await this.save();
+        await this.progress(
+          () => assign(update, { status: 'CREATE IN_PROGRESS', lastUpdatedDateTime: this.now }),
+          signal,
+        );
       }
       const failure = await this.loadModel(update.solutionVersionArn);
       await this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[1], signal);
       if (!this.current(c) || c.latestCampaignUpdate !== update) return;
-      if (failure === undefined) {
-        update.status = 'ACTIVE';
-        c.solutionVersionArn = update.solutionVersionArn;
-        c.minProvisionedTPS = update.minProvisionedTPS;
-        if (update.campaignConfig === undefined) delete c.campaignConfig;
-        else c.campaignConfig = update.campaignConfig;
-      } else {
-        update.status = 'CREATE FAILED';
-        update.failureReason = failure;
-      }
-      this.touch(update);
-      this.touch(c);
-      await this.save();
+      await this.progress(() => {
+        const now = this.now;
+        const undoUpdate = assign(update, {
+          status: failure === undefined ? 'ACTIVE' : 'CREATE FAILED',
+          ...(failure === undefined ? {} : { failureReason: failure }),
+          lastUpdatedDateTime: now,
+        });
+        const undoCampaign = assign(c, {
+          ...(failure === undefined
+            ? {
+                solutionVersionArn: update.solutionVersionArn,
+                minProvisionedTPS: update.minProvisionedTPS,
+                campaignConfig: update.campaignConfig,
+              }
+            : {}),
+          lastUpdatedDateTime: now,
+        });
+        return () => {
+          undoCampaign();
+          undoUpdate();
+        };
+      }, signal);
       this.dropUnusedModels();
     });
   }
@@ -345,14 +367,18 @@ export class Campaigns {
       if (c.status === 'DELETE PENDING') {
         await this.ctx.clock.sleep(CAMPAIGN_DELETE_DELAYS_MS[0], signal);
         if (!this.current(c)) return;
-        c.status = 'DELETE IN_PROGRESS';
-        this.touch(c);
-        await this.save();
+        await this.progress(
+          () => assign(c, { status: 'DELETE IN_PROGRESS', lastUpdatedDateTime: this.now }),
+          signal,
+        );
       }
       await this.ctx.clock.sleep(CAMPAIGN_DELETE_DELAYS_MS[1], signal);
       if (!this.current(c)) return;
-      this.campaigns.delete(c.campaignArn);
-      await this.save();
+      await this.progress(() => {
+        if (!this.current(c)) return () => undefined;
+        this.campaigns.delete(c.campaignArn);
+        return () => this.campaigns.set(c.campaignArn, c);
+      }, signal);
       this.dropUnusedModels();
     });
   }
@@ -425,8 +451,12 @@ export class Campaigns {
       ...(parsed === undefined ? {} : { campaignConfig: parsed.config }),
       status: 'CREATE PENDING',
     };
-    this.campaigns.set(campaignArn, record);
-    await this.save();
+    await this.state.commit(() => {
+      if (this.campaigns.has(campaignArn))
+        throw new AwsError('ResourceAlreadyExistsException', `Campaign ${name} already exists.`);
+      this.campaigns.set(campaignArn, record);
+      return () => this.campaigns.delete(campaignArn);
+    });
     this.provision(record);
     return { campaignArn };
   }
@@ -515,9 +545,12 @@ export class Campaigns {
       creationDateTime: now,
       lastUpdatedDateTime: now,
     };
-    c.latestCampaignUpdate = update;
-    this.touch(c);
-    await this.save();
+    await this.state.commit(() => {
+      // Checked again after earlier writes: an update or delete that came first wins.
+      if (c.status !== 'ACTIVE' || c.latestCampaignUpdate !== pendingUpdate)
+        throw new AwsError('ResourceInUseException', `Campaign ${c.name} changed meanwhile; try again.`);
+      return assign(c, { latestCampaignUpdate: update, lastUpdatedDateTime: now });
+    });
     this.applyUpdate(c, update);
     return { campaignArn };
   }
@@ -529,9 +562,11 @@ export class Campaigns {
         'ResourceInUseException',
         `Campaign ${c.name} is in ${c.status} state; it can be deleted once it is ACTIVE or CREATE FAILED.`,
       );
-    c.status = 'DELETE PENDING';
-    this.touch(c);
-    await this.save();
+    await this.state.commit(() => {
+      // Checked again after earlier writes: a delete that came first wins.
+      if (c.status === 'DELETE PENDING' || !this.current(c)) throw notFound(c.campaignArn);
+      return assign(c, { status: 'DELETE PENDING', lastUpdatedDateTime: this.now });
+    });
     this.remove(c);
     return {};
   }

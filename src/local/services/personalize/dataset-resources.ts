@@ -13,7 +13,7 @@
  * (import-task.ts), so the stack keeps answering meanwhile; a restart turns jobs that were pending
  * or in progress into CREATE FAILED.
  */
-import { StateFile } from '../../store/state-file.js';
+import { assign, StateFile, untilWritten } from '../../store/state-file.js';
 import { checkName, dates, newestFirst, notFound, paginate, pick, type Base } from './records.js';
 import { invalid, str, type Input } from '../../core/json-input.js';
 import { Buffer } from 'node:buffer';
@@ -228,21 +228,28 @@ export class PersonalizeService {
 
   /** Moves a group or dataset through CREATE PENDING → CREATE IN_PROGRESS → ACTIVE in the background. */
   private activate(record: DatasetGroupRecord | DatasetRecord): void {
-    const step = (status: Status): void => {
-      const stored =
-        'datasetArn' in record
-          ? this.datasets.get(record.datasetArn)
-          : this.groups.get(record.datasetGroupArn);
-      if (stored !== record) return;
-      record.status = status;
-      record.lastUpdatedDateTime = this.ctx.now().toISOString();
-      void this.save().catch(() => undefined);
-    };
+    // Each status shows once it is on disk (on a full disk it waits for space, still the last one).
+    const step = (status: Status, signal: AbortSignal): Promise<void> =>
+      untilWritten(
+        () =>
+          this.state.commit(() => {
+            const stored =
+              'datasetArn' in record
+                ? this.datasets.get(record.datasetArn)
+                : this.groups.get(record.datasetGroupArn);
+            if (stored !== record) return () => undefined;
+            return assign<DatasetGroupRecord | DatasetRecord>(record, {
+              status,
+              lastUpdatedDateTime: this.ctx.now().toISOString(),
+            });
+          }),
+        signal,
+      );
     this.ctx.jobs.background('personalize: provisioning', async (signal) => {
       await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[0], signal);
-      step('CREATE IN_PROGRESS');
+      await step('CREATE IN_PROGRESS', signal);
       await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[1], signal);
-      step('ACTIVE');
+      await step('ACTIVE', signal);
     });
   }
 
@@ -606,12 +613,17 @@ export class PersonalizeService {
       () => new AwsError('ResourceAlreadyExistsException', `Dataset import job ${jobName} already exists.`),
     );
     this.imports.submit(arn, (running) => this.runImport(job, running.signal), {
-      onChange: async (state) => {
-        job.status = state.status;
-        if (state.failureReason !== undefined) job.failureReason = state.failureReason;
-        job.lastUpdatedDateTime = state.updatedAt.toISOString();
-        if (this.jobs.get(job.datasetImportJobArn) === job) await this.save();
-      },
+      // Each status shows once it is on disk (the jobs layer retries it on a full disk).
+      onChange: (state) =>
+        this.state.commit(() =>
+          this.jobs.get(job.datasetImportJobArn) === job
+            ? assign(job, {
+                status: state.status,
+                ...(state.failureReason === undefined ? {} : { failureReason: state.failureReason }),
+                lastUpdatedDateTime: state.updatedAt.toISOString(),
+              })
+            : () => undefined,
+        ),
     });
     return { datasetImportJobArn: arn };
   }

@@ -35,7 +35,7 @@ import {
   type JobQueue,
   type Lifecycle,
 } from '../../jobs/index.js';
-import { StateFile } from '../../store/state-file.js';
+import { assign, StateFile, untilWritten } from '../../store/state-file.js';
 import { HYPERPARAMETER_SPECS, type RecipeName } from '../../../recommender/index.js';
 import { personalizeDir } from './dataset-files.js';
 import type { PersonalizeService } from './dataset-resources.js';
@@ -216,8 +216,13 @@ export class SolutionResources {
     private readonly ctx: ServiceContext,
     private readonly datasets: PersonalizeService,
   ) {
-    this.state = new StateFile(path.join(personalizeDir(ctx.dataDir), 'solutions.json'), (line) =>
-      ctx.log(`personalize: ${line}`),
+    this.state = new StateFile(
+      path.join(personalizeDir(ctx.dataDir), 'solutions.json'),
+      (line) => ctx.log(`personalize: ${line}`),
+      (): SolutionsState => ({
+        solutions: [...this.solutions.values()],
+        versions: [...this.versions.values()],
+      }),
     );
     this.trainings = ctx.jobs.queue({
       kind: SOLUTION_VERSION_JOB_KIND,
@@ -279,10 +284,7 @@ export class SolutionResources {
   }
 
   private save(): Promise<void> {
-    return this.state.save({
-      solutions: [...this.solutions.values()],
-      versions: [...this.versions.values()],
-    } satisfies SolutionsState);
+    return this.state.save();
   }
 
   stats(): { solutions: number; solutionVersions: number } {
@@ -301,19 +303,24 @@ export class SolutionResources {
 
   /** Moves a solution through CREATE PENDING → CREATE IN_PROGRESS → ACTIVE in the background. */
   private activate(record: SolutionRecord): void {
-    const step = (status: SolutionStatus): void => {
-      if (this.solutions.get(record.solutionArn) !== record) return;
-      record.status = status;
-      record.lastUpdatedDateTime = this.ctx.now().toISOString();
-      void this.save().catch(() => undefined);
-    };
+    // Each status shows once it is on disk (on a full disk it waits for space, still the last one).
+    const step = (status: SolutionStatus, signal: AbortSignal): Promise<void> =>
+      untilWritten(
+        () =>
+          this.state.commit(() =>
+            this.solutions.get(record.solutionArn) === record
+              ? assign(record, { status, lastUpdatedDateTime: this.ctx.now().toISOString() })
+              : () => undefined,
+          ),
+        signal,
+      );
     this.ctx.jobs.background('personalize: solution provisioning', async (signal) => {
       if (record.status === 'CREATE PENDING') {
         await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[0], signal);
-        step('CREATE IN_PROGRESS');
+        await step('CREATE IN_PROGRESS', signal);
       }
       await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[1], signal);
-      step('ACTIVE');
+      await step('ACTIVE', signal);
     });
   }
 
@@ -376,8 +383,12 @@ export class SolutionResources {
         ...(settings.search === undefined ? {} : { search: settings.search }),
       },
     };
-    this.solutions.set(solutionArn, record);
-    await this.save();
+    await this.state.commit(() => {
+      if (this.solutions.has(solutionArn))
+        throw new AwsError('ResourceAlreadyExistsException', `Solution ${name} already exists.`);
+      this.solutions.set(solutionArn, record);
+      return () => this.solutions.delete(solutionArn);
+    });
     this.activate(record);
     return { solutionArn };
   }
@@ -441,9 +452,16 @@ export class SolutionResources {
     }
     // The models go first, while the ARNs are still taken.
     for (const v of this.versionsOf(arn)) await this.models.remove(v.solutionVersionArn);
-    for (const v of this.versionsOf(arn)) this.versions.delete(v.solutionVersionArn);
-    this.solutions.delete(arn);
-    await this.save();
+    await this.state.commit(() => {
+      const solution = this.solutions.get(arn);
+      const versions = this.versionsOf(arn);
+      for (const v of versions) this.versions.delete(v.solutionVersionArn);
+      this.solutions.delete(arn);
+      return () => {
+        if (solution !== undefined) this.solutions.set(arn, solution);
+        for (const v of versions) this.versions.set(v.solutionVersionArn, v);
+      };
+    });
     return {};
   }
 
@@ -514,15 +532,29 @@ export class SolutionResources {
       status: 'CREATE PENDING',
       ...(updates?.tunedHPOParams === undefined ? {} : { tunedHPOParams: updates.tunedHPOParams }),
     };
-    this.versions.set(version.solutionVersionArn, version);
-    await this.save();
-    this.trainings.submit(version.solutionVersionArn, (job) => this.train(version, solution, updates, job), {
-      onChange: async (state) => {
-        version.status = state.status;
-        if (state.failureReason !== undefined) version.failureReason = state.failureReason;
-        version.lastUpdatedDateTime = state.updatedAt.toISOString();
-        if (this.versions.get(version.solutionVersionArn) === version) await this.save();
-      },
+    await this.state.commit(() => {
+      if (this.versions.has(version.solutionVersionArn))
+        throw new AwsError('ResourceAlreadyExistsException', `${version.solutionVersionArn} already exists.`);
+      this.versions.set(version.solutionVersionArn, version);
+      return () => this.versions.delete(version.solutionVersionArn);
+    });
+    // What training found, shown with the ACTIVE status (both once they are on disk).
+    let trained: Partial<VersionRecord> = {};
+    const train = async (job: JobContext): Promise<void> => {
+      trained = await this.train(version, solution, updates, job);
+    };
+    this.trainings.submit(version.solutionVersionArn, train, {
+      onChange: (state) =>
+        this.state.commit(() =>
+          this.versions.get(version.solutionVersionArn) === version
+            ? assign(version, {
+                ...(state.status === 'ACTIVE' ? trained : {}),
+                status: state.status,
+                ...(state.failureReason === undefined ? {} : { failureReason: state.failureReason }),
+                lastUpdatedDateTime: state.updatedAt.toISOString(),
+              })
+            : () => undefined,
+        ),
     });
     return { solutionVersionArn: version.solutionVersionArn };
   }
@@ -537,7 +569,7 @@ export class SolutionResources {
     solution: SolutionRecord,
     updates: VersionRecord | undefined,
     job: JobContext,
-  ): Promise<void> {
+  ): Promise<Partial<VersionRecord>> {
     const data = this.datasets.trainingData(solution.datasetGroupArn);
     // The import may have been deleted since the version was created.
     if (data.INTERACTIONS?.imported !== true)
@@ -568,18 +600,21 @@ export class SolutionResources {
       if (error instanceof TrainingProblem) throw new JobFailure(error.message);
       throw error;
     }
-    if (job.signal.aborted) return; // stopped meanwhile: no model
+    if (job.signal.aborted) return {}; // stopped meanwhile: no model
     await this.models.write(version.solutionVersionArn, outcome.model);
-    version.trainingHours = (performance.now() - started) / 3_600_000;
-    version.metrics = outcome.metrics;
-    version.trainedWith = outcome.hyperparameters;
-    if (outcome.tuned !== undefined) version.tunedHPOParams = { algorithmHyperParameters: outcome.tuned };
+    const trainingHours = (performance.now() - started) / 3_600_000;
     const m = outcome.metrics;
     job.log(
-      `trained in ${(version.trainingHours * 3600).toFixed(1)} s on ${outcome.interactions} interactions: ` +
+      `trained in ${(trainingHours * 3600).toFixed(1)} s on ${outcome.interactions} interactions: ` +
         `NDCG@10 ${m.normalized_discounted_cumulative_gain_at_10.toFixed(4)}, precision@10 ${m.precision_at_10.toFixed(4)}, ` +
         `coverage ${m.coverage.toFixed(4)} (${outcome.testUsers} test users)`,
     );
+    return {
+      trainingHours,
+      metrics: outcome.metrics,
+      trainedWith: outcome.hyperparameters,
+      ...(outcome.tuned === undefined ? {} : { tunedHPOParams: { algorithmHyperParameters: outcome.tuned } }),
+    };
   }
 
   async describeSolutionVersion(input: Input): Promise<{ solutionVersion: unknown }> {
