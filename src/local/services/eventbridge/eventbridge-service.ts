@@ -28,7 +28,7 @@ import type {
   RuleState,
   Target,
 } from '@aws-sdk/client-eventbridge';
-import { AwsError } from '../../core/errors.js';
+import { AwsError, isDiskFull } from '../../core/errors.js';
 import type { ServiceContext } from '../../core/service.js';
 import { readJson } from '../../../shared/atomic-file.js';
 import { StateFile } from '../../store/state-file.js';
@@ -103,10 +103,14 @@ export class EventBridgeService {
   private readonly firing = new Set<Promise<unknown>>();
   private closed = false;
   private fired = 0;
+  /** Rules whose last firing met a full disk (logged once until a firing succeeds again). */
+  private readonly diskFull = new Set<string>();
 
   private constructor(private readonly ctx: ServiceContext) {
-    this.file = new StateFile(path.join(ctx.dataDir, 'eventbridge', 'state.json'), (line) =>
-      ctx.log(`eventbridge: ${line}`),
+    this.file = new StateFile(
+      path.join(ctx.dataDir, 'eventbridge', 'state.json'),
+      (line) => ctx.log(`eventbridge: ${line}`),
+      (): EventBridgeState => ({ rules: [...this.rules.values()] }),
     );
   }
 
@@ -140,8 +144,25 @@ export class EventBridgeService {
     await this.file.flush();
   }
 
-  private save(): Promise<void> {
-    return this.file.save({ rules: [...this.rules.values()] } satisfies EventBridgeState);
+  /**
+   * Replaces (or, with `next` undefined, removes) the rule named `name` once that is on disk.
+   * `make` builds the new record from the stored one when the write is due (so changes made
+   * meanwhile, as targets put by another request, are kept) and may throw to refuse.
+   */
+  private commitRule(
+    name: string,
+    make: (stored: RuleRecord | undefined) => RuleRecord | undefined,
+  ): Promise<void> {
+    return this.file.commit(() => {
+      const stored = this.rules.get(name);
+      const next = make(stored);
+      if (next === undefined) this.rules.delete(name);
+      else this.rules.set(name, next);
+      return () => {
+        if (stored === undefined) this.rules.delete(name);
+        else this.rules.set(name, stored);
+      };
+    });
   }
 
   private ruleArn(name: string): string {
@@ -199,7 +220,10 @@ export class EventBridgeService {
   }
 
   /** Delivers one scheduled event to the rule's targets. */
-  private async fire(rule: RuleRecord, time: Date): Promise<void> {
+  private async fire(scheduled: RuleRecord, time: Date): Promise<void> {
+    // The stored record now: targets put since the rule was scheduled replace the record.
+    const rule = this.rules.get(scheduled.Name);
+    if (rule === undefined) return;
     this.fired += 1;
     const event = JSON.stringify({
       version: '0',
@@ -219,7 +243,13 @@ export class EventBridgeService {
             stateMachineArn: target.Arn,
             input: target.Input ?? event,
           });
+          this.diskFull.delete(rule.Name);
         } catch (error) {
+          // A full disk refuses every firing until there is space: said once per rule, not per firing.
+          if (isDiskFull(error) || (error instanceof AwsError && error.code === 'ServiceUnavailable')) {
+            if (this.diskFull.has(rule.Name)) return;
+            this.diskFull.add(rule.Name);
+          }
           this.ctx.log(
             `eventbridge: rule ${rule.Name} could not start ${target.Arn} (target ${target.Id}): ${(error as Error).message}`,
           );
@@ -274,25 +304,25 @@ export class EventBridgeService {
       throw validationError(
         `1 validation error detected: Value '${state}' at 'state' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]`,
       );
-    const existing = this.rules.get(input.Name);
-    const rule: RuleRecord = {
-      Name: input.Name,
-      Arn: this.ruleArn(input.Name),
+    const name = input.Name;
+    const now = this.ctx.clock.now().getTime();
+    await this.commitRule(name, (existing) => ({
+      Name: name,
+      Arn: this.ruleArn(name),
       State: state,
       anchor:
         existing !== undefined &&
         existing.State === state &&
         existing.ScheduleExpression === input.ScheduleExpression
           ? existing.anchor
-          : this.ctx.clock.now().getTime(),
+          : now,
       targets: existing?.targets ?? [],
       ...(input.ScheduleExpression !== undefined ? { ScheduleExpression: input.ScheduleExpression } : {}),
       ...(input.EventPattern !== undefined ? { EventPattern: input.EventPattern } : {}),
       ...(input.Description !== undefined ? { Description: input.Description } : {}),
       ...(input.RoleArn !== undefined ? { RoleArn: input.RoleArn } : {}),
-    };
-    this.rules.set(rule.Name, rule);
-    await this.save();
+    }));
+    const rule = this.rules.get(name)!;
     this.schedule(rule);
     return { RuleArn: rule.Arn };
   }
@@ -319,10 +349,12 @@ export class EventBridgeService {
   private async setState(name: string | undefined, state: 'ENABLED' | 'DISABLED'): Promise<void> {
     const rule = this.rule(name);
     if (rule.State === state) return;
-    rule.State = state;
-    rule.anchor = this.ctx.clock.now().getTime();
-    await this.save();
-    this.schedule(rule);
+    const now = this.ctx.clock.now().getTime();
+    await this.commitRule(rule.Name, (stored) => {
+      if (stored === undefined) throw ruleNotFound(rule.Name);
+      return { ...stored, State: state, anchor: stored.State === state ? stored.anchor : now };
+    });
+    this.schedule(this.rules.get(rule.Name)!);
   }
 
   async enableRule(input: { Name?: string; EventBusName?: string }): Promise<Record<string, never>> {
@@ -367,11 +399,14 @@ export class EventBridgeService {
     const rule = this.rules.get(input.Name);
     // Deleting a rule that does not exist succeeds, as in EventBridge.
     if (rule === undefined) return {};
-    if (rule.targets.length > 0)
-      throw validationError("Rule can't be deleted since it has targets. Remove them first (RemoveTargets).");
-    this.rules.delete(rule.Name);
+    await this.commitRule(rule.Name, (stored) => {
+      if (stored !== undefined && stored.targets.length > 0)
+        throw validationError(
+          "Rule can't be deleted since it has targets. Remove them first (RemoveTargets).",
+        );
+      return undefined;
+    });
     this.schedule({ ...rule, State: 'DISABLED' });
-    await this.save();
     return {};
   }
 
@@ -387,7 +422,7 @@ export class EventBridgeService {
       throw validationError(
         `1 validation error detected: Value at 'targets' failed to satisfy constraint: Member must have length between 1 and 10`,
       );
-    const next = new Map(rule.targets.map((t) => [t.Id, t]));
+    const given = new Map<string, TargetRecord>();
     for (const [i, target] of targets.entries()) {
       const where = `Targets[${i}]`;
       if (target.Id === undefined || !TARGET_ID.test(target.Id))
@@ -414,20 +449,24 @@ export class EventBridgeService {
           throw validationError(`${where}.Input must be valid JSON text.`);
         }
       }
-      next.set(target.Id, {
+      given.set(target.Id, {
         Id: target.Id,
         Arn: target.Arn,
         ...(target.RoleArn !== undefined ? { RoleArn: target.RoleArn } : {}),
         ...(target.Input !== undefined ? { Input: target.Input } : {}),
       });
     }
-    if (next.size > MAX_TARGETS)
-      throw new AwsError(
-        'LimitExceededException',
-        `The requested resource exceeds the maximum number allowed: a rule has at most ${MAX_TARGETS} targets.`,
-      );
-    rule.targets = [...next.values()];
-    await this.save();
+    await this.commitRule(rule.Name, (stored) => {
+      if (stored === undefined) throw ruleNotFound(rule.Name);
+      const next = new Map(stored.targets.map((t) => [t.Id, t]));
+      for (const [id, target] of given) next.set(id, target);
+      if (next.size > MAX_TARGETS)
+        throw new AwsError(
+          'LimitExceededException',
+          `The requested resource exceeds the maximum number allowed: a rule has at most ${MAX_TARGETS} targets.`,
+        );
+      return { ...stored, targets: [...next.values()] };
+    });
     return { FailedEntryCount: 0, FailedEntries: [] };
   }
 
@@ -461,8 +500,10 @@ export class EventBridgeService {
         `1 validation error detected: Value at 'ids' failed to satisfy constraint: Member must have length between 1 and 100`,
       );
     // Ids that are not targets of the rule are ignored, as EventBridge does.
-    rule.targets = rule.targets.filter((t) => !ids.includes(t.Id));
-    await this.save();
+    await this.commitRule(rule.Name, (stored) => {
+      if (stored === undefined) throw ruleNotFound(rule.Name);
+      return { ...stored, targets: stored.targets.filter((t) => !ids.includes(t.Id)) };
+    });
     return { FailedEntryCount: 0, FailedEntries: [] };
   }
 }

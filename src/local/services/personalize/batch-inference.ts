@@ -440,7 +440,10 @@ export class BatchInferenceJobs {
     };
     await this.state.commit(() => {
       if (this.jobs.has(batchInferenceJobArn))
-        throw new AwsError('ResourceAlreadyExistsException', `Batch inference job ${jobName} already exists.`);
+        throw new AwsError(
+          'ResourceAlreadyExistsException',
+          `Batch inference job ${jobName} already exists.`,
+        );
       this.jobs.set(batchInferenceJobArn, record);
       return () => this.jobs.delete(batchInferenceJobArn);
     });

@@ -52,6 +52,7 @@ import type {
   UpdateStateMachineOutput,
 } from '@aws-sdk/client-sfn';
 import { AwsError } from '../../core/errors.js';
+import { assign } from '../../store/state-file.js';
 import type { ServiceContext } from '../../core/service.js';
 import {
   interruptedOutcome,
@@ -359,9 +360,14 @@ export class StepFunctionsService {
       tags,
       seq: this.seq++,
     };
-    this.store.stateMachines.set(arn, record);
+    await this.store.commitStateMachines(() => {
+      // Taken while the definition was being checked.
+      if (this.store.stateMachines.has(arn))
+        throw new AwsError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
+      this.store.stateMachines.set(arn, record);
+      return () => this.store.stateMachines.delete(arn);
+    });
     this.compiled.set(`${arn}#${record.revisionId}`, compiled);
-    await this.store.saveStateMachines();
     return { stateMachineArn: arn, creationDate: now };
   }
 
@@ -410,9 +416,16 @@ export class StepFunctionsService {
     if (changed) {
       next.revisionId = randomUUID();
       next.updateDate = now.toISOString();
-      this.store.stateMachines.set(machine.stateMachineArn, next);
+      await this.store.commitStateMachines(() => {
+        if (this.store.stateMachines.get(machine.stateMachineArn) !== machine)
+          throw new AwsError(
+            'ConflictException',
+            `State machine ${machine.stateMachineArn} was changed or deleted meanwhile; try again.`,
+          );
+        this.store.stateMachines.set(machine.stateMachineArn, next);
+        return () => this.store.stateMachines.set(machine.stateMachineArn, machine);
+      });
       if (compiled !== undefined) this.compiled.set(`${next.stateMachineArn}#${next.revisionId}`, compiled);
-      await this.store.saveStateMachines();
     }
     return { updateDate: now, revisionId: (changed ? next : machine).revisionId };
   }
@@ -468,8 +481,13 @@ export class StepFunctionsService {
       if (error instanceof AwsError && error.code === 'StateMachineDoesNotExist') return {};
       throw error;
     }
-    this.store.stateMachines.delete(machine.stateMachineArn);
-    await this.store.saveStateMachines();
+    await this.store.commitStateMachines(() => {
+      const stored = this.store.stateMachines.get(machine.stateMachineArn);
+      this.store.stateMachines.delete(machine.stateMachineArn);
+      return () => {
+        if (stored !== undefined) this.store.stateMachines.set(machine.stateMachineArn, stored);
+      };
+    });
     const executions = [...this.store.executions.values()].filter(
       (e) => e.stateMachineArn === machine.stateMachineArn,
     );
@@ -535,7 +553,6 @@ export class StepFunctionsService {
       input: inputText,
       seq: this.seq++,
     };
-    this.store.executions.set(executionArn, record);
     // The run records its first event while it is being constructed: saves start once it exists.
     const created: { run?: ExecutionRun } = {};
     const events = (): readonly HistoryEvent[] => created.run?.history.events ?? [];
@@ -562,7 +579,18 @@ export class StepFunctionsService {
       },
     );
     created.run = run;
-    await this.store.saveExecution(record, events);
+    // The execution exists once its file is written (a full disk: ServiceUnavailable, no execution).
+    try {
+      await this.store.commitExecution(record, events, () => {
+        if (this.store.executions.has(executionArn))
+          throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+        this.store.executions.set(executionArn, record);
+        return () => this.store.executions.delete(executionArn);
+      });
+    } catch (error) {
+      if (this.store.executions.get(executionArn) !== record) this.store.forget(executionArn);
+      throw error;
+    }
     let finished!: () => void;
     this.running.set(executionArn, { run, finished: new Promise((resolve) => (finished = resolve)) });
     this.executions.submit(executionArn, (job) => this.execute(run, job.signal), {
@@ -603,19 +631,19 @@ export class StepFunctionsService {
     // A run that never started (stopped, or the stack shut down, while it waited) ends here.
     const outcome = await run.endUnstarted({ status: 'FAILED', error: STOPPED_ERROR, cause: SHUTDOWN_CAUSE });
     // The run's own end is what its history says; the job's status agrees with it.
-    record.status = outcome.status;
-    if (outcome.status !== job.status)
+    if (outcome.status !== job.status && record.status === 'RUNNING')
       this.ctx.log(`stepfunctions: ${record.executionArn} ended ${outcome.status}, its job ${job.status}`);
-    record.stopDate = outcome.stopDate.toISOString();
-    if (outcome.output !== undefined) record.output = outcome.output;
-    if (outcome.error !== undefined) record.error = outcome.error;
-    if (outcome.cause !== undefined) record.cause = outcome.cause;
+    const ended: Partial<ExecutionRecord> = {
+      status: outcome.status,
+      stopDate: outcome.stopDate.toISOString(),
+      ...(outcome.output === undefined ? {} : { output: outcome.output }),
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      ...(outcome.cause === undefined ? {} : { cause: outcome.cause }),
+    };
     if (this.store.executions.get(record.executionArn) !== record) return;
-    await this.store
-      .saveExecution(record, events)
-      .catch((error: unknown) =>
-        this.ctx.log(`stepfunctions: saving ${record.executionArn} failed: ${String(error)}`),
-      );
+    // Shown once written: on a full disk this rejects, the execution still RUNNING, and the jobs
+    // layer tries again until there is space.
+    await this.store.commitExecution(record, events, () => assign(record, ended));
   }
 
   /** Stops an execution in flight (ABORTED with `error` and `cause`); resolves once that is saved. */

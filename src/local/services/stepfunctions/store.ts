@@ -15,8 +15,8 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { HistoryEvent, LoggingConfiguration } from '@aws-sdk/client-sfn';
-import { readJson, writeJsonAtomic } from '../../../shared/atomic-file.js';
-import { StateFile } from '../../store/state-file.js';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../../../shared/atomic-file.js';
+import { StateFile, type Undo } from '../../store/state-file.js';
 
 /** A running execution's file is rewritten at most this often (the end is written at once after). */
 export const HISTORY_WRITE_INTERVAL_MS = 100;
@@ -93,7 +93,11 @@ export class StepFunctionsStore {
     readonly dir: string,
     private readonly log: (line: string) => void,
   ) {
-    this.state = new StateFile(path.join(dir, 'state.json'), (line) => log(`stepfunctions: ${line}`));
+    this.state = new StateFile(
+      path.join(dir, 'state.json'),
+      (line) => log(`stepfunctions: ${line}`),
+      () => ({ stateMachines: [...this.stateMachines.values()] }),
+    );
   }
 
   /** Loads everything; `interrupted` holds executions a crash left RUNNING, with their histories. */
@@ -132,8 +136,9 @@ export class StepFunctionsStore {
     return { store, interrupted };
   }
 
-  saveStateMachines(): Promise<void> {
-    return this.state.save({ stateMachines: [...this.stateMachines.values()] });
+  /** Applies a change to the state machines once it is on disk (see `StateFile.commit`). */
+  commitStateMachines(apply: () => Undo): Promise<void> {
+    return this.state.commit(apply);
   }
 
   private fileFor(executionArn: string): string {
@@ -179,6 +184,48 @@ export class StepFunctionsStore {
       this.log(`stepfunctions: saving ${file} failed: ${String(error)}`),
     );
     return queued;
+  }
+
+  /**
+   * Applies a change to an execution's record once it is written with its history: after every
+   * write requested before, the record is serialized with the change applied, the change undone
+   * while the write is in flight (no reader sees it early), then applied for good. Rejects, with
+   * nothing changed, if the write fails.
+   */
+  commitExecution(
+    execution: ExecutionRecord,
+    events: () => readonly HistoryEvent[],
+    apply: () => Undo,
+  ): Promise<void> {
+    const file = this.fileFor(execution.executionArn);
+    let slot = this.slots.get(execution.executionArn);
+    if (slot === undefined) {
+      slot = { current: Promise.resolve(), queued: undefined, lastWrite: 0 };
+      this.slots.set(execution.executionArn, slot);
+    }
+    const owner = slot;
+    const before = owner.queued ?? owner.current;
+    const next = before
+      .catch(() => undefined)
+      .then(async () => {
+        const undo = apply();
+        const text = JSON.stringify({ execution, events: toStored(events()) } satisfies ExecutionFile);
+        undo();
+        owner.lastWrite = Date.now();
+        await writeFileAtomic(file, text);
+        apply();
+      });
+    // Later saves queue behind this one.
+    owner.queued = undefined;
+    owner.current = next.catch((error: unknown) =>
+      this.log(`stepfunctions: saving ${file} failed: ${String(error)}`),
+    );
+    return next;
+  }
+
+  /** Forgets the writes of an execution that was never recorded (its first write failed). */
+  forget(executionArn: string): void {
+    this.slots.delete(executionArn);
   }
 
   /** The stored history of an execution that is not running (running ones are held in memory). */
