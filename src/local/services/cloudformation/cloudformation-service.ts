@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AwsError } from '../../core/errors.js';
+import { assign, untilWritten } from '../../store/state-file.js';
 import type { LocalContext } from '../../types.js';
 import { pseudoParameters, stackParameterRecords, storedParameters } from './stack-runner.js';
 import { IamStore } from './iam-store.js';
@@ -109,30 +110,36 @@ export class CloudFormationService extends CloudFormationStacks {
       executionStatus: 'UNAVAILABLE',
       changes: [],
     };
-    stack.changeSets.push(changeSet);
-    await this.store.save(stack);
     const owner = stack;
+    await this.store.commit(owner, () => {
+      if (owner.changeSets.some((other) => other.name === name && !isExecuted(other)))
+        throw new AwsError('AlreadyExistsException', `ChangeSet ${name} already exists`);
+      owner.changeSets.push(changeSet);
+      return () => {
+        owner.changeSets = owner.changeSets.filter((other) => other !== changeSet);
+      };
+    });
     const work = (async () => {
       await sleep(0);
-      changeSet.status = 'CREATE_IN_PROGRESS';
+      let result: Partial<ChangeSetRecord>;
       try {
-        changeSet.changes = this.computeChanges(owner, type, prepared);
+        const changes = this.computeChanges(owner, type, prepared);
         const noop =
-          type === 'UPDATE' &&
-          changeSet.changes.length === 0 &&
-          this.unchanged(owner, body, prepared.parameters, tags);
-        if (noop) {
-          changeSet.status = 'FAILED';
-          changeSet.statusReason = NO_CHANGES_REASON;
-        } else {
-          changeSet.status = 'CREATE_COMPLETE';
-          changeSet.executionStatus = 'AVAILABLE';
-        }
+          type === 'UPDATE' && changes.length === 0 && this.unchanged(owner, body, prepared.parameters, tags);
+        result = noop
+          ? { changes, status: 'FAILED', statusReason: NO_CHANGES_REASON }
+          : { changes, status: 'CREATE_COMPLETE', executionStatus: 'AVAILABLE' };
       } catch (error) {
-        changeSet.status = 'FAILED';
-        changeSet.statusReason = (error as Error).message;
+        result = { status: 'FAILED', statusReason: (error as Error).message };
       }
-      await this.store.save(owner);
+      // Shown once written: on a full disk it waits for space (still CREATE_PENDING), or for the
+      // stack to stop (the next start fails the change set).
+      await untilWritten(
+        () => this.store.commit(owner, () => assign(changeSet, result)),
+        this.closing.signal,
+      ).catch((error: unknown) =>
+        this.ctx.log(`cloudformation: change set ${changeSet.id} not recorded: ${String(error)}`),
+      );
     })();
     this.computing.set(changeSet.id, work);
     void work.finally(() => this.computing.delete(changeSet.id));
@@ -271,31 +278,43 @@ export class CloudFormationService extends CloudFormationStacks {
       notificationArns: changeSet.notificationArns,
       changeSetId: changeSet.id,
     });
-    // Executing one change set makes the stack's other change sets meaningless: AWS deletes them.
-    stack.changeSets = [changeSet];
-    changeSet.executionStatus = 'EXECUTE_IN_PROGRESS';
-    stack.disableRollback = input.DisableRollback ?? false;
+    const onFailure: OnFailure = (input.DisableRollback ?? false) ? 'DO_NOTHING' : 'ROLLBACK';
+    // Accepted once written (a full disk: ServiceUnavailable, the stack and change set as they were).
+    await this.store.commit(stack, () => {
+      if (changeSet.executionStatus !== 'AVAILABLE' || !stack.changeSets.includes(changeSet))
+        throw new AwsError(
+          'InvalidChangeSetStatus',
+          `ChangeSet [${changeSet.id}] cannot be executed in its current execution status of [${changeSet.executionStatus}]`,
+        );
+      const undoChangeSet = assign(changeSet, { executionStatus: 'EXECUTE_IN_PROGRESS' });
+      const undoStack = assign(stack, {
+        // Executing one change set makes the stack's other change sets meaningless: AWS deletes them.
+        changeSets: [changeSet],
+        disableRollback: input.DisableRollback ?? false,
+        ...(changeSet.type === 'CREATE' ? this.planFields(plan) : {}),
+        status: changeSet.type === 'CREATE' ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS',
+      });
+      return () => {
+        undoStack();
+        undoChangeSet();
+      };
+    });
     const finish = async (): Promise<void> => {
       const succeeded = stack.status === 'CREATE_COMPLETE' || stack.status === 'UPDATE_COMPLETE';
       changeSet.executionStatus = succeeded ? 'EXECUTE_COMPLETE' : 'EXECUTE_FAILED';
       await this.store.save(stack);
     };
     if (changeSet.type === 'CREATE') {
-      this.applyPlanToNewStack(stack, plan);
-      stack.status = 'CREATE_IN_PROGRESS';
-      const onFailure: OnFailure = stack.disableRollback ? 'DO_NOTHING' : 'ROLLBACK';
       this.schedule(stack, async () => {
         await this.engine.create(stack, plan, onFailure);
         await finish();
       });
     } else {
-      stack.status = 'UPDATE_IN_PROGRESS';
       this.schedule(stack, async () => {
         await this.engine.update(stack, plan);
         await finish();
       });
     }
-    await this.store.save(stack);
     return {};
   }
 
@@ -307,8 +326,9 @@ export class CloudFormationService extends CloudFormationStacks {
         `Cannot delete ChangeSet [${changeSet.id}] while it is in status EXECUTE_IN_PROGRESS`,
       );
     }
-    stack.changeSets = stack.changeSets.filter((candidate) => candidate !== changeSet);
-    await this.store.save(stack);
+    await this.store.commit(stack, () =>
+      assign(stack, { changeSets: stack.changeSets.filter((candidate) => candidate !== changeSet) }),
+    );
     return {};
   }
 

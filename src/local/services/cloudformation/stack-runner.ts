@@ -22,6 +22,7 @@ import {
   type ProvisionerServices,
 } from './provisioners/types.js';
 import type { CloudFormationStore } from './stack-store.js';
+import { assign } from '../../store/state-file.js';
 import {
   buildDependencyGraph,
   evaluateConditions,
@@ -151,6 +152,15 @@ function failureMessage(error: unknown): string {
   return `Internal Failure: ${message}`;
 }
 
+interface EventFields {
+  logicalId: string;
+  physicalId?: string | undefined;
+  resourceType: string;
+  status: StackStatus | ResourceStatus;
+  reason?: string | undefined;
+  properties?: TemplateObject | undefined;
+}
+
 export class StackEngine {
   constructor(private readonly host: EngineHost) {}
 
@@ -160,19 +170,14 @@ export class StackEngine {
 
   // --- Events and statuses
 
-  private pushEvent(
-    stack: StackRecord,
-    event: {
-      logicalId: string;
-      physicalId?: string | undefined;
-      resourceType: string;
-      status: StackStatus | ResourceStatus;
-      reason?: string | undefined;
-      properties?: TemplateObject | undefined;
-    },
-  ): void {
+  private pushEvent(stack: StackRecord, event: EventFields): void {
+    stack.events.push(this.newEvent(stack, event));
+  }
+
+  /** The stack event that follows the stack's last one. */
+  private newEvent(stack: StackRecord, event: EventFields): StackRecord['events'][number] {
     const timestamp = nextEventTime(stack, this.host.ctx.now());
-    stack.events.push({
+    return {
       eventId:
         event.resourceType === STACK_RESOURCE_TYPE
           ? randomUUID()
@@ -184,27 +189,40 @@ export class StackEngine {
       status: event.status,
       ...(event.reason !== undefined ? { reason: event.reason } : {}),
       ...(event.properties !== undefined ? { properties: JSON.stringify(event.properties) } : {}),
-    });
+    };
   }
 
-  /** Sets the stack status (and its reason) with a stack event, and saves. */
+  /**
+   * Sets the stack status (and its reason) with a stack event, once that is on disk: a status that
+   * cannot be written (a full disk) is not shown, and the operation ends there.
+   */
   async stackStatus(
     stack: StackRecord,
     status: StackStatus,
     reason?: string,
     keepReason = false,
   ): Promise<void> {
-    stack.status = status;
-    if (reason !== undefined) stack.statusReason = reason;
-    else if (!keepReason) delete stack.statusReason;
-    this.pushEvent(stack, {
-      logicalId: stack.stackName,
-      physicalId: stack.stackId,
-      resourceType: STACK_RESOURCE_TYPE,
-      status,
-      reason,
+    let event: StackRecord['events'][number] | undefined;
+    await this.host.store.commit(stack, () => {
+      const undoStatus = assign(stack, {
+        status,
+        statusReason: reason ?? (keepReason ? stack.statusReason : undefined),
+      });
+      const length = stack.events.length;
+      // Made once: a second apply (after the write) adds the very event that was written.
+      event ??= this.newEvent(stack, {
+        logicalId: stack.stackName,
+        physicalId: stack.stackId,
+        resourceType: STACK_RESOURCE_TYPE,
+        status,
+        reason,
+      });
+      stack.events.push(event);
+      return () => {
+        stack.events.length = length;
+        undoStatus();
+      };
     });
-    await this.host.store.save(stack);
   }
 
   private resourceStatus(

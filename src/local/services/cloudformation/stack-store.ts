@@ -3,10 +3,15 @@
  * events and change sets) under `<dataDir>/cloudformation/stacks/`, each replaced atomically.
  * Writes of one stack are serialized and coalesced: a save requested while another is in flight
  * writes once more afterwards, with whatever the record holds by then.
+ *
+ * A request's change (a new stack, a change set, a stack's status) goes through `commit`: it is
+ * visible only once written, and a write that fails (a full disk) leaves nothing changed. `save` is
+ * for the progress of an operation (resources' statuses and events along the way).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { readJson, writeJsonAtomic } from '../../../shared/atomic-file.js';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../../../shared/atomic-file.js';
+import type { Undo } from '../../store/state-file.js';
 import type { StackRecord } from './types.js';
 
 interface WriteSlot {
@@ -47,9 +52,39 @@ export class CloudFormationStore {
     return path.join(this.dir, 'stacks', `${id}.json`);
   }
 
+  /** Adds a new stack once its file is written. */
   add(stack: StackRecord): Promise<void> {
-    this.stacks.set(stack.stackId, stack);
-    return this.save(stack);
+    return this.commit(stack, () => {
+      this.stacks.set(stack.stackId, stack);
+      return () => this.stacks.delete(stack.stackId);
+    });
+  }
+
+  /**
+   * Applies a change to `stack` once it is on disk: after every write of the stack requested
+   * before, `apply` changes the record (and may throw to refuse), it is serialized, undone while
+   * the write is in flight (so no reader sees it early), then applied for good. `apply` must do
+   * the same when run twice. Rejects, with nothing changed, if the write fails.
+   */
+  commit(stack: StackRecord, apply: () => Undo): Promise<void> {
+    let slot = this.slots.get(stack.stackId);
+    if (slot === undefined) {
+      slot = { current: Promise.resolve(), queued: undefined };
+      this.slots.set(stack.stackId, slot);
+    }
+    const next = (slot.queued ?? slot.current)
+      .catch(() => undefined)
+      .then(async () => {
+        const undo = apply();
+        const text = JSON.stringify(stack, null, 2) + '\n';
+        undo();
+        await writeFileAtomic(this.fileFor(stack), text);
+        apply();
+      });
+    // Saves requested from now on write after this one.
+    slot.queued = undefined;
+    slot.current = next.catch(() => undefined);
+    return next;
   }
 
   save(stack: StackRecord): Promise<void> {

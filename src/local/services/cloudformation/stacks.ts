@@ -32,6 +32,7 @@ import {
   type ProvisionerServices,
 } from './provisioners/index.js';
 import { CloudFormationStore } from './stack-store.js';
+import { assign, untilWritten } from '../../store/state-file.js';
 import {
   evaluateConditions,
   includedOutputs,
@@ -93,6 +94,8 @@ export class CloudFormationStacks implements EngineHost {
   protected readonly running = new Map<string, Promise<void>>();
   /** Change sets being computed. */
   protected readonly computing = new Map<string, Promise<void>>();
+  /** Aborted when the service closes: stops waiting for a full disk to have space. */
+  protected readonly closing = new AbortController();
 
   protected constructor(
     readonly ctx: LocalContext,
@@ -169,6 +172,7 @@ export class CloudFormationStacks implements EngineHost {
 
   /** Waits for operations in flight (they take milliseconds) so nothing writes after shutdown. */
   async close(): Promise<void> {
+    this.closing.abort();
     await this.idle();
   }
 
@@ -238,14 +242,18 @@ export class CloudFormationStacks implements EngineHost {
       this.ctx.log(
         `cloudformation: operation on ${stack.stackName} failed: ${(error as Error)?.stack ?? String(error)}`,
       );
+      // Shown once written: on a full disk this waits for space (the stack still showing its last
+      // written status), or for the stack to stop (the next start records the interruption).
       if (IN_PROGRESS_STATUSES.includes(stack.status)) {
-        await this.engine
-          .stackStatus(
-            stack,
-            interruptedStatus(stack.status),
-            `Internal Failure: ${(error as Error)?.message ?? String(error)}`,
-          )
-          .catch(() => undefined);
+        await untilWritten(
+          () =>
+            this.engine.stackStatus(
+              stack,
+              interruptedStatus(stack.status),
+              `Internal Failure: ${(error as Error)?.message ?? String(error)}`,
+            ),
+          this.closing.signal,
+        ).catch(() => undefined);
       }
     });
     this.running.set(stack.stackId, next);
@@ -471,14 +479,21 @@ export class CloudFormationStacks implements EngineHost {
   }
 
   protected applyPlanToNewStack(stack: StackRecord, plan: StackPlan): void {
-    stack.templateBody = plan.templateBody;
-    stack.parameters = stackParameterRecords(plan.parameters);
-    stack.noEcho = [...plan.parameters.noEcho];
-    if (plan.template.Description !== undefined) stack.description = plan.template.Description;
-    stack.capabilities = plan.capabilities;
-    stack.tags = plan.tags;
-    stack.notificationArns = plan.notificationArns;
-    if (plan.changeSetId !== undefined) stack.changeSetId = plan.changeSetId;
+    assign(stack, this.planFields(plan));
+  }
+
+  /** What a plan sets on a stack it creates. */
+  protected planFields(plan: StackPlan): Partial<StackRecord> {
+    return {
+      templateBody: plan.templateBody,
+      parameters: stackParameterRecords(plan.parameters),
+      noEcho: [...plan.parameters.noEcho],
+      ...(plan.template.Description !== undefined ? { description: plan.template.Description } : {}),
+      capabilities: plan.capabilities,
+      tags: plan.tags,
+      notificationArns: plan.notificationArns,
+      ...(plan.changeSetId !== undefined ? { changeSetId: plan.changeSetId } : {}),
+    };
   }
 
   // --- Stacks
@@ -553,8 +568,11 @@ export class CloudFormationStacks implements EngineHost {
       tags,
       notificationArns: input.NotificationARNs ?? stack.notificationArns,
     });
-    stack.disableRollback = input.DisableRollback ?? false;
-    stack.status = 'UPDATE_IN_PROGRESS';
+    // Accepted once written (a full disk: ServiceUnavailable, the stack as it was).
+    await this.store.commit(stack, () => {
+      this.checkUpdatable(stack);
+      return assign(stack, { disableRollback: input.DisableRollback ?? false, status: 'UPDATE_IN_PROGRESS' });
+    });
     this.schedule(stack, () => this.engine.update(stack, plan));
     return { StackId: stack.stackId };
   }
@@ -586,7 +604,11 @@ export class CloudFormationStacks implements EngineHost {
         `Invalid operation on stack [${stack.stackId}]. RetainResources can only be specified when the stack is in the DELETE_FAILED state`,
       );
     }
-    if (!this.running.has(stack.stackId)) stack.status = 'DELETE_IN_PROGRESS';
+    // Accepted once written (a full disk: ServiceUnavailable, the stack as it was).
+    if (!this.running.has(stack.stackId))
+      await this.store.commit(stack, () =>
+        isDeleted(stack) ? () => undefined : assign(stack, { status: 'DELETE_IN_PROGRESS' }),
+      );
     this.schedule(stack, async () => {
       if (isDeleted(stack)) return;
       await this.engine.delete(stack, retain);
