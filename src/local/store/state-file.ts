@@ -4,8 +4,10 @@
  *
  * `commit` is how a request changes state: the change becomes visible only once it is on disk. A
  * change that cannot be written (a full disk) fails the request and leaves nothing behind — no
- * job that answers "already exists" to a retry and is gone after a restart. `save` is for progress
- * the stack records on its own (a run's status): it is kept in memory even if the write fails.
+ * job that answers "already exists" to a retry and is gone after a restart. A status the stack
+ * reaches on its own (a job's end, a provisioning step) is committed too, through `untilWritten`,
+ * which tries again while the disk is full. `save` is for progress that may be lost (a Glue run's
+ * status on the way): it is kept in memory even if the write fails.
  */
 import { writeFileAtomic, writeJsonAtomic } from '../../shared/atomic-file.js';
 import { isDiskFull } from '../core/errors.js';

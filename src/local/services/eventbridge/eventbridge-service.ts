@@ -13,7 +13,8 @@
  * match (no events are put on the bus locally); only the default bus exists. A firing that fails
  * (the state machine was deleted) is logged, as EventBridge counts a failed invocation.
  *
- * State: `<dataDir>/eventbridge/state.json`, replaced atomically on each change; schedules resume
+ * State: `<dataDir>/eventbridge/state.json`, replaced atomically on each change (visible once
+ * written); schedules resume
  * from the time the stack starts again (firings missed while it was stopped are not made up).
  */
 import { randomUUID } from 'node:crypto';

@@ -4,7 +4,7 @@
  * ACTIVE | CREATE FAILED), ARNs, pagination and errors.
  *
  * State lives in `<dataDir>/personalize/batch-inference-jobs.json`, replaced atomically on every
- * change. A job is a job of the jobs layer (kind `personalize:batch-inference-job`, one running at
+ * change, visible once written. A job is a job of the jobs layer (kind `personalize:batch-inference-job`, one running at
  * a time, at most 5 pending or in progress: LimitExceededException beyond, AWS's quota). It serves
  * the solution version's model loaded once through `solutions.models`, and reads the input — one
  * S3 object, or every object under a prefix, each giving `<name>.out` — line by line as it streams

@@ -3,8 +3,8 @@
  * the recommendations a campaign serves to Personalize Runtime (GetRecommendations,
  * GetPersonalizedRanking, in services/personalize-runtime/).
  *
- * State lives in `<dataDir>/personalize/campaigns.json`, replaced atomically on every change. A
- * campaign goes CREATE PENDING → CREATE IN_PROGRESS → ACTIVE after provisioning delays on the
+ * State lives in `<dataDir>/personalize/campaigns.json`, replaced atomically on every change
+ * and visible once written. A campaign goes CREATE PENDING → CREATE IN_PROGRESS → ACTIVE after provisioning delays on the
  * stack's clock; in CREATE IN_PROGRESS its solution version's model is loaded (once, through
  * `solutions.models`) into the campaigns' scoring thread (campaign-scoring.ts), where every query
  * is answered, and a model that cannot be loaded fails it (CREATE FAILED with the reason). On

@@ -4,7 +4,8 @@
  * GetSolutionMetrics) and the recipes offered (ListRecipes, DescribeRecipe), with AWS's statuses,
  * ARNs, pagination and errors.
  *
- * State lives in `<dataDir>/personalize/solutions.json`, replaced atomically on every change.
+ * State lives in `<dataDir>/personalize/solutions.json`, replaced atomically on every change; a
+ * change (a request's, or a status the stack reaches) is visible only once written.
  * Solutions go CREATE PENDING → CREATE IN_PROGRESS → ACTIVE after provisioning delays on the
  * stack's clock. A solution version is a job of the jobs layer (kind `personalize:solution-version`,
  * one training at a time — each uses every core — the others wait in CREATE PENDING): it reads the
