@@ -34,9 +34,11 @@ import {
   ListStateMachinesCommand,
   SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import {
   DescribeRuleCommand,
+  DisableRuleCommand,
   EventBridgeClient,
   ListRulesCommand,
   ListTargetsByRuleCommand,
@@ -195,16 +197,33 @@ describe('faults: a full disk under the training, serving and orchestration serv
     const { executionArn: heldExecution } = await c.sfn.send(
       new StartExecutionCommand({ stateMachineArn: machineArn, name: 'held' }),
     );
+    const { executionArn: toStop } = await c.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machineArn, name: 'to-stop' }),
+    );
     await until(
       async () =>
         stack.server.jobs.heldCount(SOLUTION_VERSION_JOB_KIND) +
         stack.server.jobs.heldCount(EXECUTION_JOB_KIND),
-      (held) => held === 2,
-      'the training and the execution held',
+      (held) => held === 3,
+      'the training and the executions held',
+    );
+    // A schedule that fires every minute of AWS time (60 ms here) into a state machine of its own.
+    const { stateMachineArn: tickerArn } = await c.sfn.send(
+      new CreateStateMachineCommand({ name: 'ticker', definition: PASS, roleArn: ROLE }),
+    );
+    await c.events.send(new PutRuleCommand({ Name: 'ticking', ScheduleExpression: 'rate(1 minute)' }));
+    await c.events.send(
+      new PutTargetsCommand({ Rule: 'ticking', Targets: [{ Id: 'tick', Arn: tickerArn }] }),
     );
     const before = await listed(c, trained.groupArn, machineArn!);
 
     const freeDisk = fillDisk(disk);
+    // The schedule keeps firing, each firing refused: said once, and the server goes on.
+    await until(
+      async () => stack.logs.filter((line) => line.includes('rule ticking could not start')).length,
+      (n) => n > 0,
+      'a firing refused by the full disk',
+    );
     const refused: Array<[string, () => Promise<unknown>]> = [
       [
         'CreateSolution',
@@ -336,13 +355,23 @@ describe('faults: a full disk under the training, serving and orchestration serv
       assert.match(cli.stderr, /no space left on the device/);
     } else t.diagnostic('aws CLI not installed: its full-disk check skipped');
 
+    // A stop whose end cannot be written: 503, still RUNNING as written (ABORTED once there is space).
+    assertDiskFull(
+      await sdkError(c.sfn.send(new StopExecutionCommand({ executionArn: toStop }))),
+      'StopExecution',
+    );
+    assert.equal(
+      (await c.sfn.send(new DescribeExecutionCommand({ executionArn: toStop }))).status,
+      'RUNNING',
+    );
+
     // Held work ends now, and cannot write its end: it keeps showing what was written.
     trainingHold.release();
     executionHold.release();
     await until(
       async () => stack.logs.filter((line) => line.includes('retrying until there is space')).length,
-      (n) => n >= 2,
-      'the training and the execution trying to record their ends',
+      (n) => n >= 3,
+      'the training and the executions trying to record their ends',
     );
     const training = await c.personalize.send(
       new DescribeSolutionVersionCommand({ solutionVersionArn: heldVersion }),
@@ -351,6 +380,7 @@ describe('faults: a full disk under the training, serving and orchestration serv
     const running = await c.sfn.send(new DescribeExecutionCommand({ executionArn: heldExecution }));
     assert.equal(running.status, 'RUNNING');
     assert.equal(running.stopDate, undefined);
+    assert.equal(stack.logs.filter((line) => line.includes('rule ticking could not start')).length, 1);
     assert.equal(stack.logs.filter((line) => line.includes('disk: no space left')).length, 1);
 
     // Space again: the ends are written, and every refused request succeeds when retried.
@@ -361,6 +391,19 @@ describe('faults: a full disk under the training, serving and orchestration serv
       'the held execution recording its end',
     );
     assert.equal(ended.status, 'SUCCEEDED');
+    const stoppedEnd = await until(
+      () => c.sfn.send(new DescribeExecutionCommand({ executionArn: toStop })),
+      (e) => e.status !== 'RUNNING',
+      'the stopped execution recording its end',
+    );
+    assert.equal(stoppedEnd.status, 'ABORTED');
+    // The schedule's state machine runs again; stopped, so the listings below hold still.
+    await until(
+      () => c.sfn.send(new ListExecutionsCommand({ stateMachineArn: tickerArn })),
+      (r) => (r.executions ?? []).length > 0,
+      'a firing after space is back',
+    );
+    await c.events.send(new DisableRuleCommand({ Name: 'ticking' }));
     const trainingEnded = await until(
       () => c.personalize.send(new DescribeSolutionVersionCommand({ solutionVersionArn: heldVersion })),
       (v) => v.solutionVersion?.status !== 'CREATE IN_PROGRESS',
@@ -407,12 +450,12 @@ describe('faults: a full disk under the training, serving and orchestration serv
     const after = await listed(c, trained.groupArn, machineArn!);
     assert.deepEqual(after.solutions, [...before.solutions, 'full'].sort());
     assert.deepEqual(after.campaigns, ['full']);
-    assert.deepEqual(after.stateMachines, ['before', 'full']);
-    assert.deepEqual(after.executions, ['full SUCCEEDED', 'held SUCCEEDED']);
+    assert.deepEqual(after.stateMachines, ['before', 'full', 'ticker']);
+    assert.deepEqual(after.executions, ['full SUCCEEDED', 'held SUCCEEDED', 'to-stop ABORTED']);
     // The stacks' own rules aside (each stack made one).
     assert.deepEqual(
       after.rules.filter((name) => !name.includes('Daily')),
-      ['before', 'full'],
+      ['before', 'full', 'ticking'],
     );
     assert.equal(after.rules.length, before.rules.length + 2);
     assert.deepEqual(after.stacks, ['before CREATE_COMPLETE', 'full CREATE_COMPLETE']);

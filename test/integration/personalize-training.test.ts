@@ -344,8 +344,8 @@ describe('local stack Personalize training', () => {
       assert.equal(notYet.name, 'ResourceInUseException');
       assert.match(notYet.message, /Solution .* is in CREATE PENDING state; wait until it is ACTIVE\./);
       await clock.advance(5_000);
-      await clock.sleeping();
-      assert.equal(await status(), 'CREATE IN_PROGRESS');
+      // Each status shows once it is written.
+      await until(status, (s) => s === 'CREATE IN_PROGRESS', 'solution CREATE IN_PROGRESS');
       await clock.advance(10_000);
       await until(status, (s) => s === 'ACTIVE', 'solution ACTIVE');
       const again = await sdkError(g.personalize.send(new CreateSolutionCommand(input)));

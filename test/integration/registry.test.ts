@@ -21,6 +21,7 @@ import { defineService } from '../../src/local/core/service.js';
 import { SERVICES } from '../../src/local/services/index.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { sdkError } from '../helpers/sdk.js';
+import { until } from '../helpers/trained.js';
 
 /**
  * A REST-JSON service declared as Personalize Runtime is: routes, signing name
@@ -197,10 +198,10 @@ describe('service registry and clock', () => {
       await clock.advance(9_999);
       assert.equal(await status(), 'CREATE PENDING', 'not before 10 s of AWS time');
       await clock.advance(1);
-      await clock.sleeping();
-      assert.equal(await status(), 'CREATE IN_PROGRESS');
+      // Each status shows once it is written.
+      await until(status, (s) => s === 'CREATE IN_PROGRESS', 'group CREATE IN_PROGRESS');
       await clock.advance(30_000);
-      assert.equal(await status(), 'ACTIVE');
+      await until(status, (s) => s === 'ACTIVE', 'group ACTIVE');
     } finally {
       personalize.destroy();
     }

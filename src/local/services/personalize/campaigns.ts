@@ -285,16 +285,20 @@ export class Campaigns {
   /** CREATE PENDING → CREATE IN_PROGRESS (the model loads) → ACTIVE, or CREATE FAILED. */
   private provision(c: CampaignRecord): void {
     this.ctx.jobs.background(`personalize: campaign ${c.name}`, async (signal) => {
+      let next: Promise<void> | undefined;
       if (c.status === 'CREATE PENDING') {
         await this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[0], signal);
         if (!this.current(c)) return;
+        // The next delay runs from now on the clock, while the status is written and the model loads.
+        next = this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[1], signal);
+        next.catch(() => undefined);
         await this.progress(
           () => assign(c, { status: 'CREATE IN_PROGRESS', lastUpdatedDateTime: this.now }),
           signal,
         );
       }
       const failure = await this.loadModel(c.solutionVersionArn);
-      await this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[1], signal);
+      await (next ?? this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[1], signal));
       if (!this.current(c)) return;
       await this.progress(
         () =>
@@ -325,16 +329,19 @@ export class Campaigns {
 
   private applyUpdate(c: CampaignRecord, update: UpdateRecord): void {
     this.ctx.jobs.background(`personalize: campaign update ${c.name}`, async (signal) => {
+      let next: Promise<void> | undefined;
       if (update.status === 'CREATE PENDING') {
         await this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[0], signal);
         if (!this.current(c) || c.latestCampaignUpdate !== update) return;
+        next = this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[1], signal);
+        next.catch(() => undefined);
         await this.progress(
           () => assign(update, { status: 'CREATE IN_PROGRESS', lastUpdatedDateTime: this.now }),
           signal,
         );
       }
       const failure = await this.loadModel(update.solutionVersionArn);
-      await this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[1], signal);
+      await (next ?? this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[1], signal));
       if (!this.current(c) || c.latestCampaignUpdate !== update) return;
       await this.progress(() => {
         const now = this.now;
@@ -364,15 +371,18 @@ export class Campaigns {
 
   private remove(c: CampaignRecord): void {
     this.ctx.jobs.background(`personalize: campaign deletion ${c.name}`, async (signal) => {
+      let next: Promise<void> | undefined;
       if (c.status === 'DELETE PENDING') {
         await this.ctx.clock.sleep(CAMPAIGN_DELETE_DELAYS_MS[0], signal);
         if (!this.current(c)) return;
+        next = this.ctx.clock.sleep(CAMPAIGN_DELETE_DELAYS_MS[1], signal);
+        next.catch(() => undefined);
         await this.progress(
           () => assign(c, { status: 'DELETE IN_PROGRESS', lastUpdatedDateTime: this.now }),
           signal,
         );
       }
-      await this.ctx.clock.sleep(CAMPAIGN_DELETE_DELAYS_MS[1], signal);
+      await (next ?? this.ctx.clock.sleep(CAMPAIGN_DELETE_DELAYS_MS[1], signal));
       if (!this.current(c)) return;
       await this.progress(() => {
         if (!this.current(c)) return () => undefined;

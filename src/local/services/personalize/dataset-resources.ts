@@ -247,8 +247,11 @@ export class PersonalizeService {
       );
     this.ctx.jobs.background('personalize: provisioning', async (signal) => {
       await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[0], signal);
+      // The next delay runs from now on the clock, while the status is being written.
+      const next = this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[1], signal);
+      next.catch(() => undefined);
       await step('CREATE IN_PROGRESS', signal);
-      await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[1], signal);
+      await next;
       await step('ACTIVE', signal);
     });
   }

@@ -318,9 +318,12 @@ export class SolutionResources {
     this.ctx.jobs.background('personalize: solution provisioning', async (signal) => {
       if (record.status === 'CREATE PENDING') {
         await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[0], signal);
+        // The next delay runs from now on the clock, while the status is being written.
+        const next = this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[1], signal);
+        next.catch(() => undefined);
         await step('CREATE IN_PROGRESS', signal);
-      }
-      await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[1], signal);
+        await next;
+      } else await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[1], signal);
       await step('ACTIVE', signal);
     });
   }

@@ -51,7 +51,7 @@ import type {
   UpdateStateMachineInput,
   UpdateStateMachineOutput,
 } from '@aws-sdk/client-sfn';
-import { AwsError } from '../../core/errors.js';
+import { AwsError, isDiskFull } from '../../core/errors.js';
 import { assign } from '../../store/state-file.js';
 import type { ServiceContext } from '../../core/service.js';
 import {
@@ -169,6 +169,8 @@ function withoutExecutionData(event: HistoryEvent): HistoryEvent {
 interface Running {
   run: ExecutionRun;
   finished: Promise<void>;
+  /** Rejects when its end cannot be written (a full disk): a StopExecution waiting answers then. */
+  blocked: Promise<never>;
 }
 
 export class StepFunctionsService {
@@ -592,11 +594,23 @@ export class StepFunctionsService {
       throw error;
     }
     let finished!: () => void;
-    this.running.set(executionArn, { run, finished: new Promise((resolve) => (finished = resolve)) });
+    let block!: (error: unknown) => void;
+    const blocked = new Promise<never>((_, reject) => (block = reject));
+    blocked.catch(() => undefined);
+    this.running.set(executionArn, {
+      run,
+      finished: new Promise((resolve) => (finished = resolve)),
+      blocked,
+    });
     this.executions.submit(executionArn, (job) => this.execute(run, job.signal), {
       onChange: async (state) => {
         if (state.endedAt === undefined) return;
-        await this.finish(record, state, run, events);
+        try {
+          await this.finish(record, state, run, events);
+        } catch (error) {
+          if (isDiskFull(error)) block(error);
+          throw error;
+        }
         this.running.delete(executionArn);
         finished();
       },
@@ -653,7 +667,8 @@ export class StepFunctionsService {
     // First what the run ends with, then the job's stop (its signal would otherwise fail the run).
     void active.run.stop(error, cause);
     await this.executions.stop(executionArn);
-    await active.finished;
+    // A full disk: the caller hears it (503) rather than waiting; the end is written once there is space.
+    await Promise.race([active.finished, active.blocked]);
   }
 
   async describeExecution(input: DescribeExecutionInput): Promise<DescribeExecutionOutput> {

@@ -215,11 +215,9 @@ export class StepFunctionsStore {
         await writeFileAtomic(file, text);
         apply();
       });
-    // Later saves queue behind this one.
+    // Later saves queue behind this one; a failure is the caller's to report.
     owner.queued = undefined;
-    owner.current = next.catch((error: unknown) =>
-      this.log(`stepfunctions: saving ${file} failed: ${String(error)}`),
-    );
+    owner.current = next.catch(() => undefined);
     return next;
   }
 
