@@ -6,9 +6,6 @@
 // not mount one.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
@@ -55,6 +52,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EXECUTION_JOB_KIND } from '../../src/local/services/stepfunctions/stepfunctions-service.js';
 import { SOLUTION_VERSION_JOB_KIND } from '../../src/local/services/personalize/solutions.js';
 import { settledStack } from '../helpers/cfn.js';
+import { fillDisk, smallDisk } from '../helpers/disk.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { awsCliAvailable, awsCliEnv, awsCliPath, sdkError, type SdkError } from '../helpers/sdk.js';
 import { trainSolutionVersions, until } from '../helpers/trained.js';
@@ -63,47 +61,6 @@ const cleanups: Array<() => Promise<unknown> | void> = [];
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
-
-/** Mounts a tmpfs of `megabytes` at a new folder, or undefined where this process may not mount. */
-function smallDisk(megabytes: number): string | undefined {
-  if (process.platform !== 'linux') return undefined;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mlpipe-full-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${megabytes}m,mode=0700`, 'tmpfs', dir], {
-      stdio: 'ignore',
-    });
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
-  }
-  cleanups.push(() => {
-    execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return dir;
-}
-
-/** Fills `dir`'s disk to the last byte; returns what frees it again. */
-function fillDisk(dir: string): () => void {
-  const files = [path.join(dir, 'filler'), path.join(dir, 'filler-tail')];
-  // Big writes first, then small ones for the last partial page.
-  for (const [file, size] of [
-    [files[0]!, 64 * 1024],
-    [files[1]!, 512],
-  ] as const) {
-    const fd = openSync(file, 'w');
-    try {
-      for (;;) writeSync(fd, Buffer.alloc(size, 1));
-    } catch (error) {
-      assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC');
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return () => {
-    for (const file of files) rmSync(file, { force: true });
-  };
-}
 
 function assertDiskFull(error: SdkError, what: string): void {
   assert.equal(error.$metadata.httpStatusCode, 503, `${what}: ${error.name} ${error.message}`);
@@ -168,7 +125,7 @@ async function listed(c: Clients, groupArn: string, machineArn: string): Promise
 
 describe('faults: a full disk under the training, serving and orchestration services', () => {
   it('refuses each change with 503, shows none of it, takes it on a retry once there is space, and a restart shows what was written (item 4)', async (t) => {
-    const disk = smallDisk(24);
+    const disk = smallDisk(24, cleanups);
     if (disk === undefined) return t.skip('needs a small tmpfs (mount as root on Linux)');
     const dataDir = path.join(disk, 'data');
     const stack = await startTestStack({ dataDir });
@@ -217,13 +174,15 @@ describe('faults: a full disk under the training, serving and orchestration serv
     );
     const before = await listed(c, trained.groupArn, machineArn!);
 
-    const freeDisk = fillDisk(disk);
+    const full = fillDisk(disk);
     // The schedule keeps firing, each firing refused: said once, and the server goes on.
     await until(
       async () => stack.logs.filter((line) => line.includes('rule ticking could not start')).length,
       (n) => n > 0,
       'a firing refused by the full disk',
     );
+    // Writes in flight when the disk filled (the schedule's executions) may have freed some.
+    full.topUp();
     const refused: Array<[string, () => Promise<unknown>]> = [
       [
         'CreateSolution',
@@ -366,11 +325,14 @@ describe('faults: a full disk under the training, serving and orchestration serv
     );
 
     // Held work ends now, and cannot write its end: it keeps showing what was written.
+    full.topUp();
     trainingHold.release();
     executionHold.release();
+    const retrying = (id: string): boolean =>
+      stack.logs.some((line) => line.includes(id) && line.includes('retrying until there is space'));
     await until(
-      async () => stack.logs.filter((line) => line.includes('retrying until there is space')).length,
-      (n) => n >= 3,
+      async () => [heldVersion!, heldExecution!, toStop!].every(retrying),
+      (all) => all,
       'the training and the executions trying to record their ends',
     );
     const training = await c.personalize.send(
@@ -384,7 +346,7 @@ describe('faults: a full disk under the training, serving and orchestration serv
     assert.equal(stack.logs.filter((line) => line.includes('disk: no space left')).length, 1);
 
     // Space again: the ends are written, and every refused request succeeds when retried.
-    freeDisk();
+    full.free();
     const ended = await until(
       () => c.sfn.send(new DescribeExecutionCommand({ executionArn: heldExecution })),
       (e) => e.status !== 'RUNNING',
