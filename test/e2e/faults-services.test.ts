@@ -183,6 +183,11 @@ describe('faults: a full disk under the training, serving and orchestration serv
     );
     // Writes in flight when the disk filled (the schedule's executions) may have freed some.
     full.topUp();
+    const refusals = (): number =>
+      stack.logs.filter((line) => line.includes('rule ticking could not start')).length;
+    const fired = (): number => stack.server.stats().eventbridge!.fired!;
+    const refusalsLogged = refusals();
+    const firedBefore = fired();
     const refused: Array<[string, () => Promise<unknown>]> = [
       [
         'CreateSolution',
@@ -342,7 +347,13 @@ describe('faults: a full disk under the training, serving and orchestration serv
     const running = await c.sfn.send(new DescribeExecutionCommand({ executionArn: heldExecution }));
     assert.equal(running.status, 'RUNNING');
     assert.equal(running.stopDate, undefined);
-    assert.equal(stack.logs.filter((line) => line.includes('rule ticking could not start')).length, 1);
+    // More firings, each refused, and not one more line about it.
+    await until(
+      async () => fired(),
+      (n) => n >= firedBefore + 3,
+      'more firings on the full disk',
+    );
+    assert.equal(refusals(), refusalsLogged);
     assert.equal(stack.logs.filter((line) => line.includes('disk: no space left')).length, 1);
 
     // Space again: the ends are written, and every refused request succeeds when retried.
@@ -442,5 +453,43 @@ describe('faults: a full disk under the training, serving and orchestration serv
       (await c2.sfn.send(new DescribeExecutionCommand({ executionArn: heldExecution }))).status,
       'SUCCEEDED',
     );
+  });
+
+  it('stops on a full disk without waiting for an end it cannot write; the next start fails that execution (item 4)', async (t) => {
+    const disk = smallDisk(8, cleanups);
+    if (disk === undefined) return t.skip('needs a small tmpfs (mount as root on Linux)');
+    const dataDir = path.join(disk, 'data');
+    const stack = await startTestStack({ dataDir });
+    const c = clientsOf(stack);
+    const { stateMachineArn } = await c.sfn.send(
+      new CreateStateMachineCommand({ name: 'm', definition: PASS, roleArn: ROLE }),
+    );
+    const hold = stack.server.jobs.hold(EXECUTION_JOB_KIND);
+    const { executionArn } = await c.sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'held' }));
+    await until(
+      async () => stack.server.jobs.heldCount(EXECUTION_JOB_KIND),
+      (n) => n === 1,
+      'the execution held',
+    );
+    const full = fillDisk(disk);
+    hold.release();
+    await until(
+      async () =>
+        stack.logs.some(
+          (line) => line.includes(executionArn!) && line.includes('retrying until there is space'),
+        ),
+      (seen) => seen,
+      'the execution trying to record its end',
+    );
+    assert.equal((await c.sfn.send(new DescribeExecutionCommand({ executionArn }))).status, 'RUNNING');
+    await stack.stop({ keepData: true });
+    full.free();
+
+    const again = await startTestStack({ dataDir });
+    cleanups.push(() => again.stop({ keepData: true }));
+    const c2 = clientsOf(again);
+    const restarted = await c2.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    assert.equal(restarted.status, 'FAILED');
+    assert.equal(restarted.error, 'mlpipe.LocalStackStopped');
   });
 });

@@ -51,7 +51,7 @@ import type {
   UpdateStateMachineInput,
   UpdateStateMachineOutput,
 } from '@aws-sdk/client-sfn';
-import { AwsError, isDiskFull } from '../../core/errors.js';
+import { AwsError } from '../../core/errors.js';
 import { assign } from '../../store/state-file.js';
 import type { ServiceContext } from '../../core/service.js';
 import {
@@ -169,7 +169,7 @@ function withoutExecutionData(event: HistoryEvent): HistoryEvent {
 interface Running {
   run: ExecutionRun;
   finished: Promise<void>;
-  /** Rejects when its end cannot be written (a full disk): a StopExecution waiting answers then. */
+  /** Rejects when its end cannot be written (a full disk): a StopExecution waiting answers then, and close does not wait. */
   blocked: Promise<never>;
 }
 
@@ -234,7 +234,10 @@ export class StepFunctionsService {
 
   /** After the jobs layer has ended running executions (FAILED: the stack is stopping): every write. */
   async close(): Promise<void> {
-    await Promise.all([...this.running.values()].map((r) => r.finished));
+    // An end that could not be written (a full disk) is not waited for: the next start fails it.
+    await Promise.all(
+      [...this.running.values()].map((r) => Promise.race([r.finished, r.blocked]).catch(() => undefined)),
+    );
     await this.store.flush();
   }
 
@@ -608,7 +611,7 @@ export class StepFunctionsService {
         try {
           await this.finish(record, state, run, events);
         } catch (error) {
-          if (isDiskFull(error)) block(error);
+          block(error);
           throw error;
         }
         this.running.delete(executionArn);
