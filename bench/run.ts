@@ -13,7 +13,7 @@
  *   show-recs  finding a user in a 100k-line batch output (streamed from the local S3) vs scanning
  *              the file from disk (bench/show-recs.ts)
  *   demo      `mlpipe demo` at sample size, first run and re-run: wall time vs its own pipeline run,
- *              and the run's share of waiting (bench/demo.ts)
+ *              and the run's work (each job's own time) vs its polling overshoot (bench/demo.ts)
  */
 // Same reason as bin/run.js: pinned SDK versions support Node 20; the future-version warning is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

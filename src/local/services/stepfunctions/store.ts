@@ -15,11 +15,16 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { HistoryEvent, LoggingConfiguration } from '@aws-sdk/client-sfn';
-import { readJson, writeFileAtomic, writeJsonAtomic } from '../../../shared/atomic-file.js';
+import { readJson, writeFileAtomic } from '../../../shared/atomic-file.js';
 import { StateFile, type Undo } from '../../store/state-file.js';
 
 /** A running execution's file is rewritten at most this often (the end is written at once after). */
 export const HISTORY_WRITE_INTERVAL_MS = 100;
+/**
+ * …and a queued write of a running execution waits this many times as long as the last write took,
+ * so writes take at most about 1/(1+factor) of the server's time however long the history grows.
+ */
+export const HISTORY_WRITE_COST_FACTOR = 4;
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -72,7 +77,9 @@ interface ExecutionFile {
 interface WriteSlot {
   current: Promise<void>;
   queued: Promise<void> | undefined;
+  /** When the last write started, and how long it took (ms). */
   lastWrite: number;
+  lastCost: number;
 }
 
 function toStored(events: readonly HistoryEvent[]): StoredEvent[] {
@@ -159,12 +166,18 @@ export class StepFunctionsStore {
     const file = this.fileFor(execution.executionArn);
     const write = async (): Promise<void> => {
       const slotNow = this.slots.get(execution.executionArn);
-      if (slotNow !== undefined) slotNow.lastWrite = Date.now();
-      await writeJsonAtomic(file, { execution, events: toStored(events()) } satisfies ExecutionFile);
+      const started = Date.now();
+      if (slotNow !== undefined) slotNow.lastWrite = started;
+      // Compact: the file is read back by this store only, and a long history is megabytes.
+      await writeFileAtomic(
+        file,
+        JSON.stringify({ execution, events: toStored(events()) } satisfies ExecutionFile),
+      );
+      if (slotNow !== undefined) slotNow.lastCost = Date.now() - started;
     };
     const slot = this.slots.get(execution.executionArn);
     if (slot === undefined) {
-      const fresh: WriteSlot = { current: Promise.resolve(), queued: undefined, lastWrite: 0 };
+      const fresh: WriteSlot = { current: Promise.resolve(), queued: undefined, lastWrite: 0, lastCost: 0 };
       this.slots.set(execution.executionArn, fresh);
       const current = write();
       fresh.current = current.catch((error: unknown) =>
@@ -174,7 +187,8 @@ export class StepFunctionsStore {
     }
     if (slot.queued !== undefined) return slot.queued;
     const queued = slot.current.then(async () => {
-      const wait = slot.lastWrite + HISTORY_WRITE_INTERVAL_MS - Date.now();
+      const gap = Math.max(HISTORY_WRITE_INTERVAL_MS, slot.lastCost * (1 + HISTORY_WRITE_COST_FACTOR));
+      const wait = slot.lastWrite + gap - Date.now();
       if (throttle && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       slot.queued = undefined;
       return write();
@@ -200,7 +214,7 @@ export class StepFunctionsStore {
     const file = this.fileFor(execution.executionArn);
     let slot = this.slots.get(execution.executionArn);
     if (slot === undefined) {
-      slot = { current: Promise.resolve(), queued: undefined, lastWrite: 0 };
+      slot = { current: Promise.resolve(), queued: undefined, lastWrite: 0, lastCost: 0 };
       this.slots.set(execution.executionArn, slot);
     }
     const owner = slot;
