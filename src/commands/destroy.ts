@@ -1,7 +1,7 @@
 import { prose } from '../lib/cli/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../lib/cli/base-command.js';
-import { destroy, type DestroyedStack } from '../lib/infra/deploy.js';
+import { destroy, refuseImportedExports, type DestroyedStack } from '../lib/infra/deploy.js';
 import { usageError } from '../lib/cli/errors.js';
 import { selectStacks, stackName } from '../lib/infra/stacks.js';
 import { stackProgress } from '../lib/infra/stack-view.js';
@@ -31,6 +31,8 @@ made for --recipe and --hpo — and shows them in the confirmation.`;
     const stacks = selectStacks(this.settings, this.flags.stack);
     const names = stacks.map((s) => stackName(this.settings, s.key)).reverse();
     const clients = await this.clients();
+    // Before asking: a stack another stack depends on cannot go (the pipeline imports Personalize's exports).
+    await refuseImportedExports(clients, this.settings, stacks);
     // What train left in the dataset group, shown before the confirmation (planned again when deleting).
     const plan = stacks.some((s) => s.key === 'personalize')
       ? await planTeardown(clients, this.settings)

@@ -580,6 +580,64 @@ export interface DestroyedStack {
   cleared: TeardownResult | null;
 }
 
+const STACK_KEYS = ['datalake', 'etl', 'personalize', 'pipeline'] as const;
+
+/**
+ * Refuses, before anything is deleted, to delete a stack whose exports a stack outside `stacks`
+ * imports: CloudFormation would fail the deletion ("Export … cannot be deleted as it is in use by
+ * …") after destroy had already cleared the dataset group. Says which stack uses which exports and
+ * what to delete first.
+ */
+export async function refuseImportedExports(
+  clients: Clients,
+  settings: Settings,
+  stacks: StackDefinition[],
+): Promise<void> {
+  const cfn = await clients.cloudformation();
+  const sdk = await import('@aws-sdk/client-cloudformation');
+  const deleting = new Set(stacks.map((s) => stackName(settings, s.key)));
+  for (const definition of stacks) {
+    const name = stackName(settings, definition.key);
+    const stack = await describeStack(clients, name);
+    const users = new Map<string, string[]>();
+    for (const output of stack?.Outputs ?? []) {
+      if (output.ExportName === undefined) continue;
+      let importers: string[] = [];
+      try {
+        let nextToken: string | undefined;
+        do {
+          const page = await cfn.send(
+            new sdk.ListImportsCommand({ ExportName: output.ExportName, NextToken: nextToken }),
+          );
+          importers = importers.concat(page.Imports ?? []);
+          nextToken = page.NextToken;
+        } while (nextToken !== undefined);
+      } catch (error) {
+        // AWS answers an export nobody imports with this ValidationError.
+        if (/is not imported by any stack/.test((error as Error).message ?? '')) continue;
+        throw translateAwsError(error, `Listing the stacks that import ${output.ExportName}`);
+      }
+      for (const importer of importers)
+        if (!deleting.has(importer)) users.set(importer, [...(users.get(importer) ?? []), output.ExportName]);
+    }
+    if (users.size === 0) continue;
+    const [user, exports] = [...users.entries()][0]!;
+    const userKey = STACK_KEYS.find((key) => stackName(settings, key) === user);
+    const others = users.size > 1 ? ` (and ${[...users.keys()].slice(1).join(', ')})` : '';
+    throw new MlpipeError(
+      `Stack ${name} cannot be deleted while stack ${user}${others} uses its exports (${exports.join(', ')}); nothing was deleted.`,
+      {
+        code: 'STACK_IN_USE',
+        suggestions: [
+          userKey === undefined
+            ? `Delete stack ${user} first (\`aws cloudformation delete-stack --stack-name ${user}\`), then run this again.`
+            : `Run \`mlpipe destroy --stack ${userKey}\` first, or \`mlpipe destroy\` to delete every stack.`,
+        ],
+      },
+    );
+  }
+}
+
 /**
  * Deletes the given stacks in reverse dependency order; before the Personalize stack, clears its
  * dataset group of what `mlpipe train` created outside it (personalize/teardown.ts), planned again
@@ -593,6 +651,7 @@ export async function destroy(
     onTeardown?: (line: string) => void;
   },
 ): Promise<DestroyedStack[]> {
+  await refuseImportedExports(clients, settings, stacks);
   const cfn = await clients.cloudformation();
   const sdk = await import('@aws-sdk/client-cloudformation');
   const results: DestroyedStack[] = [];

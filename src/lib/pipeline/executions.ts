@@ -71,7 +71,19 @@ export function defaultRunName(now: Date = new Date()): string {
   return `run-${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
 }
 
-/** Personalize's name pattern and length: the run names the import and batch jobs "<project>-<run>". */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The key a run's Personalize jobs are named by ("<project>-<key>"), as templates/pipeline.yaml
+ * computes it: the run's name, or for a name of five "-"-separated parts (the UUID of a run started
+ * without a name, e.g. by the schedule) its first and last parts.
+ */
+export function runKey(name: string): string {
+  const parts = name.split('-');
+  return parts.length === 5 ? `${parts[0]}-${parts[4]}` : name;
+}
+
+/** Personalize's name pattern and length: the run names the import and batch jobs "<project>-<run key>". */
 export function checkRunName(name: string, project: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name))
     throw usageError(
@@ -79,8 +91,15 @@ export function checkRunName(name: string, project: string): void {
       [],
       'BAD_RUN_NAME',
     );
+  if (name.split('-').length === 5 && !UUID.test(name))
+    throw usageError(
+      `Run name "${name}" has five "-"-separated parts: the pipeline takes such a name for a UUID and names the run's jobs by its first and last parts only ("${runKey(name)}"), which other runs could share.`,
+      ['Use a name with fewer or more "-", e.g. with "_" between some parts.'],
+      'BAD_RUN_NAME',
+    );
   const room = 63 - project.length - 1;
-  if (name.length > room)
+  const key = runKey(name);
+  if (key.length > room)
     throw usageError(
       `Run name "${name}" is ${name.length} characters; with the project name "${project}" the jobs it names may have at most ${room}.`,
       [],
