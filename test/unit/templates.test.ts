@@ -947,13 +947,18 @@ describe('templates/pipeline.yaml', () => {
       ['StartImport', 'StartBatch'],
     );
     for (const [, state] of named)
-      assert.equal(
-        (state.Parameters as Record<string, unknown>)['JobName.$'],
-        "States.Format('mlpipe-{}', $.runId)",
-      );
+      assert.equal((state.Parameters as Record<string, unknown>)['JobName.$'], '$.jobName');
+    const settings = definition.States.Settings!.Parameters as Record<string, unknown>;
+    assert.equal(settings['runId.$'], '$$.Execution.Name');
+    // The job name is the project's and the run key: the run's name, or a UUID's first and last parts.
+    assert.equal(settings['jobName.$'], "States.Format('mlpipe-{}', $.runKey.key)");
     assert.equal(
-      (definition.States.Settings!.Parameters as Record<string, unknown>)['runId.$'],
+      (definition.States.NameRunKey!.Parameters as Record<string, unknown>)['key.$'],
       '$$.Execution.Name',
+    );
+    assert.equal(
+      (definition.States.UuidRunKey!.Parameters as Record<string, unknown>)['key.$'],
+      "States.Format('{}-{}', $.runName.parts[0], $.runName.parts[4])",
     );
     const batch = definition.States.StartBatch!.Parameters as {
       JobOutput: { S3DataDestination: Record<string, string> };
