@@ -49,6 +49,7 @@ import {
 import type { Connection } from '../cli/clients.js';
 import type { Settings } from '../cli/config.js';
 import { MlpipeError } from '../cli/errors.js';
+import { requestJson, type LocalResponse } from './http.js';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -86,9 +87,8 @@ interface Health {
 
 async function getJson<T>(url: string, timeoutMs = 1500): Promise<T | undefined> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!response.ok) return undefined;
-    return (await response.json()) as T;
+    const response = await requestJson(url, { timeoutMs });
+    return response.ok ? (response.body as T | undefined) : undefined;
   } catch {
     return undefined;
   }
@@ -393,16 +393,16 @@ export interface ResetResult {
 async function resetRunningServer(dataDir: string): Promise<number | undefined> {
   const current = await probeLocalStack(dataDir);
   if (current.state !== 'running' || current.info.controlToken === undefined) return undefined;
-  let response: Response;
+  let response: LocalResponse;
   try {
-    response = await fetch(`${current.info.endpoint}${RESET_PATH}`, {
+    response = await requestJson(`${current.info.endpoint}${RESET_PATH}`, {
       method: 'POST',
       headers: { [CONTROL_TOKEN_HEADER]: current.info.controlToken },
     });
   } catch {
     return undefined; // stopped meanwhile
   }
-  const body = (await response.json().catch(() => ({}))) as { removedBytes?: number; message?: string };
+  const body = (response.body ?? {}) as { removedBytes?: number; message?: string };
   if (!response.ok || typeof body.removedBytes !== 'number') {
     throw new MlpipeError(`The local stack refused to reset: ${body.message ?? `HTTP ${response.status}`}`, {
       code: 'LOCAL_RESET_FAILED',

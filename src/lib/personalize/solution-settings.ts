@@ -9,7 +9,7 @@
  * same names.
  */
 import { createHash } from 'node:crypto';
-import { HYPERPARAMETER_SPECS } from '../../recommender/index.js';
+import { HYPERPARAMETER_SPECS } from '../../recommender/hyperparameters.js';
 
 /** The recipes the pipeline trains with (those the local stack offers; AWS has them all). */
 export const TRAINING_RECIPES = [
