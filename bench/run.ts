@@ -2,7 +2,8 @@
  * mlpipe benchmarks. Every figure is a ratio against a baseline measured in the same run on the
  * same machine, so results compare across machines. Run with `npm run bench` (after a build).
  *
- *   startup   `mlpipe --help` and `mlpipe upload-raw --help` vs `node -e 0` (median of N runs)
+ *   startup   `mlpipe --help`, `mlpipe upload-raw --help`, and `mlpipe local env --json` and
+ *             `mlpipe stacks --json` against a running local stack, vs `node -e 0` (median of N runs)
  *   upload    100 MB file uploaded to the local stack (as upload-raw does it) vs fs.copyFile
  *   etl       the local ETL engine on the hetrec-size sample vs DuckDB doing the same work (bench/etl.ts)
  *   import    a Personalize FULL import of the ETL's output in the local stack vs DuckDB loading it (bench/import.ts)
@@ -40,11 +41,15 @@ const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const only = process.argv.slice(2);
 const want = (name: string): boolean => only.length === 0 || only.includes(name);
 
-function timeCommand(args: string[], runs: number): number {
+function timeCommand(
+  args: string[],
+  runs: number,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): number {
   const times: number[] = [];
   for (let i = 0; i < runs + 1; i++) {
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, args, { stdio: 'ignore' });
+    const result = spawnSync(process.execPath, args, { stdio: 'ignore', ...options });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}`);
     if (i > 0) times.push(ms); // the first run warms the disk cache
@@ -60,6 +65,21 @@ async function benchStartup(): Promise<void> {
   report('startup: node -e 0', { median_ms: baseline });
   report('startup: --help', { median_ms: help, ratio: help / baseline, aim: '< 3' });
   report('startup: cmd --help', { median_ms: commandHelp, ratio: commandHelp / baseline, aim: '< 3' });
+  // Commands that talk to the stack: settings, the health probe, one SDK client and its call.
+  const project = await fs.mkdtemp(path.join(os.tmpdir(), 'mlpipe-bench-startup-'));
+  const env = { ...process.env, MLPIPE_LOCAL_PORT: '0', CI: 'true' };
+  const options = { cwd: project, env };
+  try {
+    if (spawnSync(process.execPath, [BIN, 'local', 'start'], { stdio: 'ignore', ...options }).status !== 0)
+      throw new Error('mlpipe local start failed');
+    const localEnv = timeCommand([BIN, 'local', 'env', '--json'], runs, options);
+    const stacks = timeCommand([BIN, 'stacks', '--json'], runs, options);
+    report('startup: local env --json', { median_ms: localEnv, ratio: localEnv / baseline });
+    report('startup: stacks --json', { median_ms: stacks, ratio: stacks / baseline });
+  } finally {
+    spawnSync(process.execPath, [BIN, 'local', 'stop'], { stdio: 'ignore', ...options });
+    await fs.rm(project, { recursive: true, force: true });
+  }
 }
 
 async function benchUpload(): Promise<void> {

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { localS3Client, runCli } from '../helpers/cli.js';
-import { awsCliAvailable, awsCliEnv } from '../helpers/sdk.js';
+import { awsCliAvailable, awsCliEnv, awsCliPath } from '../helpers/sdk.js';
 
 const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true' };
 
@@ -131,7 +131,7 @@ describe('mlpipe run-etl', () => {
       string
     >;
     const { stdout } = await promisify(execFile)(
-      'aws',
+      awsCliPath(),
       [
         '--endpoint-url',
         local.AWS_ENDPOINT_URL!,

@@ -25,7 +25,7 @@ import {
   type ServiceModel,
 } from '../helpers/botocore.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
-import { awsCliAvailable, awsCliEnv, sdkError } from '../helpers/sdk.js';
+import { awsCliAvailable, awsCliEnv, awsCliPath, sdkError } from '../helpers/sdk.js';
 
 const run = promisify(execFile);
 const GROUP = '/aws-glue/jobs/output';
@@ -313,7 +313,7 @@ describe('local stack CloudWatch Logs', () => {
     const work = await mkdtemp(path.join(os.tmpdir(), 'mlpipe-logs-cli-'));
     try {
       const { stdout } = await run(
-        'aws',
+        awsCliPath(),
         [
           '--endpoint-url',
           stack.endpoint,

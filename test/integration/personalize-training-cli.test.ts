@@ -12,7 +12,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { SOLUTION_VERSION_JOB_KIND } from '../../src/local/services/personalize/solutions.js';
 import { sdkConfig, startTestStack, type TestStack } from '../helpers/local-stack.js';
 import { interactionsSchema, sampleInteractionsCsv } from '../helpers/personalize.js';
-import { awsCliAvailable, awsCliEnv } from '../helpers/sdk.js';
+import { awsCliAvailable, awsCliEnv, awsCliPath } from '../helpers/sdk.js';
 
 const skip = awsCliAvailable() ? false : 'skipped: the aws CLI is not installed (Debian package awscli)';
 const RECIPE = 'arn:aws:personalize:::recipe/';
@@ -34,7 +34,7 @@ describe('local stack Personalize training with the AWS CLI', { skip }, () => {
   const aws = (...args: string[]): Promise<Run> =>
     new Promise((resolve) => {
       execFile(
-        'aws',
+        awsCliPath(),
         ['--endpoint-url', stack.endpoint, '--output', 'json', ...args],
         { env, cwd: work },
         (error, stdout, stderr) =>

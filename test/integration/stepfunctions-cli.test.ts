@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestStack, type TestStack } from '../helpers/local-stack.js';
-import { awsCliAvailable, awsCliEnv } from '../helpers/sdk.js';
+import { awsCliAvailable, awsCliEnv, awsCliPath } from '../helpers/sdk.js';
 import { SFN_ROLE } from '../helpers/stepfunctions.js';
 
 const skip = awsCliAvailable() ? false : 'skipped: the aws CLI is not installed (Debian package awscli)';
@@ -30,7 +30,7 @@ describe('local stack Step Functions with the AWS CLI', { skip }, () => {
   const aws = (...args: string[]): Promise<Run> =>
     new Promise((resolve) => {
       execFile(
-        'aws',
+        awsCliPath(),
         ['--endpoint-url', stack.endpoint, '--output', 'json', ...args],
         { env, cwd: work },
         (error, stdout, stderr) =>
