@@ -449,8 +449,10 @@ async function concurrentDeploy(
   if (!raceLike) return undefined;
   const stack = await describeStack(clients, name).catch(() => undefined);
   const status = stack?.StackStatus ?? 'gone';
-  if (status.endsWith('_IN_PROGRESS') || /ChangeSetNotFound/.test(e.name ?? ''))
-    return busyError(name, status === 'gone' ? 'being replaced' : status);
+  // A stack deleted by now (gone, or DELETE_COMPLETE) was the other deploy's replacing ours.
+  const replaced = status === 'gone' || status === 'DELETE_COMPLETE';
+  if (status.endsWith('_IN_PROGRESS') || replaced || /ChangeSetNotFound/.test(e.name ?? ''))
+    return busyError(name, replaced ? 'being replaced' : status);
   return undefined;
 }
 
