@@ -445,13 +445,23 @@ async function concurrentDeploy(
   const e = error as { name?: string; message?: string };
   const raceLike =
     /ChangeSetNotFound|AlreadyExists|ChangeSetInUse/.test(e.name ?? '') ||
-    /_IN_PROGRESS state|is in [A-Z_]+_IN_PROGRESS|does not exist/.test(e.message ?? '');
+    /_IN_PROGRESS state|is in [A-Z_]+_IN_PROGRESS|does not exist|cannot be created again/.test(
+      e.message ?? '',
+    );
   if (!raceLike) return undefined;
+  // "already exists and cannot be created again": another deploy created the stack after ours
+  // found none, whatever state it has reached by now.
+  const createdMeanwhile = /cannot be created again/.test(e.message ?? '');
   const stack = await describeStack(clients, name).catch(() => undefined);
   const status = stack?.StackStatus ?? 'gone';
   // A stack deleted by now (gone, or DELETE_COMPLETE) was the other deploy's replacing ours.
   const replaced = status === 'gone' || status === 'DELETE_COMPLETE';
-  if (status.endsWith('_IN_PROGRESS') || replaced || /ChangeSetNotFound/.test(e.name ?? ''))
+  if (
+    status.endsWith('_IN_PROGRESS') ||
+    replaced ||
+    createdMeanwhile ||
+    /ChangeSetNotFound/.test(e.name ?? '')
+  )
     return busyError(name, replaced ? 'being replaced' : status);
   return undefined;
 }
