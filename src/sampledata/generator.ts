@@ -511,6 +511,9 @@ function allocateRatings(rng: Rng, users: number, total: number, floor: number, 
   return counts;
 }
 
+/** The first user ids, as in hetrec's ratings file. */
+const FIRST_USER_IDS = [75, 78] as const;
+
 function buildUsers(options: SampleDataOptions, items: ItemModel): UserModel {
   const { users, ratings, seed } = options;
   const rng = new Rng(seed, STREAM_USERS);
@@ -519,8 +522,10 @@ function buildUsers(options: SampleDataOptions, items: ItemModel): UserModel {
   const ids = new Int32Array(users);
   let id = 0;
   for (let u = 0; u < users; u++) {
-    // hetrec user ids run to ~71k for ~2k users.
-    id += 1 + Math.floor(rng.exponential() * 33);
+    // hetrec user ids run to ~71k for ~2k users. Its first two users are 75 and 78, the ids the
+    // README's examples use (`show-recs --user 75`), so the sample data has them too.
+    const gap = 1 + Math.floor(rng.exponential() * 33);
+    id = u < FIRST_USER_IDS.length ? (FIRST_USER_IDS[u] as number) : id + gap;
     ids[u] = id;
   }
 

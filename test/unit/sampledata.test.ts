@@ -169,6 +169,8 @@ describe('sample data: file formats', () => {
     }
     assert.equal(perUser.size, SMALL_PRESET.users);
     assert.ok(Math.min(...perUser.values()) >= MIN_RATINGS_PER_USER);
+    // As in hetrec, the first users are 75 and 78: the README's `show-recs --user 75` finds them.
+    assert.deepEqual([...perUser.keys()].slice(0, 2), [75, 78]);
     const timestamps = rows.map((r) => r.ts);
     const minTs = Math.min(...timestamps);
     const maxTs = Math.max(...timestamps);
