@@ -140,6 +140,21 @@ with the titles resolved.`;
           new GetRecommendationsCommand({ campaignArn: campaign, numResults: flags.limit, ...asked }),
         );
       } catch (error) {
+        // The campaign's recipe decides what it is asked for: a user recipe needs a user, a
+        // similar-items one an item. The service says only "userId is required".
+        const wants = /\b(userId|itemId) is required\b/.exec((error as Error).message ?? '')?.[1];
+        if (wants !== undefined && (error as { name?: string }).name === 'InvalidInputException')
+          throw usageError(
+            wants === 'userId'
+              ? `Campaign ${campaign.replace(/^.*\//, '')} recommends items for a user; it cannot give items similar to --item ${itemId}.`
+              : `Campaign ${campaign.replace(/^.*\//, '')} recommends items similar to an item (aws-similar-items); it cannot recommend for --user ${userId}.`,
+            wants === 'userId'
+              ? [
+                  `Ask it for a user: \`mlpipe show-recs --user 75 --live\`.`,
+                  `Or read similar items from a batch job: \`mlpipe show-recs --item ${itemId}\` (after \`mlpipe batch-infer --item ${itemId}\` with an aws-similar-items version).`,
+                ]
+              : [`Ask it for an item: \`mlpipe show-recs --item <ID> --live\`.`],
+          );
         throw translateAwsError(error, 'GetRecommendations');
       }
       const itemList = (answer.itemList ?? []).map((i) => ({

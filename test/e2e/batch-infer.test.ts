@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 
 interface ErrorJson {
-  error: { code: string; message: string; exit: number };
+  error: { code: string; message: string; suggestions: string[]; exit: number };
 }
 
 describe('batch-infer and show-recs refuse bad input before touching the target', () => {
@@ -47,6 +47,11 @@ describe('batch-infer and show-recs refuse bad input before touching the target'
     const none = await cli(['batch-infer', '--users-file', empty]);
     assert.equal(none.code, 2);
     assert.match(none.errorText, /empty\.jsonl has no users: each line must be like \{"userId": "75"\}\./);
+    const missing = await cli(['batch-infer', '--users-file', path.join(dir, 'missing.jsonl'), '--json']);
+    assert.equal(missing.code, 2);
+    const notThere = (JSON.parse(missing.stdout) as ErrorJson).error;
+    assert.match(notThere.message, /Cannot read --users-file .*missing\.jsonl: ENOENT/);
+    assert.match(notThere.suggestions.join(' '), /Check the path .*--user 75/);
     // Nothing was asked of the target: no local stack was started for these.
     assert.equal(existsSync(path.join(dir, '.mlpipe')), false);
   });

@@ -78,6 +78,17 @@ describe('mlpipe CLI', () => {
     const badFlag = await runCli(['upload-raw', '--bogus'], { cwd: newProject(), env });
     assert.equal(badFlag.code, 2);
     assert.match(badFlag.stderr, /Nonexistent flag: --bogus/);
+    assert.doesNotMatch(badFlag.stderr, /Did you mean/, 'nothing close to --bogus');
+    // A typo of a flag names the flag meant, on the terminal and under --json.
+    const flagTypo = await runCli(['show-recs', '--usr', '75'], { cwd: newProject(), env });
+    assert.equal(flagTypo.code, 2);
+    assert.match(flagTypo.errorText, /Nonexistent flag: --usr .*Did you mean --user\?/);
+    const typoJson = await runCli(['show-recs', '--lmit=3', '--json'], { cwd: newProject(), env });
+    assert.equal(typoJson.code, 2);
+    assert.deepEqual(
+      (JSON.parse(typoJson.stdout) as { error: { suggestions: string[] } }).error.suggestions,
+      ['Did you mean --limit?'],
+    );
   });
 
   it('never runs another command for a typo on a terminal, whatever key is pressed', async () => {

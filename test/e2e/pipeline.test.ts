@@ -159,6 +159,11 @@ describe('the pipeline: demo, start-pipeline, executions, batch-infer, show-recs
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /#\s+ITEM\s+TITLE\s+YEAR\s+SCORE/);
     for (const line of table.stdout.split('\n')) assert.ok([...line].length <= 80, line);
+    // The README's own example works on the sample data the demo generated.
+    const readme = await json<ShowRecsJson>(['show-recs', '--user', '75']);
+    assert.equal(readme.query.userId, '75');
+    assert.equal(readme.items.length, 10);
+    assert.ok(readme.items.every((i) => i.title !== null));
     const unknown = await cli(['show-recs', '--user', 'nobody-here']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.errorText, /User nobody-here is not in the output of batch job/);
@@ -221,5 +226,33 @@ describe('the pipeline: demo, start-pipeline, executions, batch-infer, show-recs
     const bad = await cli(['schedule', '--cron', '0 3 * * *']);
     assert.equal(bad.code, 2);
     assert.match(bad.errorText, /EventBridge cron has six/);
+  });
+
+  it('with a campaign deployed, show-recs --live answers a user and says why it cannot answer an item', async () => {
+    const solutions = await json<{
+      solutions: { project: boolean; versions: { arn: string; status: string }[] }[];
+    }>(['solutions']);
+    const version = solutions.solutions.find((s) => s.project)!.versions.find((v) => v.status === 'ACTIVE')!;
+    const deployed = await cli([
+      'deploy',
+      '--yes',
+      '--stack',
+      'personalize',
+      '--parameter',
+      `CampaignSolutionVersionArn=${version.arn}`,
+    ]);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const live = await json<ShowRecsJson>(['show-recs', '--user', '75', '--live', '--limit', '4']);
+    assert.equal(live.source.kind, 'campaign');
+    assert.equal(live.items.length, 4);
+    assert.ok(live.items.every((i) => i.title !== null && i.score !== null));
+    // The campaign serves aws-user-personalization: an item is the wrong question, said in words.
+    const item = await cli(['show-recs', '--item', live.items[0]!.itemId, '--live']);
+    assert.equal(item.code, 2, item.stderr);
+    assert.match(
+      item.errorText,
+      /Campaign mlpipe-campaign recommends items for a user; it cannot give items similar/,
+    );
+    assert.match(item.errorText, /mlpipe show-recs --user 75 --live/);
   });
 });

@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { distance } from 'fastest-levenshtein';
 import { Clients, type Connection } from './clients.js';
 import { resolveSettings, type Settings } from './config.js';
 import { ExitCode, fromEngineError } from './errors.js';
@@ -39,6 +40,23 @@ export function describeError(error: Error & { exitCode?: number }): JsonError['
     suggestions: Array.isArray(suggestions) ? suggestions.map(String) : [],
     exit,
   };
+}
+
+/** For each unknown `--flag` (or `--flag=value`), the closest known flag within a few edits. */
+export function closestFlags(typed: string[], known: string[]): string[] {
+  const meant = new Set<string>();
+  for (const raw of typed) {
+    const name = raw.replace(/^-+/, '').split('=')[0]!;
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const flag of known) {
+      const d = flag.startsWith(name) && name.length >= 2 ? 0 : distance(name, flag);
+      if (d < bestDistance) [best, bestDistance] = [flag, d];
+    }
+    if (best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)))
+      meant.add(`--${best}`);
+  }
+  return [...meant];
 }
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -189,6 +207,14 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     stopSpinners();
+    const unknownFlags = (error as { flags?: unknown }).flags;
+    if (/^Nonexistent flags?:/.test(error.message) && Array.isArray(unknownFlags)) {
+      // oclif names the unknown flag but not the one meant: `--usr` → "Did you mean --user?".
+      const known = Object.keys({ ...this.ctor.baseFlags, ...this.ctor.flags });
+      const meant = closestFlags(unknownFlags.map(String), known);
+      if (meant.length > 0)
+        (error as { suggestions?: string[] }).suggestions = [`Did you mean ${meant.join(' or ')}?`];
+    }
     const described = describeError(error);
     process.exitCode = described.exit;
     if (this.jsonEnabled()) {

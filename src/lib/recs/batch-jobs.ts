@@ -42,7 +42,12 @@ export async function readUsersFile(file: string): Promise<string[]> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw usageError(`Cannot read --users-file ${file}: ${(error as Error).message}`);
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw usageError(`Cannot read --users-file ${file}: ${(error as Error).message}`, [
+      missing
+        ? 'Check the path (relative paths are from the current folder), or name users with --user 75 --user 78.'
+        : 'Make the file readable: a JSON Lines file with one {"userId": "75"} per line.',
+    ]);
   }
   const lines = text.split(/\r?\n/);
   const kept: string[] = [];
