@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { prose } from '../lib/cli/prose.js';
 import { MlpipeCommand } from '../lib/cli/base-command.js';
-import { DEFAULT_ITEMS_SPEC } from '../etl/items.js';
+import { DEFAULT_ITEMS_SPEC } from '../etl/items-names.js';
 import { MlpipeError, usageError } from '../lib/cli/errors.js';
 import {
   beginImport,

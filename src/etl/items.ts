@@ -18,10 +18,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ItemsError } from './errors.js';
+import { DEFAULT_ITEMS_SPEC, ITEMS_SPEC_DIR } from './items-names.js';
 import { forEachCsvRecord, UnterminatedQuoteError } from './csv.js';
 
-export const ITEMS_SPEC_DIR = path.join('glue', 'mappings', 'items');
-export const DEFAULT_ITEMS_SPEC = 'hetrec2011-movies';
+export { DEFAULT_ITEMS_SPEC, ITEMS_SPEC_DIR };
 const MAX_ID_LENGTH = 256;
 const MAX_CATEGORICAL_LENGTH = 1000;
 const MAX_PROBLEMS = 10;

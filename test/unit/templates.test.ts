@@ -563,7 +563,7 @@ describe('templates/datalake.yaml', () => {
 
   it('accepts exactly the project names and bucket names the config accepts', () => {
     for (const name of ['movies', 'a', 'ml-pipe-2', 'x'.repeat(41), 'Movies', '-x', 'x'.repeat(42), 'a_b']) {
-      const configOk = ConfigFileSchema.safeParse({ project: name }).success;
+      const configOk = ConfigFileSchema().safeParse({ project: name }).success;
       const templateOk = (() => {
         try {
           resolveParameters(template, { ProjectName: name, BucketName: `${name.toLowerCase()}-lake` });
@@ -575,7 +575,7 @@ describe('templates/datalake.yaml', () => {
       assert.equal(templateOk, configOk, `project name ${JSON.stringify(name)}`);
     }
     for (const name of ['movies-datalake', 'a.b-c', 'ab', 'Movies', 'x'.repeat(64)]) {
-      const configOk = ConfigFileSchema.safeParse({ bucket: name }).success;
+      const configOk = ConfigFileSchema().safeParse({ bucket: name }).success;
       const templateOk = (() => {
         try {
           resolveParameters(template, { BucketName: name });

@@ -11,9 +11,9 @@
  * own default chain (AWS_PROFILE, AWS_REGION, ~/.aws/config, …).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { z } from 'zod';
-import { parseDocument } from 'yaml';
+import type { z as Zod } from 'zod';
 import { MlpipeError, usageError } from './errors.js';
 import { regionProblem } from './regions.js';
 import {
@@ -33,83 +33,95 @@ export const DEFAULT_LOCAL_REGION = 'us-east-1';
 /** Real ms per AWS ms of the local stack's waits: a 60 s wait lasts 60 ms. */
 export const DEFAULT_TIME_SCALE = 0.001;
 
-const prefix = z
-  .string()
-  .min(1)
-  .regex(/^[^/].*\/$/, 'must not start with "/" and must end with "/" (for example "raw/")');
+// zod and yaml are loaded when a config file is there to check (most commands run without one):
+// together they are a fifth of a command's start-up. Loaded with require, as checking is synchronous.
+const require = createRequire(import.meta.url);
 
-const nameLike = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'must be lower-case letters, digits and "-", at most 41 characters');
-
-/** `training.hyperparameters`: each one typed and ranged as the recommender takes it. */
-const hyperparametersSchema = z.strictObject(
-  Object.fromEntries(
-    Object.keys(CONFIG_HYPERPARAMETERS).map((name) => {
-      const spec = hyperparameterSpec(name as ConfigHyperparameter);
-      if (spec.type === 'bool') return [name, z.boolean().optional()];
-      const number = spec.type === 'int' ? z.number().int() : z.number();
-      return [name, number.min(spec.min).max(spec.max).optional()];
-    }),
-  ) as Record<ConfigHyperparameter, z.ZodOptional<z.ZodNumber> | z.ZodOptional<z.ZodBoolean>>,
-);
-
-/** The project config file's shape. Every key is optional; unknown keys are errors (typos). */
-export const ConfigFileSchema = z.strictObject({
-  project: nameLike.optional(),
-  target: z.enum(TARGETS).optional(),
-  region: z
+function buildConfigFileSchema(z: typeof Zod) {
+  const prefix = z
     .string()
     .min(1)
-    .superRefine((value, ctx) => {
-      const problem = regionProblem(value);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-    })
-    .optional(),
-  profile: z.string().min(1).optional(),
-  endpointUrl: z.url().optional(),
-  bucket: z
+    .regex(/^[^/].*\/$/, 'must not start with "/" and must end with "/" (for example "raw/")');
+
+  const nameLike = z
     .string()
-    .regex(
-      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-      'must be a valid S3 bucket name (3-63 lower-case letters, digits, "." and "-")',
-    )
-    .optional(),
-  prefixes: z
-    .strictObject({
-      raw: prefix.optional(),
-      transformed: prefix.optional(),
-      items: prefix.optional(),
-      batchInput: prefix.optional(),
-      recommendations: prefix.optional(),
-    })
-    .optional(),
-  stacks: z
-    .strictObject({
-      datalake: z.string().min(1).optional(),
-      etl: z.string().min(1).optional(),
-      personalize: z.string().min(1).optional(),
-      pipeline: z.string().min(1).optional(),
-    })
-    .optional(),
-  local: z
-    .strictObject({
-      dataDir: z.string().min(1).optional(),
-      port: z.number().int().min(0).max(65535).optional(),
-      /** Real ms per AWS ms of the waits the local stack imposes (Wait states, schedules, provisioning). */
-      timeScale: z.number().min(0).optional(),
-    })
-    .optional(),
-  /** The project's solution: what the Personalize stack's solution is created with. */
-  training: z
-    .strictObject({
-      recipe: z.enum(TRAINING_RECIPES).optional(),
-      hpo: z.boolean().optional(),
-      hyperparameters: hyperparametersSchema.optional(),
-    })
-    .optional(),
-});
-export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+    .regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'must be lower-case letters, digits and "-", at most 41 characters');
+
+  /** `training.hyperparameters`: each one typed and ranged as the recommender takes it. */
+  const hyperparametersSchema = z.strictObject(
+    Object.fromEntries(
+      Object.keys(CONFIG_HYPERPARAMETERS).map((name) => {
+        const spec = hyperparameterSpec(name as ConfigHyperparameter);
+        if (spec.type === 'bool') return [name, z.boolean().optional()];
+        const number = spec.type === 'int' ? z.number().int() : z.number();
+        return [name, number.min(spec.min).max(spec.max).optional()];
+      }),
+    ) as Record<ConfigHyperparameter, Zod.ZodOptional<Zod.ZodNumber> | Zod.ZodOptional<Zod.ZodBoolean>>,
+  );
+
+  return z.strictObject({
+    project: nameLike.optional(),
+    target: z.enum(TARGETS).optional(),
+    region: z
+      .string()
+      .min(1)
+      .superRefine((value, ctx) => {
+        const problem = regionProblem(value);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+    profile: z.string().min(1).optional(),
+    endpointUrl: z.url().optional(),
+    bucket: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        'must be a valid S3 bucket name (3-63 lower-case letters, digits, "." and "-")',
+      )
+      .optional(),
+    prefixes: z
+      .strictObject({
+        raw: prefix.optional(),
+        transformed: prefix.optional(),
+        items: prefix.optional(),
+        batchInput: prefix.optional(),
+        recommendations: prefix.optional(),
+      })
+      .optional(),
+    stacks: z
+      .strictObject({
+        datalake: z.string().min(1).optional(),
+        etl: z.string().min(1).optional(),
+        personalize: z.string().min(1).optional(),
+        pipeline: z.string().min(1).optional(),
+      })
+      .optional(),
+    local: z
+      .strictObject({
+        dataDir: z.string().min(1).optional(),
+        port: z.number().int().min(0).max(65535).optional(),
+        /** Real ms per AWS ms of the waits the local stack imposes (Wait states, schedules, provisioning). */
+        timeScale: z.number().min(0).optional(),
+      })
+      .optional(),
+    /** The project's solution: what the Personalize stack's solution is created with. */
+    training: z
+      .strictObject({
+        recipe: z.enum(TRAINING_RECIPES).optional(),
+        hpo: z.boolean().optional(),
+        hyperparameters: hyperparametersSchema.optional(),
+      })
+      .optional(),
+  });
+}
+
+let configFileSchema: ReturnType<typeof buildConfigFileSchema> | undefined;
+
+/** The project config file's shape. Every key is optional; unknown keys are errors (typos). */
+export function ConfigFileSchema(): ReturnType<typeof buildConfigFileSchema> {
+  return (configFileSchema ??= buildConfigFileSchema((require('zod') as { z: typeof Zod }).z));
+}
+export type ConfigFile = Zod.infer<ReturnType<typeof buildConfigFileSchema>>;
 
 export type SourceKind = 'flag' | 'env' | 'config' | 'default' | 'sdk';
 export interface Resolved<T> {
@@ -237,6 +249,7 @@ export function loadConfigFile(file: string): ConfigFile {
       });
     }
   } else {
+    const { parseDocument } = require('yaml') as typeof import('yaml');
     const doc = parseDocument(text, { prettyErrors: true });
     if (doc.errors.length > 0) {
       const first = doc.errors[0]!;
@@ -248,7 +261,7 @@ export function loadConfigFile(file: string): ConfigFile {
     }
     raw = doc.toJS() ?? {};
   }
-  const parsed = ConfigFileSchema.safeParse(raw);
+  const parsed = ConfigFileSchema().safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => {
       const key = issue.path.join('.');
@@ -260,7 +273,7 @@ export function loadConfigFile(file: string): ConfigFile {
     });
     throw new MlpipeError(`Config file ${file} is invalid: ${issues.join('; ')}`, {
       code: 'CONFIG_INVALID',
-      suggestions: ['Valid keys: ' + Object.keys(ConfigFileSchema.shape).join(', ') + '. See the README.'],
+      suggestions: ['Valid keys: ' + Object.keys(ConfigFileSchema().shape).join(', ') + '. See the README.'],
     });
   }
   return parsed.data;

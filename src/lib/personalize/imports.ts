@@ -16,13 +16,8 @@ import { ExitCode, MlpipeError, translateAwsError, usageError } from '../cli/err
 import { parseS3Uri, s3Uri } from '../data/lake.js';
 import { PACKAGE_ROOT, requireStackOutputs } from '../infra/stacks.js';
 import { pollIntervals, waitFor } from '../cli/wait.js';
-import {
-  convertItems,
-  DEFAULT_ITEMS_SPEC,
-  itemsFieldsOf,
-  loadItemsSpec,
-  type ItemsConversion,
-} from '../../etl/items.js';
+import { DEFAULT_ITEMS_SPEC } from '../../etl/items-names.js';
+import type { ItemsConversion } from '../../etl/items.js';
 
 export type DatasetKind = 'interactions' | 'items';
 export type ImportMode = 'FULL' | 'INCREMENTAL';
@@ -407,6 +402,8 @@ export async function prepareItems(
   targets: PersonalizeTargets,
   options: { file?: string; specName?: string },
 ): Promise<PreparedItems> {
+  // The items spec parser (and zod with it) loads only when items are converted.
+  const { convertItems, itemsFieldsOf, loadItemsSpec } = await import('../../etl/items.js');
   const fields = itemsFieldsOf(await itemsSchema(clients, datasetArnFor(targets, 'items', settings)));
   const s3 = await clients.s3();
   const { GetObjectCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');

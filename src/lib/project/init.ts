@@ -74,7 +74,7 @@ type FieldKey = 'project' | 'region' | 'bucket';
 
 /** The schema's verdict on one field: true, or its message (for prompt validation). */
 export function checkField(key: FieldKey, value: string): true | string {
-  const result = ConfigFileSchema.shape[key].safeParse(value);
+  const result = ConfigFileSchema().shape[key].safeParse(value);
   return result.success ? true : (result.error.issues[0]?.message ?? 'is not valid');
 }
 
@@ -196,7 +196,7 @@ function configObject(values: Partial<InitValues>, extras: InitExtras): Record<s
 
 /** Checks `raw` with `ConfigFileSchema`; a bad value is a usage error naming the flag, key and rule. */
 function parseConfig(raw: Record<string, unknown>): ConfigFile {
-  const parsed = ConfigFileSchema.safeParse(raw);
+  const parsed = ConfigFileSchema().safeParse(raw);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const key = issue.path.join('.');
