@@ -2,8 +2,9 @@
  * mlpipe benchmarks. Every figure is a ratio against a baseline measured in the same run on the
  * same machine, so results compare across machines. Run with `npm run bench` (after a build).
  *
- *   startup   `mlpipe --help`, `mlpipe upload-raw --help`, and `mlpipe local env --json` and
- *             `mlpipe stacks --json` against a running local stack, vs `node -e 0` (median of N runs)
+ *   startup   `mlpipe --help`, `mlpipe upload-raw --help`, `mlpipe local env --json` and
+ *             `mlpipe stacks --json` against a running local stack, and `mlpipe local start` until
+ *             the stack answers, vs `node -e 0` (median of N runs)
  *   upload    100 MB file uploaded to the local stack (as upload-raw does it) vs fs.copyFile
  *   etl       the local ETL engine on the hetrec-size sample vs DuckDB doing the same work (bench/etl.ts)
  *   import    a Personalize FULL import of the ETL's output in the local stack vs DuckDB loading it (bench/import.ts)
@@ -44,13 +45,15 @@ const want = (name: string): boolean => only.length === 0 || only.includes(name)
 function timeCommand(
   args: string[],
   runs: number,
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; stopAfter?: () => void } = {},
 ): number {
+  const { stopAfter, ...spawnOptions } = options;
   const times: number[] = [];
   for (let i = 0; i < runs + 1; i++) {
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, args, { stdio: 'ignore', ...options });
+    const result = spawnSync(process.execPath, args, { stdio: 'ignore', ...spawnOptions });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    stopAfter?.();
     if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}`);
     if (i > 0) times.push(ms); // the first run warms the disk cache
   }
@@ -76,6 +79,16 @@ async function benchStartup(): Promise<void> {
     const stacks = timeCommand([BIN, 'stacks', '--json'], runs, options);
     report('startup: local env --json', { median_ms: localEnv, ratio: localEnv / baseline });
     report('startup: stacks --json', { median_ms: stacks, ratio: stacks / baseline });
+  } finally {
+    spawnSync(process.execPath, [BIN, 'local', 'stop'], { stdio: 'ignore', ...options });
+  }
+  // Starting the local stack: `local start` returns once the server answers its health check.
+  try {
+    const start = timeCommand([BIN, 'local', 'start'], runs, {
+      ...options,
+      stopAfter: () => spawnSync(process.execPath, [BIN, 'local', 'stop'], { stdio: 'ignore', ...options }),
+    });
+    report('startup: local start', { median_ms: start, ratio: start / baseline });
   } finally {
     spawnSync(process.execPath, [BIN, 'local', 'stop'], { stdio: 'ignore', ...options });
     await fs.rm(project, { recursive: true, force: true });

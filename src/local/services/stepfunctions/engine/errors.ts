@@ -7,13 +7,14 @@
  * `statesTimeoutError` obtains the class once, from a one-state machine whose task the interpreter
  * itself times out after a microsecond.
  */
-import { ExecutionError, StateMachine } from './interpreter.js';
+import { loadInterpreter } from './interpreter.js';
 
 type ErrorClass = new () => Error;
 
 let timeoutClass: Promise<ErrorClass> | undefined;
 
-function loadTimeoutClass(): Promise<ErrorClass> {
+async function loadTimeoutClass(): Promise<ErrorClass> {
+  const { ExecutionError, StateMachine } = await loadInterpreter();
   const machine = new StateMachine(
     {
       StartAt: 'T',

@@ -18,7 +18,7 @@ import type { CompiledMachine, StateInfo } from './compile.js';
 import { StatesRuntimeError, statesTimeoutError } from './errors.js';
 import { EngineEventMapper, HISTORY_LIMIT, HistoryRecorder, json } from './history.js';
 import { TaskFailure, type TaskContext } from './integrations.js';
-import { ExecutionError, StateMachine } from './interpreter.js';
+import { loadInterpreter, type Interpreter } from './interpreter.js';
 import { evaluatePath } from './paths.js';
 
 export interface ExecutionIdentity {
@@ -252,8 +252,10 @@ export class ExecutionRun {
     let result: JsonValue | undefined;
     let failure: unknown;
     let succeeded = false;
+    let interpreter: Interpreter | undefined;
     try {
-      const engine = new StateMachine(this.machine.engineDefinition, {
+      interpreter = await loadInterpreter();
+      const engine = new interpreter.StateMachine(this.machine.engineDefinition, {
         validationOptions: { noValidate: true },
       });
       const run = engine.run(input, {
@@ -301,15 +303,19 @@ export class ExecutionRun {
     } else if (succeeded) {
       outcome = { status: 'SUCCEEDED', output: json(result), stopDate: clock.now() };
     } else {
-      outcome = { status: 'FAILED', ...this.failureFields(failure), stopDate: clock.now() };
+      outcome = { status: 'FAILED', ...this.failureFields(failure, interpreter), stopDate: clock.now() };
     }
     this.recordEnd(outcome);
     return outcome;
   }
 
   /** The error and cause an interpreter failure ends the execution with. */
-  private failureFields(failure: unknown): { error?: string; cause?: string } {
-    const error = (failure instanceof ExecutionError ? failure.cause : failure) as Error | undefined;
+  private failureFields(
+    failure: unknown,
+    interpreter: Interpreter | undefined,
+  ): { error?: string; cause?: string } {
+    const engineError = interpreter !== undefined && failure instanceof interpreter.ExecutionError;
+    const error = (engineError ? failure.cause : failure) as Error | undefined;
     const name = error?.name ?? 'States.Runtime';
     const cause = (error as { cause?: unknown } | undefined)?.cause;
     const message = typeof cause === 'string' ? cause : (error?.message ?? String(failure));

@@ -18,7 +18,6 @@
  * - `$$.State.*` and `$$.Task.*` context fields, which the interpreter does not provide.
  * - Intrinsic functions in a Fail state's `ErrorPath`/`CausePath` (the interpreter reads paths only).
  */
-import aslValidator from 'asl-validator';
 import { isObject, walkStates, type JsonObject, type JsonValue } from './asl.js';
 import { bindResource, BindingProblem, type BindOptions, type TaskBinding } from './integrations.js';
 
@@ -188,7 +187,9 @@ export async function checkDefinition(text: string, options: BindOptions): Promi
       { code: 'SCHEMA_VALIDATION_FAILED', message: 'The definition must be a JSON object' },
     ]);
   const definition = parsed;
-  // asl-validator writes default QueryLanguage fields into what it checks: give it a copy.
+  // asl-validator writes default QueryLanguage fields into what it checks: give it a copy. Loaded
+  // on first use: with its JSON-schema library it is a fifth of the local stack's start-up.
+  const { default: aslValidator } = await import('asl-validator');
   const result = aslValidator(structuredClone(definition), { checkPaths: true, checkArn: true });
   if (!result.isValid)
     throw new InvalidDefinitionError(
