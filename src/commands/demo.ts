@@ -4,7 +4,7 @@ import { Flags, type Config } from '@oclif/core';
 import { MlpipeCommand, quietTargetNotice } from '../lib/cli/base-command.js';
 import { usageError } from '../lib/cli/errors.js';
 import { prose } from '../lib/cli/prose.js';
-import { formatDuration } from '../lib/cli/ui.js';
+import { formatDuration, terminalWidth, wrapList } from '../lib/cli/ui.js';
 import { DEFAULT_RAW_FILE } from '../lib/data/upload.js';
 import { listSolutions, listVersions, trainingTargets } from '../lib/personalize/solutions.js';
 import { inputIds, latestBatchJob, outputFiles } from '../lib/recs/batch-output.js';
@@ -131,7 +131,12 @@ the pipeline runs again as a new run.`;
     const seconds = (Date.now() - began) / 1000;
     this.note('');
     this.note(
-      `Done in ${formatDuration(seconds * 1000)} (${steps.map((s) => `${s.step} ${formatDuration(s.seconds * 1000)}`).join(', ')}).`,
+      wrapList(
+        `Done in ${formatDuration(seconds * 1000)}: `,
+        steps.map((s) => `${s.step} ${formatDuration(s.seconds * 1000)}`),
+        terminalWidth(process.stderr),
+        '.',
+      ),
     );
     this.note('Next: `mlpipe executions`, `mlpipe show-recs --user ID`, `mlpipe schedule --rate "1 day"`.');
     return { steps, execution, metrics, recommendations, seconds };

@@ -71,6 +71,28 @@ export function terminalWidth(
 }
 
 /**
+ * `head` followed by `items` separated by ", ", broken into lines of at most `width` columns
+ * between items (never inside one), later lines indented by two spaces: a list the terminal would
+ * otherwise wrap in the middle of a word.
+ */
+export function wrapList(head: string, items: string[], width: number, end = ''): string {
+  const lines: string[] = [];
+  let line = head;
+  let fresh = true; // nothing after the head or indent yet
+  items.forEach((item, index) => {
+    const piece = `${item}${index === items.length - 1 ? end : ','}`;
+    const joined = fresh ? `${line}${piece}` : `${line} ${piece}`;
+    if (joined.length > width && (!fresh || line.trim() !== '')) {
+      lines.push(line.trimEnd());
+      line = `  ${piece}`;
+    } else line = joined;
+    fresh = false;
+  });
+  lines.push(line);
+  return lines.join('\n');
+}
+
+/**
  * Makes a TTY that reports 0 columns report 80 (or COLUMNS). ora and oclif divide by the width to count the
  * lines they must redraw; with 0 they count infinitely many and flood the terminal. A resize
  * event sets the real width again.

@@ -1,0 +1,43 @@
+// Layout helpers of the terminal UI that need no terminal.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { wrapList } from '../../src/lib/cli/ui.js';
+
+describe('wrapList', () => {
+  const steps = [
+    'sample data 726ms',
+    'deploy 5.6s',
+    'upload 249ms',
+    'pipeline 6.2s',
+    'baseline 655ms',
+    'metrics 122ms',
+    'recommendations 541ms',
+  ];
+
+  it('breaks between items to fit the width, never inside one, keeping every item in order', () => {
+    for (const width of [80, 60, 40, 30]) {
+      const text = wrapList('Done in 14.4s: ', steps, width, '.');
+      const lines = text.split('\n');
+      for (const line of lines) assert.ok(line.length <= width, `${width}: "${line}"`);
+      assert.ok(
+        lines.slice(1).every((line) => line.startsWith('  ')),
+        'later lines indented',
+      );
+      assert.equal(
+        lines.map((line) => line.trim()).join(' '),
+        `Done in 14.4s: ${steps.join(', ')}.`,
+        `${width}: nothing lost or split`,
+      );
+    }
+    assert.equal(
+      wrapList('Done in 14.4s: ', steps, 80, '.'),
+      'Done in 14.4s: sample data 726ms, deploy 5.6s, upload 249ms, pipeline 6.2s,\n' +
+        '  baseline 655ms, metrics 122ms, recommendations 541ms.',
+    );
+  });
+
+  it('keeps a short list on one line and an item wider than the width whole', () => {
+    assert.equal(wrapList('Done: ', ['a 1s', 'b 2s'], 80, '.'), 'Done: a 1s, b 2s.');
+    assert.equal(wrapList('Done: ', ['a-very-long-item', 'b'], 10), 'Done:\n  a-very-long-item,\n  b');
+  });
+});
