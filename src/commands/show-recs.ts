@@ -268,6 +268,7 @@ with the titles resolved.`;
         ),
       );
       this.log('');
+      this.log(`Recommended (${result.items.length}):`);
     }
     const scored = result.items.some((i) => i.score !== null);
     const top = Math.max(...result.items.map((i) => i.score ?? 0), Number.MIN_VALUE);

@@ -139,6 +139,11 @@ describe('the pipeline: demo, start-pipeline, executions, batch-infer, show-recs
     const bad = await cli(['start-pipeline', '--name', 'no spaces']);
     assert.equal(bad.code, 2);
     assert.match(bad.errorText, /letters, digits, "-" and "_"/);
+    for (const name of ['nightly--a-b-c-d', 'nightly-']) {
+      const empty = await cli(['start-pipeline', '--name', name]);
+      assert.equal(empty.code, 2, `${name}: ${empty.stderr}`);
+      assert.match(empty.errorText, /has "--" or ends with "-"/);
+    }
     const input = await cli(['start-pipeline', '--input', '[1]']);
     assert.equal(input.code, 2);
     assert.match(input.errorText, /--input must be a JSON object/);
@@ -158,6 +163,16 @@ describe('the pipeline: demo, start-pipeline, executions, batch-infer, show-recs
     });
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /#\s+ITEM\s+TITLE\s+YEAR\s+SCORE/);
+    // With --history, each table has its heading: the interactions, then the recommendations.
+    const withHistory = await runCli(['show-recs', '--user', user, '--limit', '3', '--history', '2'], {
+      cwd: dir,
+      env: { ...env, COLUMNS: '80' },
+    });
+    assert.equal(withHistory.code, 0, withHistory.stderr);
+    assert.match(
+      withHistory.stdout,
+      /Latest interactions \(2\):\nWHEN \(UTC\)\s+ITEM[\s\S]*\n\nRecommended \(3\):\n#\s+ITEM/,
+    );
     for (const line of table.stdout.split('\n')) assert.ok([...line].length <= 80, line);
     // The README's own example works on the sample data the demo generated.
     const readme = await json<ShowRecsJson>(['show-recs', '--user', '75']);

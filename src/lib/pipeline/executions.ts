@@ -91,6 +91,14 @@ export function checkRunName(name: string, project: string): void {
       [],
       'BAD_RUN_NAME',
     );
+  // The state machine splits the name at "-" with States.StringSplit, which on AWS drops empty
+  // parts: "a--b" would count as two parts there and three here. Such names are refused.
+  if (/--|-$/.test(name))
+    throw usageError(
+      `Run name "${name}" has "--" or ends with "-": the pipeline splits run names at "-" to name the run's jobs, and an empty part is not counted the same everywhere.`,
+      ['Use single "-" between parts, or "_".'],
+      'BAD_RUN_NAME',
+    );
   if (name.split('-').length === 5 && !UUID.test(name))
     throw usageError(
       `Run name "${name}" has five "-"-separated parts: the pipeline takes such a name for a UUID and names the run's jobs by its first and last parts only ("${runKey(name)}"), which other runs could share.`,
