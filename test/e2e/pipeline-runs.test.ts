@@ -184,9 +184,20 @@ describe('pipeline runs: an import failure, Ctrl-C and re-attach, an unnamed run
       refused.errorText,
       /Run `mlpipe destroy --stack pipeline` first, or `mlpipe destroy` to delete every stack\./,
     );
-    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: `${PROJECT}-personalize` })))
-      .Stacks?.[0];
-    assert.match(stack?.StackStatus ?? '', /_COMPLETE$/);
-    assert.doesNotMatch(stack?.StackStatus ?? '', /DELETE/);
+    // The data lake is used by every other stack, and personalize's users in turn by pipeline:
+    // the suggestion names every stack that has to go first, in the order they can go.
+    const lake = await cli(['destroy', '--stack', 'datalake', '--yes']);
+    assert.equal(lake.code, 1, lake.stderr);
+    assert.match(lake.errorText, new RegExp(`Stack ${PROJECT}-datalake cannot be deleted while stack`));
+    assert.match(
+      lake.errorText,
+      /Run `mlpipe destroy --stack pipeline --stack personalize --stack etl` first, or `mlpipe destroy`/,
+    );
+    for (const key of ['personalize', 'datalake']) {
+      const stack = (await cfn.send(new DescribeStacksCommand({ StackName: `${PROJECT}-${key}` })))
+        .Stacks?.[0];
+      assert.match(stack?.StackStatus ?? '', /_COMPLETE$/);
+      assert.doesNotMatch(stack?.StackStatus ?? '', /DELETE/);
+    }
   });
 });

@@ -608,8 +608,8 @@ export async function refuseImportedExports(
   const cfn = await clients.cloudformation();
   const sdk = await import('@aws-sdk/client-cloudformation');
   const deleting = new Set(stacks.map((s) => stackName(settings, s.key)));
-  for (const definition of stacks) {
-    const name = stackName(settings, definition.key);
+  /** The stacks outside `deleting` that import an export of stack `name`, with those exports. */
+  const usersOf = async (name: string): Promise<Map<string, string[]>> => {
     const stack = await describeStack(clients, name);
     const users = new Map<string, string[]>();
     for (const output of stack?.Outputs ?? []) {
@@ -632,18 +632,35 @@ export async function refuseImportedExports(
       for (const importer of importers)
         if (!deleting.has(importer)) users.set(importer, [...(users.get(importer) ?? []), output.ExportName]);
     }
+    return users;
+  };
+  for (const definition of stacks) {
+    const name = stackName(settings, definition.key);
+    const users = await usersOf(name);
     if (users.size === 0) continue;
     const [user, exports] = [...users.entries()][0]!;
-    const userKey = STACK_KEYS.find((key) => stackName(settings, key) === user);
     const others = users.size > 1 ? ` (and ${[...users.keys()].slice(1).join(', ')})` : '';
+    // Everything that has to go first: the users, the stacks that use theirs, and so on.
+    const first = new Set(users.keys());
+    for (const pending = [...first]; pending.length > 0;)
+      for (const next of (await usersOf(pending.pop()!)).keys())
+        if (!first.has(next)) {
+          first.add(next);
+          pending.push(next);
+        }
+    const keyOf = (stack: string): string | undefined =>
+      STACK_KEYS.find((key) => stackName(settings, key) === stack);
+    const unknown = [...first].filter((stack) => keyOf(stack) === undefined);
+    // Reverse deploy order, the order they can be deleted in.
+    const keys = STACK_KEYS.filter((key) => first.has(stackName(settings, key))).reverse();
     throw new MlpipeError(
       `Stack ${name} cannot be deleted while stack ${user}${others} uses its exports (${exports.join(', ')}); nothing was deleted.`,
       {
         code: 'STACK_IN_USE',
         suggestions: [
-          userKey === undefined
-            ? `Delete stack ${user} first (\`aws cloudformation delete-stack --stack-name ${user}\`), then run this again.`
-            : `Run \`mlpipe destroy --stack ${userKey}\` first, or \`mlpipe destroy\` to delete every stack.`,
+          unknown.length > 0
+            ? `Delete ${unknown.map((stack) => `stack ${stack}`).join(', ')} first (\`aws cloudformation delete-stack --stack-name ${unknown[0]}\`)${keys.length > 0 ? `, and ${keys.join(', ')} (\`mlpipe destroy ${keys.map((key) => `--stack ${key}`).join(' ')}\`)` : ''}, then run this again.`
+            : `Run \`mlpipe destroy ${keys.map((key) => `--stack ${key}`).join(' ')}\` first, or \`mlpipe destroy\` to delete every stack.`,
         ],
       },
     );
