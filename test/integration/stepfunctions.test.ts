@@ -397,6 +397,23 @@ describe('local stack Step Functions', () => {
     );
     assert.equal(closed.name, 'ExecutionAlreadyExists');
     assert.equal(closed.message, `Execution Already Exists: '${first.executionArn}'`);
+    // Starts of one name and input sent together are one execution, whichever gets in first; it
+    // is listed once, and a different input is refused.
+    const together = await Promise.all(
+      [1, 2, 3].map(() =>
+        sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'together', input })),
+      ),
+    );
+    const started = together.map((r) => r.executionArn);
+    assert.equal(new Set(started).size, 1, String(started));
+    assert.match(String(started[0]), /:execution:idempotent:together$/);
+    const refused = await sdkError(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'together', input: '{"a":3}' })),
+    );
+    assert.equal(refused.name, 'ExecutionAlreadyExists');
+    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn }));
+    assert.equal(listed.executions!.filter((e) => e.name === 'together').length, 1);
+    await sfn.send(new StopExecutionCommand({ executionArn: String(started[0]) }));
   });
 
   it('StopExecution ends a running execution ABORTED with the error and cause given', async () => {

@@ -593,7 +593,13 @@ export class StepFunctionsService {
         return () => this.store.executions.delete(executionArn);
       });
     } catch (error) {
-      if (this.store.executions.get(executionArn) !== record) this.store.forget(executionArn);
+      const winner = this.store.executions.get(executionArn);
+      // Its first write failed and no one else recorded the name: drop its write slot. A start
+      // of the same name that got in first keeps its slot (its writes stay serialized).
+      if (winner === undefined) this.store.forget(executionArn);
+      // The same name and input started at the same moment: idempotent, as a retried start is.
+      else if (winner.status === 'RUNNING' && sameJson(winner.input, inputText))
+        return { executionArn, startDate: new Date(winner.startDate) };
       throw error;
     }
     let finished!: () => void;
