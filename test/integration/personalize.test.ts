@@ -141,6 +141,31 @@ describe('local stack Personalize', () => {
     await stack.stop();
   });
 
+  it('shows a status change at the same time before and after a restart', async () => {
+    // The time of a change is read once: memory and disk must not disagree about it.
+    const own = await startTestStack();
+    let ownStopped = false;
+    let restarted: TestStack | undefined;
+    try {
+      const client = new PersonalizeClient(sdkConfig(own));
+      const { datasetGroupArn } = await client.send(new CreateDatasetGroupCommand({ name: 'timed' }));
+      const active = await waitGroup(client, datasetGroupArn!);
+      assert.equal(active.status, 'ACTIVE');
+      client.destroy();
+      await own.stop({ keepData: true });
+      ownStopped = true;
+      restarted = await startTestStack({ dataDir: own.dataDir });
+      const again = new PersonalizeClient(sdkConfig(restarted));
+      const read = (await again.send(new DescribeDatasetGroupCommand({ datasetGroupArn }))).datasetGroup!;
+      again.destroy();
+      assert.equal(read.status, 'ACTIVE');
+      assert.equal(read.lastUpdatedDateTime!.toISOString(), active.lastUpdatedDateTime!.toISOString());
+    } finally {
+      if (!ownStopped) await own.stop();
+      await restarted?.stop();
+    }
+  });
+
   it('creates, describes, lists and deletes dataset groups through their lifecycle', async () => {
     const { datasetGroupArn } = await personalize.send(
       new CreateDatasetGroupCommand({ name: 'movies', roleArn: 'arn:aws:iam::000000000000:role/p' }),

@@ -214,8 +214,12 @@ export class Campaigns {
    * Applies a change the stack makes on its own (provisioning) once it is on disk; on a full disk it
    * waits for space, the campaign still showing what was last written.
    */
-  private progress(apply: () => Undo, signal: AbortSignal): Promise<void> {
-    return untilWritten(() => this.state.commit(apply), signal);
+  private progress(apply: (now: string) => Undo, signal: AbortSignal): Promise<void> {
+    // The clock is read once per attempt: `commit` runs `apply` twice and needs the same change.
+    return untilWritten(() => {
+      const now = this.now;
+      return this.state.commit(() => apply(now));
+    }, signal);
   }
 
   stats(): { campaigns: number; campaignModels: number } {
@@ -293,7 +297,7 @@ export class Campaigns {
         next = this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[1], signal);
         next.catch(() => undefined);
         await this.progress(
-          () => assign(c, { status: 'CREATE IN_PROGRESS', lastUpdatedDateTime: this.now }),
+          (now) => assign(c, { status: 'CREATE IN_PROGRESS', lastUpdatedDateTime: now }),
           signal,
         );
       }
@@ -301,11 +305,11 @@ export class Campaigns {
       await (next ?? this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[1], signal));
       if (!this.current(c)) return;
       await this.progress(
-        () =>
+        (now) =>
           assign(c, {
             status: failure === undefined ? 'ACTIVE' : 'CREATE FAILED',
             ...(failure === undefined ? {} : { failureReason: failure }),
-            lastUpdatedDateTime: this.now,
+            lastUpdatedDateTime: now,
           }),
         signal,
       );
@@ -336,15 +340,14 @@ export class Campaigns {
         next = this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[1], signal);
         next.catch(() => undefined);
         await this.progress(
-          () => assign(update, { status: 'CREATE IN_PROGRESS', lastUpdatedDateTime: this.now }),
+          (now) => assign(update, { status: 'CREATE IN_PROGRESS', lastUpdatedDateTime: now }),
           signal,
         );
       }
       const failure = await this.loadModel(update.solutionVersionArn);
       await (next ?? this.ctx.clock.sleep(CAMPAIGN_DELAYS_MS[1], signal));
       if (!this.current(c) || c.latestCampaignUpdate !== update) return;
-      await this.progress(() => {
-        const now = this.now;
+      await this.progress((now) => {
         const undoUpdate = assign(update, {
           status: failure === undefined ? 'ACTIVE' : 'CREATE FAILED',
           ...(failure === undefined ? {} : { failureReason: failure }),
@@ -378,7 +381,7 @@ export class Campaigns {
         next = this.ctx.clock.sleep(CAMPAIGN_DELETE_DELAYS_MS[1], signal);
         next.catch(() => undefined);
         await this.progress(
-          () => assign(c, { status: 'DELETE IN_PROGRESS', lastUpdatedDateTime: this.now }),
+          (now) => assign(c, { status: 'DELETE IN_PROGRESS', lastUpdatedDateTime: now }),
           signal,
         );
       }
@@ -572,10 +575,11 @@ export class Campaigns {
         'ResourceInUseException',
         `Campaign ${c.name} is in ${c.status} state; it can be deleted once it is ACTIVE or CREATE FAILED.`,
       );
+    const now = this.now;
     await this.state.commit(() => {
       // Checked again after earlier writes: a delete that came first wins.
       if (c.status === 'DELETE PENDING' || !this.current(c)) throw notFound(c.campaignArn);
-      return assign(c, { status: 'DELETE PENDING', lastUpdatedDateTime: this.now });
+      return assign(c, { status: 'DELETE PENDING', lastUpdatedDateTime: now });
     });
     this.remove(c);
     return {};

@@ -230,21 +230,21 @@ export class PersonalizeService {
   private activate(record: DatasetGroupRecord | DatasetRecord): void {
     // Each status shows once it is on disk (on a full disk it waits for space, still the last one).
     const step = (status: Status, signal: AbortSignal): Promise<void> =>
-      untilWritten(
-        () =>
-          this.state.commit(() => {
-            const stored =
-              'datasetArn' in record
-                ? this.datasets.get(record.datasetArn)
-                : this.groups.get(record.datasetGroupArn);
-            if (stored !== record) return () => undefined;
-            return assign<DatasetGroupRecord | DatasetRecord>(record, {
-              status,
-              lastUpdatedDateTime: this.ctx.now().toISOString(),
-            });
-          }),
-        signal,
-      );
+      untilWritten(() => {
+        // Read once: `commit` runs its function twice and needs the same change both times.
+        const now = this.ctx.now().toISOString();
+        return this.state.commit(() => {
+          const stored =
+            'datasetArn' in record
+              ? this.datasets.get(record.datasetArn)
+              : this.groups.get(record.datasetGroupArn);
+          if (stored !== record) return () => undefined;
+          return assign<DatasetGroupRecord | DatasetRecord>(record, {
+            status,
+            lastUpdatedDateTime: now,
+          });
+        });
+      }, signal);
     this.ctx.jobs.background('personalize: provisioning', async (signal) => {
       await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[0], signal);
       // The next delay runs from now on the clock, while the status is being written.

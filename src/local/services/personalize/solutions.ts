@@ -306,15 +306,15 @@ export class SolutionResources {
   private activate(record: SolutionRecord): void {
     // Each status shows once it is on disk (on a full disk it waits for space, still the last one).
     const step = (status: SolutionStatus, signal: AbortSignal): Promise<void> =>
-      untilWritten(
-        () =>
-          this.state.commit(() =>
-            this.solutions.get(record.solutionArn) === record
-              ? assign(record, { status, lastUpdatedDateTime: this.ctx.now().toISOString() })
-              : () => undefined,
-          ),
-        signal,
-      );
+      untilWritten(() => {
+        // Read once: `commit` runs its function twice and needs the same change both times.
+        const now = this.ctx.now().toISOString();
+        return this.state.commit(() =>
+          this.solutions.get(record.solutionArn) === record
+            ? assign(record, { status, lastUpdatedDateTime: now })
+            : () => undefined,
+        );
+      }, signal);
     this.ctx.jobs.background('personalize: solution provisioning', async (signal) => {
       if (record.status === 'CREATE PENDING') {
         await this.ctx.clock.sleep(PROVISIONING_DELAYS_MS[0], signal);
