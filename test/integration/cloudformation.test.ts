@@ -482,6 +482,41 @@ describe('CloudFormation on the local stack', () => {
     );
   });
 
+  it('two change sets of a new stack executed at once: one creates it, the other is not found', async () => {
+    const ids: string[] = [];
+    for (const name of ['first', 'second']) {
+      const created = await cfn.send(
+        new CreateChangeSetCommand({
+          StackName: 'lake-race',
+          ChangeSetName: name,
+          ChangeSetType: 'CREATE',
+          TemplateBody: DATALAKE,
+          Parameters: params({ BucketName: 'lake-race-data' }),
+          Capabilities: ['CAPABILITY_IAM'],
+        }),
+      );
+      await waitUntilChangeSetCreateComplete(
+        { client: cfn, ...WAIT },
+        { StackName: 'lake-race', ChangeSetName: name },
+      );
+      ids.push(created.Id!);
+    }
+    // Executing one deletes the stack's other change sets, as on AWS: whichever comes second finds
+    // its change set gone, even when it was looked up before the first one ran.
+    const results = await Promise.allSettled(
+      ids.map((id) => cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: id }))),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.equal((refused.reason as Error).name, 'ChangeSetNotFoundException');
+    assert.match(
+      (refused.reason as Error).message,
+      /^ChangeSet \[arn:aws:cloudformation:.*\] does not exist$/,
+    );
+    await waitUntilStackCreateComplete({ client: cfn, ...WAIT }, { StackName: 'lake-race' });
+    assert.equal((await describeStack('lake-race')).StackStatus, 'CREATE_COMPLETE');
+  });
+
   it('rolls back a create whose resource fails, with the reason on the resource event', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'taken-outside' }));
     const template = [

@@ -444,7 +444,7 @@ async function concurrentDeploy(
 ): Promise<MlpipeError | undefined> {
   const e = error as { name?: string; message?: string };
   const raceLike =
-    /ChangeSetNotFound|AlreadyExists|ChangeSetInUse/.test(e.name ?? '') ||
+    /ChangeSetNotFound|AlreadyExists|ChangeSetInUse|InvalidChangeSetStatus/.test(e.name ?? '') ||
     /_IN_PROGRESS state|is in [A-Z_]+_IN_PROGRESS|does not exist|cannot be created again/.test(
       e.message ?? '',
     );

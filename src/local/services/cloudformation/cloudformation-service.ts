@@ -21,6 +21,7 @@ import {
 } from './api-types.js';
 import {
   NO_CHANGES_REASON,
+  changeSetNotFound,
   checkName,
   checkTags,
   describeParameterList,
@@ -260,6 +261,9 @@ export class CloudFormationService extends CloudFormationStacks {
   ): Promise<Record<string, never>> {
     const { stack, changeSet } = this.findChangeSet(input);
     await this.computing.get(changeSet.id);
+    // Executing a change set deletes the stack's others (as AWS does): one executed meanwhile
+    // leaves this one not found, whatever status it had.
+    if (!stack.changeSets.includes(changeSet)) throw changeSetNotFound(input.ChangeSetName ?? changeSet.id);
     if (changeSet.executionStatus !== 'AVAILABLE') {
       throw new AwsError(
         'InvalidChangeSetStatus',
@@ -281,7 +285,8 @@ export class CloudFormationService extends CloudFormationStacks {
     const onFailure: OnFailure = (input.DisableRollback ?? false) ? 'DO_NOTHING' : 'ROLLBACK';
     // Accepted once written (a full disk: ServiceUnavailable, the stack and change set as they were).
     await this.store.commit(stack, () => {
-      if (changeSet.executionStatus !== 'AVAILABLE' || !stack.changeSets.includes(changeSet))
+      if (!stack.changeSets.includes(changeSet)) throw changeSetNotFound(input.ChangeSetName ?? changeSet.id);
+      if (changeSet.executionStatus !== 'AVAILABLE')
         throw new AwsError(
           'InvalidChangeSetStatus',
           `ChangeSet [${changeSet.id}] cannot be executed in its current execution status of [${changeSet.executionStatus}]`,
