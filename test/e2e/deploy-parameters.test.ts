@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { runCli } from '../helpers/cli.js';
 
 const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true' };
@@ -41,5 +42,30 @@ describe('deploy with a template whose parameters the endpoint does not report',
       stacks.map((s) => [s.key, s.result]),
       [['datalake', 'change-set-created']],
     );
+    // The stack is only in review: a deploy adds its own CREATE change set and executes it
+    // (the one left in review is deleted with it), without deleting the stack first.
+    const local = JSON.parse((await runCli(['local', 'env', '--json'], { cwd: dir, env })).stdout) as Record<
+      string,
+      string
+    >;
+    const cfn = new CloudFormationClient({
+      endpoint: local.AWS_ENDPOINT_URL,
+      region: local.AWS_REGION,
+      credentials: { accessKeyId: local.AWS_ACCESS_KEY_ID!, secretAccessKey: local.AWS_SECRET_ACCESS_KEY! },
+    });
+    const stackId = async (): Promise<string | undefined> =>
+      (await cfn.send(new DescribeStacksCommand({ StackName: 'mlpipe-datalake' }))).Stacks?.[0]?.StackId;
+    const inReview = await stackId();
+    const deployed = await runCli(['deploy', '--stack', 'datalake', '--yes', '--json'], { cwd: dir, env });
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const after = JSON.parse(deployed.stdout) as {
+      stacks: Array<{ key: string; result: string; status: string }>;
+    };
+    assert.deepEqual(
+      after.stacks.map((s) => [s.key, s.result, s.status]),
+      [['datalake', 'created', 'CREATE_COMPLETE']],
+    );
+    assert.equal(await stackId(), inReview, 'the same stack, not a replacement');
+    cfn.destroy();
   });
 });

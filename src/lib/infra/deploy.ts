@@ -274,7 +274,11 @@ async function deployStack(
     });
   const values = { ...own, ...options.overrides };
   let existing = await describeStack(clients, name);
-  if (existing?.StackStatus === 'ROLLBACK_COMPLETE' || existing?.StackStatus === 'REVIEW_IN_PROGRESS') {
+  // A stack only in review (a change set never executed: `--no-execute`, or another deploy about
+  // to execute its own) takes another CREATE change set as it is: executing ours deletes the
+  // others. Deleting it instead could delete the stack another deploy has just created.
+  const inReview = existing?.StackStatus === 'REVIEW_IN_PROGRESS';
+  if (existing?.StackStatus === 'ROLLBACK_COMPLETE') {
     // A stack whose creation failed cannot be updated; AWS requires deleting it first (it holds no resources).
     const stackId = existing.StackId ?? name;
     await cfn.send(new sdk.DeleteStackCommand({ StackName: stackId }));
@@ -282,10 +286,10 @@ async function deployStack(
     await waitForStack(clients, stackId, events, options, `stack ${name} to be deleted`);
     existing = undefined;
   }
-  if (existing !== undefined && existing.StackStatus?.endsWith('_IN_PROGRESS'))
+  if (existing !== undefined && !inReview && existing.StackStatus?.endsWith('_IN_PROGRESS'))
     throw busyError(name, existing.StackStatus);
-  const changeSetType = existing === undefined ? 'CREATE' : 'UPDATE';
-  const deployedKeys = new Set((existing?.Parameters ?? []).map((p) => p.ParameterKey));
+  const changeSetType = existing === undefined || inReview ? 'CREATE' : 'UPDATE';
+  const deployedKeys = new Set(inReview ? [] : (existing?.Parameters ?? []).map((p) => p.ParameterKey));
   const parameters: Parameter[] = [...declared].flatMap((key): Parameter[] => {
     if (values[key] !== undefined) return [{ ParameterKey: key, ParameterValue: values[key] }];
     // State a command set in place (the schedule) survives a plain redeploy.
@@ -382,6 +386,8 @@ async function deployStack(
   const stack = await describeStack(clients, name);
   // Deleted while this deploy executed it: another deploy replaced the stack (it was only in review).
   if (status === 'DELETE_COMPLETE' && changeSetType === 'CREATE') throw busyError(name, 'being replaced');
+  // Gone right after it ended well: another deploy (or destroy) deleted it meanwhile.
+  if (stack === undefined && !TERMINAL_FAILURES.has(status)) throw busyError(name, 'being replaced');
   if (TERMINAL_FAILURES.has(status) || stack === undefined) {
     const failure = failureError(name, status, events, stack?.StackStatusReason);
     // A bucket kept by `destroy` (Retain) makes the next create fail: say so and offer the fixes.
@@ -452,6 +458,9 @@ async function concurrentDeploy(
   // "already exists and cannot be created again": another deploy created the stack after ours
   // found none, whatever state it has reached by now.
   const createdMeanwhile = /cannot be created again/.test(e.message ?? '');
+  // "is in CREATE_IN_PROGRESS state and can not be updated": the service saw the other operation
+  // running, even if it has ended by the time we look.
+  const seenBusy = /is in ([A-Z_]+_IN_PROGRESS) state/.exec(e.message ?? '')?.[1];
   const stack = await describeStack(clients, name).catch(() => undefined);
   const status = stack?.StackStatus ?? 'gone';
   // A stack deleted by now (gone, or DELETE_COMPLETE) was the other deploy's replacing ours.
@@ -460,9 +469,13 @@ async function concurrentDeploy(
     status.endsWith('_IN_PROGRESS') ||
     replaced ||
     createdMeanwhile ||
+    seenBusy !== undefined ||
     /ChangeSetNotFound/.test(e.name ?? '')
   )
-    return busyError(name, replaced ? 'being replaced' : status);
+    return busyError(
+      name,
+      replaced ? 'being replaced' : status.endsWith('_IN_PROGRESS') ? status : (seenBusy ?? status),
+    );
   return undefined;
 }
 
