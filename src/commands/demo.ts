@@ -138,7 +138,14 @@ the pipeline runs again as a new run.`;
         '.',
       ),
     );
-    this.note('Next: `mlpipe executions`, `mlpipe show-recs --user ID`, `mlpipe schedule --rate "1 day"`.');
+    this.note(
+      wrapList(
+        'Next: ',
+        ['`mlpipe executions`', '`mlpipe show-recs --user ID`', '`mlpipe schedule --rate "1 day"`'],
+        terminalWidth(process.stderr),
+        '.',
+      ),
+    );
     return { steps, execution, metrics, recommendations, seconds };
   }
 }
