@@ -5,7 +5,7 @@ import { destroy, refuseImportedExports, type DestroyedStack } from '../lib/infr
 import { usageError } from '../lib/cli/errors.js';
 import { selectStacks, stackName } from '../lib/infra/stacks.js';
 import { stackProgress } from '../lib/infra/stack-view.js';
-import { canPrompt, confirm } from '../lib/cli/ui.js';
+import { canPrompt, confirm, terminalWidth, wrapWords } from '../lib/cli/ui.js';
 import { describePlan, planIsEmpty, planTeardown } from '../lib/personalize/teardown.js';
 
 export default class Destroy extends MlpipeCommand<typeof Destroy> {
@@ -39,7 +39,8 @@ made for --recipe and --hpo — and shows them in the confirmation.`;
       : undefined;
     const solutions = plan?.solutions.map((s) => s.name) ?? [];
     if (plan !== undefined && !planIsEmpty(plan))
-      for (const line of describePlan(plan, stackName(this.settings, 'personalize'))) this.note(line);
+      for (const line of describePlan(plan, stackName(this.settings, 'personalize')))
+        this.note(wrapWords(line, terminalWidth(process.stderr), '    '));
     if (!this.flags.yes) {
       const alsoSolutions =
         solutions.length > 0 ? ` and solution${solutions.length > 1 ? 's' : ''} ${solutions.join(', ')}` : '';

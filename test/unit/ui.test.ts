@@ -1,7 +1,7 @@
 // Layout helpers of the terminal UI that need no terminal.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { wrapList } from '../../src/lib/cli/ui.js';
+import { displayPath, wrapList } from '../../src/lib/cli/ui.js';
 
 describe('wrapList', () => {
   const steps = [
@@ -39,5 +39,26 @@ describe('wrapList', () => {
   it('keeps a short list on one line and an item wider than the width whole', () => {
     assert.equal(wrapList('Done: ', ['a 1s', 'b 2s'], 80, '.'), 'Done: a 1s, b 2s.');
     assert.equal(wrapList('Done: ', ['a-very-long-item', 'b'], 10), 'Done:\n  a-very-long-item,\n  b');
+  });
+});
+
+describe('displayPath', () => {
+  it('shows a path inside the cwd relative to it, one in the home folder under ~, others whole', () => {
+    const cwd = '/home/me/movies';
+    const home = '/home/me';
+    assert.equal(displayPath('/home/me/movies/.mlpipe/local', cwd, home), '.mlpipe/local');
+    assert.equal(displayPath('.mlpipe/local', cwd, home), '.mlpipe/local');
+    assert.equal(displayPath('/home/me/movies', cwd, home), '.');
+    assert.equal(displayPath('/home/me/other/.mlpipe/local', cwd, home), '~/other/.mlpipe/local');
+    assert.equal(displayPath('/srv/lake/.mlpipe/local', cwd, home), '/srv/lake/.mlpipe/local');
+    // A sibling whose name starts with ".." is still inside the cwd.
+    assert.equal(displayPath('/home/me/movies/..data/x', cwd, home), '..data/x');
+    // From a subfolder, the project above is named whole (under ~), not as ../..
+    assert.equal(
+      displayPath('/home/me/movies/.mlpipe/local', '/home/me/movies/data', home),
+      '~/movies/.mlpipe/local',
+    );
+    // A home of / (some containers) does not turn every path into ~.
+    assert.equal(displayPath('/srv/x', '/tmp', '/'), '/srv/x');
   });
 });

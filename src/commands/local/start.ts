@@ -2,6 +2,7 @@ import { prose } from '../../lib/cli/prose.js';
 import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../../lib/cli/base-command.js';
 import { usageError } from '../../lib/cli/errors.js';
+import { displayPath } from '../../lib/cli/ui.js';
 import { runLocalStackForeground, startLocalStack, startOptionsFor } from '../../lib/local/lifecycle.js';
 
 export interface LocalStartResult {
@@ -52,10 +53,12 @@ real ms per AWS ms, 0.001 by default (a 60 s wait lasts 60 ms), 1 for AWS's own 
     const { info, alreadyRunning } = await startLocalStack(options);
     if (alreadyRunning) {
       this.log(
-        `The local stack is already running at ${info.endpoint} (pid ${info.pid}, data dir ${info.dataDir}).`,
+        `The local stack is already running at ${info.endpoint} (pid ${info.pid}, data dir ${displayPath(info.dataDir)}).`,
       );
     } else {
-      this.log(`Local stack started at ${info.endpoint} (pid ${info.pid}, data dir ${info.dataDir}).`);
+      this.log(
+        `Local stack started at ${info.endpoint} (pid ${info.pid}, data dir ${displayPath(info.dataDir)}).`,
+      );
       this.log('Run `mlpipe local env` for the settings that point the AWS CLI at it.');
     }
     return { endpoint: info.endpoint, pid: info.pid, port: info.port, dataDir: info.dataDir, alreadyRunning };

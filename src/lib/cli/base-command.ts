@@ -13,7 +13,7 @@ import { resolveSettings, type Settings } from './config.js';
 import { ExitCode, fromEngineError } from './errors.js';
 import { installInterruptHandler } from './interrupt.js';
 import { connectLocalStack } from '../local/lifecycle.js';
-import { normaliseTerminalWidth, stopSpinners, uiMode, type UiOptions } from './ui.js';
+import { displayPath, normaliseTerminalWidth, stopSpinners, uiMode, type UiOptions } from './ui.js';
 
 /** The `--json` form of an error. */
 export interface JsonError {
@@ -158,7 +158,7 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
     this.targetAnnounced = true;
     if (connection.target === 'local') {
       this.notice(
-        `target: local stack at ${connection.endpoint} (data dir ${this.settings.local.dataDir.value})`,
+        `target: local stack at ${connection.endpoint} (data dir ${displayPath(this.settings.local.dataDir.value)})`,
       );
     } else {
       const parts = [
@@ -188,7 +188,7 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
           this.notice(
             `No mlpipe project in ${settings.projectDir} or above it (no mlpipe.config.json, no .mlpipe/): this creates a new local stack for ${settings.projectDir}. If your project is elsewhere, run mlpipe there; \`mlpipe init\` makes this folder a project.`,
           );
-        this.notice(`Starting the local stack (data dir ${dataDir})…`);
+        this.notice(`Starting the local stack (data dir ${displayPath(dataDir)})…`);
       });
       connection = local.connection;
     } else {

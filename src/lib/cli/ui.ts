@@ -4,6 +4,8 @@
  * when stderr is a TTY, CI is unset, TERM is not dumb and --json is off; otherwise plain lines
  * (or nothing under --json). stdout is left to results.
  */
+import os from 'node:os';
+import path from 'node:path';
 import type { Ora } from 'ora';
 
 export interface UiOptions {
@@ -89,6 +91,27 @@ export function wrapList(head: string, items: string[], width: number, end = '')
     fresh = false;
   });
   lines.push(line);
+  return lines.join('\n');
+}
+
+/**
+ * `text` broken between words into lines of at most `width` columns, each line after the first
+ * starting with `indent`; a word longer than a line (an ARN, a path) stays whole on a line of its
+ * own, so it can still be copied.
+ */
+export function wrapWords(text: string, width: number, indent = ''): string {
+  const lines: string[] = [];
+  const lead = /^\s*/.exec(text)?.[0] ?? ''; // the first line keeps its own indentation
+  let line = '';
+  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+    const prefix = lines.length === 0 ? lead : indent;
+    const joined = line === '' ? `${prefix}${word}` : `${line} ${word}`;
+    if ([...joined].length > width && line !== '') {
+      lines.push(line);
+      line = `${indent}${word}`;
+    } else line = joined;
+  }
+  if (line !== '' || lines.length === 0) lines.push(line);
   return lines.join('\n');
 }
 
@@ -311,6 +334,25 @@ export function relativeTime(iso: string, now: Date = new Date()): string {
   if (s < 86_400) return `${Math.floor(s / 3600)}h ago`;
   if (s < 30 * 86_400) return `${Math.floor(s / 86_400)}d ago`;
   return iso.slice(0, 10);
+}
+
+/**
+ * A path as a person reads it in a one-line notice: relative to the cwd when it lies inside it
+ * (`.mlpipe/local`), else under `~` when it lies in the home folder, else whole. Never cut: a path
+ * that is shown must be one that can be typed.
+ */
+export function displayPath(p: string, cwd: string = process.cwd(), home: string = os.homedir()): string {
+  const absolute = path.resolve(cwd, p);
+  const inside = (root: string): string | undefined => {
+    const rel = path.relative(root, absolute);
+    return rel !== '' && rel.split(path.sep)[0] !== '..' && !path.isAbsolute(rel) ? rel : undefined;
+  };
+  const fromCwd = inside(cwd);
+  if (fromCwd !== undefined) return fromCwd;
+  if (absolute === cwd) return '.';
+  const fromHome = home === '' || home === path.sep ? undefined : inside(home);
+  if (fromHome !== undefined) return `~${path.sep}${fromHome}`;
+  return absolute;
 }
 
 /** ISO timestamp → "2026-01-31 12:34:56" (UTC). */

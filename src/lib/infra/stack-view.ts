@@ -9,13 +9,36 @@ import {
   renderTable,
   startSpinner,
   terminalWidth,
+  wrapWords,
   type Spinner,
   type UiOptions,
 } from '../cli/ui.js';
 
-export function formatStackEvent(event: StackEventLine): string {
-  const reason = event.reason ? `  ${event.reason}` : '';
-  return `  ${event.timestamp.slice(11, 19)}  ${event.status.padEnd(22)} ${event.type.padEnd(28)} ${event.logicalId}${reason}`;
+/**
+ * One stack event as the console lists it: time, status, resource type, logical id, reason. At
+ * `width` columns (80 off a terminal) the line fits: the resource type is left out first (the
+ * logical id names the resource), then the reason goes below the event, wrapped between words.
+ * Nothing is cut: a failure's reason is what the operator needs whole.
+ */
+export function formatStackEvent(
+  event: StackEventLine,
+  width: number = terminalWidth(process.stderr),
+): string {
+  const head = `  ${event.timestamp.slice(11, 19)}  ${event.status.padEnd(22)} `;
+  const reason = event.reason ?? '';
+  const full = `${head}${event.type.padEnd(28)} ${event.logicalId}${reason === '' ? '' : `  ${reason}`}`;
+  if ([...full].length <= width) return full;
+  const short = `${head}${event.logicalId}`;
+  if (reason === '') return short;
+  if ([...short].length + 2 + [...reason].length <= width) return `${short}  ${reason}`;
+  const indent = ' '.repeat(12);
+  const wrapped = wrapWords(reason, Math.max(20, width - indent.length));
+  return `${short}\n${wrapped.replace(/^/gm, indent)}`;
+}
+
+/** `arn:aws:cloudformation:…:stack/NAME/id` → NAME (a deleted stack is followed by its id). */
+function stackLabel(stack: string): string {
+  return /^arn:[^:]+:cloudformation:[^:]*:[^:]*:stack\/([^/]+)\//.exec(stack)?.[1] ?? stack;
 }
 
 export function renderOutputs(outputs: Record<string, string>): string {
@@ -48,7 +71,7 @@ export function stackProgress(
     const { stack, spinner, status, elapsedMs } = current;
     current = undefined;
     shown = undefined;
-    const line = `${stack}: ${status} (${formatDuration(elapsedMs)})`;
+    const line = `${stackLabel(stack)}: ${status} (${formatDuration(elapsedMs)})`;
     if (status.endsWith('_IN_PROGRESS')) (await spinner).stop();
     else if (/FAILED|ROLLBACK/.test(status)) (await spinner).fail(line);
     else (await spinner).succeed(line);
@@ -56,7 +79,7 @@ export function stackProgress(
   return {
     onStatus: async (stack, status, elapsedMs) => {
       if (current !== undefined && current.stack !== stack) await finish();
-      const text = `${stack}: ${status} (${formatDuration(elapsedMs)})`;
+      const text = `${stackLabel(stack)}: ${status} (${formatDuration(elapsedMs)})`;
       current ??= { stack, spinner: startSpinner(text, uiOptions), status, elapsedMs };
       const mine = current;
       mine.status = status;
