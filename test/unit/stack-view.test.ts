@@ -35,7 +35,8 @@ describe('formatStackEvent', () => {
       if (e.reason !== null)
         assert.equal(text.replace(/\s+/g, ' ').includes(e.reason), true, `reason kept whole: ${text}`);
     }
-    // The resource type is what goes first; a short reason stays on the event's line.
+    // The resource type goes, from every line alike; a short reason stays on the event's line.
+    assert.equal(formatStackEvent(events[1]!, 80), '  09:59:03  DELETE_COMPLETE        StepFunctionsRole');
     assert.equal(
       formatStackEvent(events[0]!, 80),
       '  09:59:03  DELETE_IN_PROGRESS     mlpipe-datalake  User Initiated',
@@ -46,7 +47,7 @@ describe('formatStackEvent', () => {
     const text = formatStackEvent(events[0]!, 160);
     assert.equal(
       text,
-      '  09:59:03  DELETE_IN_PROGRESS     AWS::CloudFormation::Stack   mlpipe-datalake  User Initiated',
+      '  09:59:03  DELETE_IN_PROGRESS     AWS::CloudFormation::Stack       mlpipe-datalake  User Initiated',
     );
     assert.ok(formatStackEvent(events[3]!, 200).includes('AWS::S3::Bucket'));
     assert.equal(formatStackEvent(events[3]!, 200).includes('\n'), false);

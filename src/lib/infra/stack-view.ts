@@ -14,26 +14,26 @@ import {
   type UiOptions,
 } from '../cli/ui.js';
 
+/** Below this width the resource type column is left out, for every event alike. */
+const TYPE_COLUMN_MIN_WIDTH = 100;
+
 /**
- * One stack event as the console lists it: time, status, resource type, logical id, reason. At
- * `width` columns (80 off a terminal) the line fits: the resource type is left out first (the
- * logical id names the resource), then the reason goes below the event, wrapped between words.
+ * One stack event as the console lists it: time, status, resource type, logical id, reason. Below
+ * 100 columns (80 off a terminal) the resource type is left out (the logical id names the
+ * resource), and a reason that would pass the width goes below the event, wrapped between words.
  * Nothing is cut: a failure's reason is what the operator needs whole.
  */
 export function formatStackEvent(
   event: StackEventLine,
   width: number = terminalWidth(process.stderr),
 ): string {
-  const head = `  ${event.timestamp.slice(11, 19)}  ${event.status.padEnd(22)} `;
+  const type = width >= TYPE_COLUMN_MIN_WIDTH ? `${event.type.padEnd(32)} ` : '';
+  const line = `  ${event.timestamp.slice(11, 19)}  ${event.status.padEnd(22)} ${type}${event.logicalId}`;
   const reason = event.reason ?? '';
-  const full = `${head}${event.type.padEnd(28)} ${event.logicalId}${reason === '' ? '' : `  ${reason}`}`;
-  if ([...full].length <= width) return full;
-  const short = `${head}${event.logicalId}`;
-  if (reason === '') return short;
-  if ([...short].length + 2 + [...reason].length <= width) return `${short}  ${reason}`;
+  if (reason === '') return line;
+  if ([...line].length + 2 + [...reason].length <= width) return `${line}  ${reason}`;
   const indent = ' '.repeat(12);
-  const wrapped = wrapWords(reason, Math.max(20, width - indent.length));
-  return `${short}\n${wrapped.replace(/^/gm, indent)}`;
+  return `${line}\n${wrapWords(reason, Math.max(20, width - indent.length)).replace(/^/gm, indent)}`;
 }
 
 /** `arn:aws:cloudformation:…:stack/NAME/id` → NAME (a deleted stack is followed by its id). */
