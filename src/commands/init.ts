@@ -143,11 +143,16 @@ Refuses to overwrite an existing mlpipe.config.* or template copies unless --for
     }
     this.log('');
     this.log('Next steps:');
-    this.log(
-      `  mlpipe deploy        create the data lake, ETL job, Personalize resources and the pipeline (${values.target})`,
-    );
-    this.log('  mlpipe sample-data   write a MovieLens-format sample data set to ./data');
-    this.log(`  mlpipe upload-raw    upload it to s3://${values.bucket}/raw/`);
+    const where = values.target === 'local' ? 'locally' : `on AWS (${values.region})`;
+    const steps: Array<[string, string]> = [
+      ['mlpipe deploy', `create the pipeline's stacks ${where}`],
+      ['mlpipe sample-data', 'write a MovieLens-format sample to ./data'],
+      ['mlpipe upload-raw', `upload it to s3://${values.bucket}/raw/`],
+      ['mlpipe start-pipeline --wait', 'ETL, import, training, batch recommendations'],
+      ['mlpipe show-recs --user 75', "a user's recommendations, with titles"],
+    ];
+    for (const [command, what] of steps) this.log(`  ${command.padEnd(28)}  ${what}`);
+    if (values.target === 'local') this.log('Or all of it at once: mlpipe demo');
     return result;
   }
 }

@@ -50,9 +50,19 @@ describe('mlpipe init', () => {
       bucket: 'movies-lake-1',
     });
     assert.match(result.stdout, /Wrote mlpipe\.config\.json/);
-    for (const next of ['mlpipe deploy', 'mlpipe sample-data', 'mlpipe upload-raw'])
-      assert.match(result.stdout, new RegExp(next), next);
+    for (const next of [
+      'mlpipe deploy',
+      'mlpipe sample-data',
+      'mlpipe upload-raw',
+      'mlpipe start-pipeline --wait',
+      'mlpipe show-recs --user 75',
+    ])
+      assert.ok(result.stdout.includes(`  ${next} `), next);
     assert.match(result.stdout, /s3:\/\/movies-lake-1\/raw\//);
+    assert.match(result.stdout, /create the pipeline's stacks on AWS \(eu-west-1\)/);
+    // demo runs only on the local stack, so it is not offered for an AWS project.
+    assert.doesNotMatch(result.stdout, /mlpipe demo/);
+    for (const line of result.stdout.split('\n')) assert.ok(line.length <= 80, `fits 80 columns: "${line}"`);
   });
 
   it("defaults to the directory's name, the local target, us-east-1 and <project>-datalake", async () => {
@@ -67,6 +77,8 @@ describe('mlpipe init', () => {
       region: 'us-east-1',
       bucket: 'my-movies-2-datalake',
     });
+    assert.match(result.stdout, /create the pipeline's stacks locally/);
+    assert.match(result.stdout, /^Or all of it at once: mlpipe demo$/m);
   });
 
   it('suggests a globally unique bucket name for the aws target', async () => {
