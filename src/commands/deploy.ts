@@ -46,7 +46,7 @@ export function changeTable(changes: PlannedChange[]): string {
 
 export default class Deploy extends MlpipeCommand<typeof Deploy> {
   static override summary =
-    "Deploy the pipeline's CloudFormation stacks (change set, confirm, execute, stream events).";
+    "Deploy the pipeline's stacks: show each change set, ask, execute, stream events.";
   static override description = prose`For each stack in dependency order (data lake first), creates a change set from templates/
 (a project's own templates/ copy, from \`mlpipe init --templates\`, wins), shows it, asks to confirm
 on a terminal, executes it and streams the stack's events until it is done — the same steps as

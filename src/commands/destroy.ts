@@ -9,8 +9,7 @@ import { canPrompt, confirm, terminalWidth, wrapWords } from '../lib/cli/ui.js';
 import { describePlan, planIsEmpty, planTeardown } from '../lib/personalize/teardown.js';
 
 export default class Destroy extends MlpipeCommand<typeof Destroy> {
-  static override summary =
-    "Delete the pipeline's stacks (in reverse order), keeping resources marked Retain.";
+  static override summary = "Delete the pipeline's stacks, last first, keeping resources marked Retain.";
   static override description = prose`Deletes each stack and everything it created, last-deployed first. Resources with
 DeletionPolicy Retain — the data-lake bucket and its data — are kept and listed, so deploying again
 later needs them removed by hand (or a different bucket name). Asks for confirmation; --yes skips

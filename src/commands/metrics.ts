@@ -5,8 +5,7 @@ import { renderTable } from '../lib/cli/ui.js';
 import { METRIC_LABELS, metricsReport, type MetricsReport } from '../lib/personalize/solutions.js';
 
 export default class Metrics extends MlpipeCommand<typeof Metrics> {
-  static override summary =
-    'Show the offline metrics of the latest trained solution version beside the popularity baseline.';
+  static override summary = "Show the latest version's offline metrics beside the popularity baseline.";
   static override description = prose`The metrics Personalize computes for a solution version (GetSolutionMetrics: NDCG,
 precision and MRR at 5/10/25 and coverage, on the newest interactions of held-out users) of the latest
 ACTIVE version of the project's solutions — or of the version --arn names — beside the latest ACTIVE

@@ -6,8 +6,7 @@ import { formatBytes, formatCount, startProgressBar } from '../lib/cli/ui.js';
 import { HETREC_DEFAULTS, SMALL_PRESET } from '../sampledata/generator.js';
 
 export default class SampleData extends MlpipeCommand<typeof SampleData> {
-  static override summary =
-    'Write a realistic hetrec2011-format MovieLens dataset (ratings + movies) to ./data/.';
+  static override summary = 'Write a hetrec2011-format MovieLens sample (ratings and movies) to ./data/.';
   static override description = prose`Generates user_ratedmovies-timestamps.dat (TAB-separated, half-star ratings, millisecond
 timestamps) and movies.dat (hetrec's 21 columns, Latin-1) with the structure real ratings have:
 long-tail popularity, heavy-tailed user activity, latent taste groups and releases over time.

@@ -4,8 +4,7 @@ import { formatDuration, renderTable } from '../lib/cli/ui.js';
 import { solutionsReport, type SolutionsReport } from '../lib/personalize/solutions.js';
 
 export default class Solutions extends MlpipeCommand<typeof Solutions> {
-  static override summary =
-    "List the dataset group's solutions and their versions with status, training time and NDCG@10.";
+  static override summary = 'List the solutions and their versions: status, training time, NDCG@10.';
   static override description = prose`One line per solution version, newest first under each solution of the project's
 dataset group (the Personalize stack's solution is marked *): its recipe, the version's id, status,
 training mode, training time and offline NDCG@10. Failed versions are followed by their reason.

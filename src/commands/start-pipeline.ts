@@ -22,8 +22,7 @@ export interface StartPipelineResult {
 }
 
 export default class StartPipeline extends MlpipeCommand<typeof StartPipeline> {
-  static override summary =
-    'Start a run of the pipeline: ETL, import, training, metrics, batch recommendations.';
+  static override summary = 'Start a pipeline run: ETL, import, training, metrics, batch recommendations.';
   static override description = prose`Starts an execution of the pipeline state machine (the pipeline stack's). One run does the
 whole chain: the Glue ETL job, the Personalize import of its output, a solution version of the deployed
 solution and its offline metrics, and batch recommendations for every user the ETL wrote, under

@@ -45,8 +45,7 @@ export interface TrainResult {
 }
 
 export default class Train extends MlpipeCommand<typeof Train> {
-  static override summary =
-    'Train a solution version of the Personalize solution and show its offline metrics.';
+  static override summary = 'Train a Personalize solution version and show its offline metrics.';
   static override description = prose`Creates a solution version of the Personalize stack's solution (recipe, HPO and
 hyperparameters from the config file's training section) and waits with a spinner until it is ACTIVE,
 then prints its offline metrics (GetSolutionMetrics: Personalize's protocol, the newest interactions of

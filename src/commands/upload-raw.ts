@@ -5,8 +5,7 @@ import { DEFAULT_RAW_FILE, uploadRaw, type UploadRawResult } from '../lib/data/u
 import { formatBytes, startProgressBar, type ProgressBar } from '../lib/cli/ui.js';
 
 export default class UploadRaw extends MlpipeCommand<typeof UploadRaw> {
-  static override summary =
-    "Upload the raw interactions file (and its items file) to the data lake's raw prefix.";
+  static override summary = 'Upload the raw interactions file (and its items file) to the data lake.';
   static override description = prose`Checks that FILE is interactions data (a header with user and item columns, or headerless
 numeric rows), then uploads it to s3://<bucket>/<raw prefix>/<file name>, multipart for large files.
 movies.dat beside it is uploaded too (or the file given with --items), and movie_genres.dat beside that. On the local target the

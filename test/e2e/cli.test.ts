@@ -44,6 +44,19 @@ describe('mlpipe CLI', () => {
     ]) {
       assert.match(result.stdout, new RegExp(`\\b${command}\\b`), `--help mentions ${command}`);
     }
+    // Read at 80 columns (the width off a terminal): the summary line too, which oclif never wraps.
+    for (const line of result.stdout.split('\n'))
+      assert.ok([...line].length <= 80, `--help fits 80 columns: "${line}"`);
+    assert.match(result.stdout, /^DESCRIPTION\n {2}Raw MovieLens-style interactions/m);
+    // Each command's `--help` opens with its summary, unwrapped: every summary fits 80 columns.
+    const manifest = JSON.parse(readFileSync(path.join(BIN, '..', '..', 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, { summary?: string }>;
+    };
+    for (const [id, command] of Object.entries(manifest.commands))
+      assert.ok((command.summary ?? '').length <= 80, `${id}'s summary fits 80 columns: ${command.summary}`);
+    const help = await runCli(['deploy', '--help'], { cwd: newProject(), env });
+    assert.equal(help.code, 0);
+    assert.ok(help.stdout.split('\n')[0]!.length <= 80, help.stdout.split('\n')[0]);
   });
 
   it('reports an unknown command with the closest commands (exit 2) and an unknown flag (exit 2)', async () => {
