@@ -81,7 +81,8 @@ describe('pipeline runs: an import failure, Ctrl-C and re-attach, an unnamed run
         ),
         failed.errorText,
       );
-      assert.match(failed.stderr, /^✓ RunEtl jr_\S+ SUCCEEDED/m);
+      // The ETL run as `run-etl` names it (a prefix `run-etl --run-id` takes), not cut with "…".
+      assert.match(failed.stderr, /^✓ RunEtl jr_[0-9a-f]{7} SUCCEEDED/m);
       assert.match(failed.stderr, /^✓ DescribeImport \S+ CREATE FAILED/m);
       assert.match(failed.stderr, /^✗ ImportFailed/m);
       assert.match(failed.stdout, /bad-import FAILED/);

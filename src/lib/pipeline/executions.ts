@@ -439,6 +439,9 @@ function describeResult(result: unknown): string {
 
 function shortId(id: string): string {
   const last = id.includes('/') ? id.slice(id.lastIndexOf('/') + 1) : id;
+  // A Glue run id as `run-etl` shows it, git-style (`jr_` and 7 hex digits): a prefix that
+  // `mlpipe run-etl --run-id` takes as it is, so a log line can be followed up.
+  if (/^jr_[0-9a-f]{64}$/.test(last)) return last.slice(0, 10);
   return last.length > 40 ? `${last.slice(0, 12)}…` : last;
 }
 
