@@ -6,6 +6,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Invoke } from '../../core/service.js';
 import type { S3Service } from '../s3/s3-service.js';
 import { type ProvisionerRegistry } from './provisioners/index.js';
+import type { ResourceToImportInput } from './resource-import.js';
 import type { Tag } from './types.js';
 
 // --- Inputs (AWS member names)
@@ -65,6 +66,8 @@ export interface CreateChangeSetInput extends TemplateSource {
   Description?: string;
   RoleARN?: string;
   ClientToken?: string;
+  /** IMPORT change sets: the existing resources to bring into the stack. */
+  ResourcesToImport?: ResourceToImportInput[];
 }
 
 export interface ChangeSetRef {

@@ -1,7 +1,7 @@
 /**
  * `CloudFormationService`, the local stack's CloudFormation: the stacks of `stacks.ts` completed
- * with change sets — Create (computed in the background, diffed against the stack), Describe,
- * List, Execute (run as a stack operation) and Delete.
+ * with change sets — Create (computed in the background, diffed against the stack; IMPORT ones
+ * checked by `resource-import.ts`), Describe, List, Execute (run as a stack operation) and Delete.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -12,8 +12,21 @@ import type { LocalContext } from '../../types.js';
 import { pseudoParameters, stackParameterRecords, storedParameters } from './stack-runner.js';
 import { IamStore } from './iam-store.js';
 import { CloudFormationStore } from './stack-store.js';
-import { diffTemplates, loadTemplate, type ResolvedParameters, type Template } from './template/index.js';
-import { type ChangeRecord, type ChangeSetRecord, type OnFailure, type StackRecord } from './types.js';
+import {
+  diffTemplates,
+  evaluateConditions,
+  loadTemplate,
+  type ResolvedParameters,
+  type Template,
+} from './template/index.js';
+import {
+  type ChangeRecord,
+  type ChangeSetRecord,
+  type OnFailure,
+  type ResourceToImportRecord,
+  type StackRecord,
+} from './types.js';
+import { checkResourcesToImport, importChanges } from './resource-import.js';
 import {
   type ChangeSetRef,
   type CloudFormationServiceOptions,
@@ -50,12 +63,13 @@ export class CloudFormationService extends CloudFormationStacks {
   async createChangeSet(input: CreateChangeSetInput): Promise<{ Id: string; StackId: string }> {
     const name = checkName(input.ChangeSetName, 'changeSetName');
     const type = input.ChangeSetType ?? 'UPDATE';
-    if (type !== 'CREATE' && type !== 'UPDATE') {
-      if (type === 'IMPORT')
-        throw validationError('ChangeSetType IMPORT is not supported by the local stack.');
+    if (type !== 'CREATE' && type !== 'UPDATE' && type !== 'IMPORT') {
       throw validationError(
         `1 validation error detected: Value '${type}' at 'changeSetType' failed to satisfy constraint: Member must satisfy enum value set: [CREATE, UPDATE, IMPORT]`,
       );
+    }
+    if (type !== 'IMPORT' && input.ResourcesToImport !== undefined && input.ResourcesToImport.length > 0) {
+      throw validationError('ResourcesToImport can only be specified for a change set of type IMPORT.');
     }
     let stack: StackRecord | undefined;
     if (type === 'CREATE') {
@@ -66,22 +80,35 @@ export class CloudFormationService extends CloudFormationStacks {
           `Stack [${stackName}] already exists and cannot be created again with the changeSet [${name}].`,
         );
       }
+    } else if (type === 'IMPORT') {
+      // Into an existing stack, or a new one (created in review, as a CREATE change set does).
+      const stackName = checkName(input.StackName, 'stackName');
+      stack = input.StackName?.startsWith('arn:')
+        ? this.findStack(stackName)
+        : this.liveStackByName(stackName);
+      if (stack !== undefined && stack.status !== 'REVIEW_IN_PROGRESS') this.checkUpdatable(stack);
     } else {
       stack = this.requireStack(input.StackName);
       this.checkUpdatable(stack);
     }
+    /** The stack as it is deployed (UPDATE, or IMPORT into a stack that is not only in review). */
+    const deployed = stack !== undefined && stack.status !== 'REVIEW_IN_PROGRESS' ? stack : undefined;
     // An executed change set stays describable but no longer holds its name (the AWS CLI names
     // its change sets by the second, so two quick deploys reuse one).
     if (stack?.changeSets.some((changeSet) => changeSet.name === name && !isExecuted(changeSet))) {
       throw new AwsError('AlreadyExistsException', `ChangeSet ${name} already exists`);
     }
-    const body = await this.templateBody(input, type === 'UPDATE' ? stack : undefined);
+    const body = await this.templateBody(input, deployed);
     const capabilities = [...(input.Capabilities ?? [])];
     const tags = input.Tags === undefined && stack !== undefined ? stack.tags : checkTags(input.Tags);
     const stackName = stack?.stackName ?? (input.StackName as string);
     const stackId = stack?.stackId ?? this.newStackId(stackName);
-    const given = this.givenParameters(input.Parameters, type === 'UPDATE' ? stack : undefined);
+    const given = this.givenParameters(input.Parameters, deployed);
     const prepared = this.prepare({ stackId, stackName }, body, given, capabilities);
+    const resourcesToImport =
+      type === 'IMPORT'
+        ? await this.checkImport({ stackId, stackName }, deployed, prepared, input.ResourcesToImport)
+        : undefined;
 
     if (stack === undefined) {
       stack = this.newStack(stackId, stackName, 'REVIEW_IN_PROGRESS', {
@@ -99,6 +126,7 @@ export class CloudFormationService extends CloudFormationStacks {
       id: `arn:aws:cloudformation:${this.ctx.region}:${this.ctx.accountId}:changeSet/${name}/${randomUUID()}`,
       name,
       type,
+      ...(resourcesToImport !== undefined ? { resourcesToImport } : {}),
       ...(input.Description !== undefined ? { description: input.Description } : {}),
       templateBody: body,
       parameters: stackParameterRecords(prepared.parameters),
@@ -124,7 +152,10 @@ export class CloudFormationService extends CloudFormationStacks {
       await sleep(0);
       let result: Partial<ChangeSetRecord>;
       try {
-        const changes = this.computeChanges(owner, type, prepared);
+        const changes =
+          resourcesToImport !== undefined
+            ? importChanges(resourcesToImport)
+            : this.computeChanges(owner, type === 'CREATE' ? 'CREATE' : 'UPDATE', prepared);
         const noop =
           type === 'UPDATE' && changes.length === 0 && this.unchanged(owner, body, prepared.parameters, tags);
         result = noop
@@ -145,6 +176,44 @@ export class CloudFormationService extends CloudFormationStacks {
     this.computing.set(changeSet.id, work);
     void work.finally(() => this.computing.delete(changeSet.id));
     return { Id: changeSet.id, StackId: stack.stackId };
+  }
+
+  /** The checks of an IMPORT change set (resource-import.ts), with what they need from the stacks. */
+  protected checkImport(
+    ref: Pick<StackRecord, 'stackId' | 'stackName'>,
+    deployed: StackRecord | undefined,
+    prepared: { template: Template; parameters: ResolvedParameters },
+    requested: CreateChangeSetInput['ResourcesToImport'],
+  ): Promise<ResourceToImportRecord[]> {
+    const pseudo = pseudoParameters(ref, this.ctx);
+    const importValue = (name: string): string | undefined => this.findExport(name, ref.stackId)?.value;
+    const conditions = evaluateConditions(prepared.template, {
+      parameters: prepared.parameters.values,
+      pseudo,
+    });
+    // Resolves what can be without the resources; the new stack's record does not exist yet.
+    const record =
+      deployed ??
+      this.newStack(ref.stackId, ref.stackName, 'REVIEW_IN_PROGRESS', {
+        disableRollback: false,
+        capabilities: [],
+        tags: [],
+        notificationArns: [],
+        enableTerminationProtection: false,
+      });
+    return checkResourcesToImport(requested, {
+      provisioners: this.provisioners,
+      pseudo,
+      existing: deployed,
+      prepared,
+      resolveContext: {
+        ...this.engine.resolveContext(record, prepared.template, prepared.parameters, conditions),
+        partial: true,
+      },
+      importValue,
+      ownerOf: (type, physicalId) => this.ownerOf(type, physicalId),
+      provisionContext: (logicalId) => this.engine.provisionContext(record, logicalId),
+    });
   }
 
   protected computeChanges(
@@ -274,6 +343,7 @@ export class CloudFormationService extends CloudFormationStacks {
       throw validationError(`Stack:${stack.stackId} is in ${stack.status} state and can not be updated.`);
     }
     if (changeSet.type === 'UPDATE') this.checkUpdatable(stack);
+    if (changeSet.type === 'IMPORT' && stack.status !== 'REVIEW_IN_PROGRESS') this.checkUpdatable(stack);
     const given = Object.fromEntries(changeSet.parameters.map(({ key, value }) => [key, value]));
     const prepared = this.prepare(stack, changeSet.templateBody, given, changeSet.capabilities);
     const plan = this.plan(changeSet.templateBody, prepared, {
@@ -297,7 +367,12 @@ export class CloudFormationService extends CloudFormationStacks {
         changeSets: [changeSet],
         disableRollback: input.DisableRollback ?? false,
         ...(changeSet.type === 'CREATE' ? this.planFields(plan) : {}),
-        status: changeSet.type === 'CREATE' ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS',
+        status:
+          changeSet.type === 'CREATE'
+            ? 'CREATE_IN_PROGRESS'
+            : changeSet.type === 'IMPORT'
+              ? 'IMPORT_IN_PROGRESS'
+              : 'UPDATE_IN_PROGRESS',
       });
       return () => {
         undoStack();
@@ -305,13 +380,22 @@ export class CloudFormationService extends CloudFormationStacks {
       };
     });
     const finish = async (): Promise<void> => {
-      const succeeded = stack.status === 'CREATE_COMPLETE' || stack.status === 'UPDATE_COMPLETE';
+      const succeeded =
+        stack.status === 'CREATE_COMPLETE' ||
+        stack.status === 'UPDATE_COMPLETE' ||
+        stack.status === 'IMPORT_COMPLETE';
       changeSet.executionStatus = succeeded ? 'EXECUTE_COMPLETE' : 'EXECUTE_FAILED';
       await this.store.save(stack);
     };
     if (changeSet.type === 'CREATE') {
       this.schedule(stack, async () => {
         await this.engine.create(stack, plan, onFailure);
+        await finish();
+      });
+    } else if (changeSet.type === 'IMPORT') {
+      const resources = changeSet.resourcesToImport ?? [];
+      this.schedule(stack, async () => {
+        await this.engine.import(stack, plan, resources);
         await finish();
       });
     } else {

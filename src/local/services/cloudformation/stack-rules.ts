@@ -88,6 +88,9 @@ export function interruptedStatus(status: StackStatus): StackStatus {
       return 'UPDATE_COMPLETE';
     case 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS':
       return 'UPDATE_ROLLBACK_COMPLETE';
+    case 'IMPORT_IN_PROGRESS':
+    case 'IMPORT_ROLLBACK_IN_PROGRESS':
+      return 'IMPORT_ROLLBACK_FAILED';
     default:
       return status;
   }

@@ -46,6 +46,7 @@ import type {
   OnFailure,
   ParameterRecord,
   ResourceRecord,
+  ResourceToImportRecord,
   ResourceStatus,
   StackRecord,
   StackStatus,
@@ -68,6 +69,8 @@ export interface EngineHost {
   ): { value: string; stackId: string; stackName: string } | undefined;
   /** Names of the live stacks (other than `excludeStackId`) importing an export. */
   importersOf(exportName: string, excludeStackId?: string): string[];
+  /** The name of the live stack holding a physical resource of this type, if one does. */
+  ownerOf(type: string, physicalId: string): string | undefined;
 }
 
 /** A validated request to bring a stack to a template + parameters. */
@@ -278,7 +281,7 @@ export class StackEngine {
     };
   }
 
-  private provisionContext(stack: StackRecord, logicalId: string): ProvisionContext {
+  provisionContext(stack: StackRecord, logicalId: string): ProvisionContext {
     const { ctx } = this.host;
     return {
       stackName: stack.stackName,
@@ -371,6 +374,113 @@ export class StackEngine {
     await this.stackStatus(stack, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
     await this.cleanupAfterUpdate(stack, result.included, oldTemplateBody, oldParameters);
     await this.stackStatus(stack, 'UPDATE_COMPLETE');
+  }
+
+  /**
+   * Executing an IMPORT change set: each resource to import is found by its identifier and joins
+   * the stack as it is (nothing is created, changed or deleted); then the stack takes the
+   * template. A resource that cannot be imported rolls the import back: the resources imported
+   * so far leave the stack again, untouched.
+   */
+  async import(
+    stack: StackRecord,
+    plan: StackPlan,
+    resources: readonly ResourceToImportRecord[],
+  ): Promise<void> {
+    const isNew = stack.templateBody === undefined;
+    if (!isNew) stack.lastUpdatedTime = this.now();
+    await this.stackStatus(stack, 'IMPORT_IN_PROGRESS', 'User Initiated');
+    const imported: ResourceRecord[] = [];
+    const result = await this.importResources(stack, plan, resources, imported);
+    if ('reason' in result) {
+      await this.stackStatus(stack, 'IMPORT_ROLLBACK_IN_PROGRESS', result.reason);
+      for (const record of [...imported].reverse()) {
+        await tick();
+        this.resourceStatus(stack, record, 'IMPORT_ROLLBACK_COMPLETE');
+        delete stack.resources[record.logicalId];
+        await this.host.store.save(stack);
+      }
+      await this.stackStatus(stack, 'IMPORT_ROLLBACK_COMPLETE');
+      return;
+    }
+    stack.templateBody = plan.templateBody;
+    stack.parameters = stackParameterRecords(plan.parameters);
+    stack.noEcho = [...plan.parameters.noEcho];
+    if (plan.template.Description !== undefined) stack.description = plan.template.Description;
+    else delete stack.description;
+    stack.capabilities = plan.capabilities;
+    stack.tags = plan.tags;
+    stack.notificationArns = plan.notificationArns;
+    stack.outputs = result.outputs;
+    stack.imports = result.imports;
+    if (plan.changeSetId !== undefined) stack.changeSetId = plan.changeSetId;
+    await this.stackStatus(stack, 'IMPORT_COMPLETE');
+  }
+
+  private async importResources(
+    stack: StackRecord,
+    plan: StackPlan,
+    resources: readonly ResourceToImportRecord[],
+    imported: ResourceRecord[],
+  ): Promise<{ outputs: ResolvedOutput[]; imports: string[] } | Failure> {
+    const { template } = plan;
+    const imports = new Set<string>();
+    let conditions: Record<string, boolean>;
+    let order: string[];
+    try {
+      conditions = evaluateConditions(template, {
+        parameters: plan.parameters.values,
+        pseudo: pseudoParameters(stack, this.host.ctx),
+      });
+      order = buildDependencyGraph(template, { conditions }).creationOrder();
+    } catch (error) {
+      return { reason: failureMessage(error) };
+    }
+    const rctx = this.resolveContext(stack, template, plan.parameters, conditions, imports);
+    const wanted = new Map(resources.map((resource) => [resource.logicalId, resource]));
+    for (const logicalId of order) {
+      const resource = wanted.get(logicalId);
+      if (resource === undefined) continue;
+      await tick();
+      const declaration = template.Resources[logicalId]!;
+      let properties: TemplateObject = {};
+      const record = this.newRecord(logicalId, declaration.Type, properties, declaration);
+      record.status = 'IMPORT_IN_PROGRESS';
+      stack.resources[logicalId] = record;
+      imported.push(record);
+      try {
+        properties = resolveResourceProperties(template, logicalId, rctx);
+        record.properties = properties;
+        this.resourceStatus(stack, record, 'IMPORT_IN_PROGRESS', undefined, properties);
+        await this.host.store.save(stack);
+        const provisioner = this.host.provisioners.get(declaration.Type);
+        if (provisioner?.read === undefined)
+          throw new TemplateError(`Resource type ${declaration.Type} is not supported for resource import`);
+        const found = await provisioner.read(resource.identifier, this.provisionContext(stack, logicalId));
+        // Checked right before it is taken (no await in between): two imports of one resource
+        // into two stacks cannot both succeed.
+        const owner = this.host.ownerOf(declaration.Type, found.physicalId);
+        if (owner !== undefined)
+          throw new ProvisionError(`${found.physicalId} already exists in stack ${owner}`, 'AlreadyExists');
+        record.physicalId = found.physicalId;
+        record.attributes = { ...(found.attributes ?? {}) };
+      } catch (error) {
+        this.resourceStatus(stack, record, 'IMPORT_FAILED', failureMessage(error));
+        await this.host.store.save(stack);
+        return { reason: `The following resource(s) failed to import: [${logicalId}]. ` };
+      }
+      this.resourceStatus(stack, record, 'IMPORT_COMPLETE');
+      await this.host.store.save(stack);
+    }
+    let outputs: ResolvedOutput[];
+    try {
+      outputs = resolveOutputs(template, rctx);
+    } catch (error) {
+      return { reason: failureMessage(error) };
+    }
+    const conflict = this.exportConflict(stack, outputs);
+    if (conflict !== undefined) return { reason: conflict };
+    return { outputs, imports: [...imports].sort() };
   }
 
   /** DeleteStack. `retain`: logical IDs to leave in place (only for a DELETE_FAILED stack). */

@@ -139,7 +139,9 @@ export class CloudFormationStacks implements EngineHost {
                 ? 'UPDATE_FAILED'
                 : record.status === 'DELETE_IN_PROGRESS'
                   ? 'DELETE_FAILED'
-                  : undefined;
+                  : record.status === 'IMPORT_IN_PROGRESS'
+                    ? 'IMPORT_FAILED'
+                    : undefined;
           if (failed === undefined) continue;
           const now = nextEventTime(stack, this.ctx.now());
           record.status = failed;
@@ -206,6 +208,23 @@ export class CloudFormationStacks implements EngineHost {
           stack.stackId !== excludeStackId && !isDeleted(stack) && stack.imports.includes(exportName),
       )
       .map((stack) => stack.stackName);
+  }
+
+  ownerOf(type: string, physicalId: string): string | undefined {
+    for (const stack of this.store.stacks.values()) {
+      if (isDeleted(stack)) continue;
+      const held = Object.values(stack.resources).some(
+        (record) =>
+          record.type === type &&
+          record.physicalId === physicalId &&
+          record.status !== 'DELETE_COMPLETE' &&
+          record.status !== 'DELETE_SKIPPED' &&
+          record.status !== 'IMPORT_FAILED' &&
+          record.status !== 'IMPORT_ROLLBACK_COMPLETE',
+      );
+      if (held) return stack.stackName;
+    }
+    return undefined;
   }
 
   // --- Lookup and scheduling

@@ -23,7 +23,12 @@ export type StackStatus =
   | 'UPDATE_ROLLBACK_FAILED'
   | 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'
   | 'UPDATE_ROLLBACK_COMPLETE'
-  | 'REVIEW_IN_PROGRESS';
+  | 'REVIEW_IN_PROGRESS'
+  | 'IMPORT_IN_PROGRESS'
+  | 'IMPORT_COMPLETE'
+  | 'IMPORT_ROLLBACK_IN_PROGRESS'
+  | 'IMPORT_ROLLBACK_FAILED'
+  | 'IMPORT_ROLLBACK_COMPLETE';
 
 export type ResourceStatus =
   | 'CREATE_IN_PROGRESS'
@@ -35,7 +40,11 @@ export type ResourceStatus =
   | 'DELETE_SKIPPED'
   | 'UPDATE_IN_PROGRESS'
   | 'UPDATE_FAILED'
-  | 'UPDATE_COMPLETE';
+  | 'UPDATE_COMPLETE'
+  | 'IMPORT_IN_PROGRESS'
+  | 'IMPORT_FAILED'
+  | 'IMPORT_COMPLETE'
+  | 'IMPORT_ROLLBACK_COMPLETE';
 
 export type ChangeSetStatus = 'CREATE_PENDING' | 'CREATE_IN_PROGRESS' | 'CREATE_COMPLETE' | 'FAILED';
 export type ExecutionStatus =
@@ -87,7 +96,7 @@ export interface ResourceRecord {
 export interface ChangeRecord {
   Type: 'Resource';
   ResourceChange: {
-    Action: 'Add' | 'Modify' | 'Remove';
+    Action: 'Add' | 'Modify' | 'Remove' | 'Import';
     LogicalResourceId: string;
     PhysicalResourceId?: string;
     ResourceType: string;
@@ -103,10 +112,21 @@ export interface ChangeRecord {
   };
 }
 
+/** A resource an IMPORT change set brings into the stack: its logical ID and identifier properties. */
+export interface ResourceToImportRecord {
+  logicalId: string;
+  type: string;
+  identifier: Record<string, string>;
+  /** The physical resource the identifier named when the change set was created. */
+  physicalId: string;
+}
+
 export interface ChangeSetRecord {
   id: string;
   name: string;
-  type: 'CREATE' | 'UPDATE';
+  type: 'CREATE' | 'UPDATE' | 'IMPORT';
+  /** IMPORT change sets only. */
+  resourcesToImport?: ResourceToImportRecord[];
   description?: string;
   templateBody: string;
   parameters: ParameterRecord[];
@@ -166,6 +186,8 @@ export const IN_PROGRESS_STATUSES: readonly StackStatus[] = [
   'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
   'UPDATE_ROLLBACK_IN_PROGRESS',
   'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS',
+  'IMPORT_IN_PROGRESS',
+  'IMPORT_ROLLBACK_IN_PROGRESS',
 ];
 
 /** Statuses from which UpdateStack / an UPDATE change set may start. */
@@ -173,6 +195,9 @@ export const UPDATABLE_STATUSES: readonly StackStatus[] = [
   'CREATE_COMPLETE',
   'UPDATE_COMPLETE',
   'UPDATE_ROLLBACK_COMPLETE',
+  // AWS counts both as a last known stable state (RollbackStack's documentation lists them).
+  'IMPORT_COMPLETE',
+  'IMPORT_ROLLBACK_COMPLETE',
   // Left by an update with DisableRollback: fixing the template and updating again is the way out.
   'UPDATE_FAILED',
 ];

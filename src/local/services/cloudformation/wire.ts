@@ -4,15 +4,18 @@
  * botocore's model) and returns the output object the Query codec serializes. No logic lives here
  * beyond wire types.
  */
+import { AwsError } from '../../core/errors.js';
 import {
   queryBoolean,
   queryInteger,
+  queryObject,
   queryObjectList,
   queryString,
   queryStringList,
   type QueryObject,
 } from '../../core/query-input.js';
 import type { CloudFormationService, ParameterInput } from './cloudformation-service.js';
+import type { ResourceToImportInput } from './resource-import.js';
 import type { Tag } from './types.js';
 
 export const CLOUDFORMATION_XMLNS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
@@ -41,6 +44,31 @@ function tags(input: QueryObject): Tag[] | undefined {
     Key: queryString(item, 'Key') ?? '',
     Value: queryString(item, 'Value') ?? '',
   }));
+}
+
+/** `ResourcesToImport.member.N.…`, each `ResourceIdentifier` a map (`.entry.N.key` / `.value`). */
+function resourcesToImport(input: QueryObject): ResourceToImportInput[] | undefined {
+  return queryObjectList(input, 'ResourcesToImport')?.map((item) => {
+    const map = queryObject(item, 'ResourceIdentifier');
+    let identifier: Record<string, string> | undefined;
+    if (map !== undefined) {
+      identifier = {};
+      for (const key of Object.keys(map)) {
+        const value = map[key];
+        if (typeof value !== 'string')
+          throw new AwsError(
+            'ValidationError',
+            `Invalid value for parameter ResourcesToImport.ResourceIdentifier.${key}: expected a string.`,
+          );
+        identifier[key] = value;
+      }
+    }
+    return defined({
+      ResourceType: queryString(item, 'ResourceType'),
+      LogicalResourceId: queryString(item, 'LogicalResourceId'),
+      ResourceIdentifier: identifier,
+    });
+  });
 }
 
 function templateSource(input: QueryObject): { TemplateBody?: string; TemplateURL?: string } {
@@ -153,6 +181,7 @@ export function cloudFormationOperations(service: CloudFormationService): Record
           Description: queryString(input, 'Description'),
           RoleARN: queryString(input, 'RoleARN'),
           ClientToken: queryString(input, 'ClientToken'),
+          ResourcesToImport: resourcesToImport(input),
         }),
       ),
     DescribeChangeSet: (input) => service.describeChangeSet({ ...changeSetRef(input), ...nextToken(input) }),

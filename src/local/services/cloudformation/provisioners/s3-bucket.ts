@@ -3,7 +3,8 @@
  * CloudFormation does: `<stack>-<logicalid>-<random>`, lower-cased, at most 63 characters).
  * `PublicAccessBlockConfiguration` is applied through S3; other properties (tags, versioning,
  * lifecycle, encryption, …) are recorded on the stack but have no local effect. A bucket that
- * still holds objects cannot be deleted, exactly as on AWS.
+ * still holds objects cannot be deleted, exactly as on AWS. Importable by `BucketName` (resource
+ * import): the bucket and its objects are left as they are.
  */
 import { AwsError } from '../../../core/errors.js';
 import { isTemplateObject, type TemplateObject, type TemplateValue } from '../template/index.js';
@@ -139,6 +140,20 @@ export const s3BucketProvisioner: Provisioner = {
     const after = JSON.stringify(properties.PublicAccessBlockConfiguration ?? null);
     if (before !== after) await applyPublicAccessBlock(physicalId, properties, ctx);
     return { attributes: bucketAttributes(physicalId, ctx) };
+  },
+
+  importIdentifier: ['BucketName'],
+
+  async read(identifier, ctx) {
+    const name = identifier.BucketName ?? '';
+    try {
+      await ctx.services.s3.headBucket({ bucket: name });
+    } catch (error) {
+      if (error instanceof AwsError && (error.code === 'NoSuchBucket' || error.status === 404))
+        throw new ProvisionError(`Bucket ${name} does not exist`, 'NotFound');
+      throw serviceFailure(error, 'S3');
+    }
+    return { physicalId: name, attributes: bucketAttributes(name, ctx) };
   },
 
   async delete(physicalId, _properties, ctx) {

@@ -90,6 +90,17 @@ export interface Provisioner {
   ): Promise<UpdateResult>;
   /** Deletes the physical resource. A resource that is already gone counts as deleted. */
   delete(physicalId: string, properties: TemplateObject, ctx: ProvisionContext): Promise<void>;
+  /**
+   * Resource import (IMPORT change sets): the type's identifier properties (its primary
+   * identifier in CloudFormation's resource schema, e.g. `BucketName`). A type without them
+   * cannot be imported.
+   */
+  readonly importIdentifier?: readonly string[];
+  /**
+   * Finds the existing physical resource an import names, changing nothing: its physical ID and
+   * the attributes `Fn::GetAtt` reads. Throws a `ProvisionError` with `NotFound` when it does not exist.
+   */
+  read?(identifier: Readonly<Record<string, string>>, ctx: ProvisionContext): Promise<ProvisionResult>;
 }
 
 /**
