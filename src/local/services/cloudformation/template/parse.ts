@@ -3,73 +3,13 @@
  * (`!Ref`, `!GetAtt`, `!Sub`, …) becomes its long form (`{"Ref": …}`, `{"Fn::GetAtt": [...]}`) through
  * the `yaml` package's custom tags. Bad input becomes a `TemplateParseError` naming line and column.
  */
-import {
-  LineCounter,
-  Pair,
-  parseDocument,
-  Scalar,
-  visit,
-  YAMLMap,
-  type CollectionTag,
-  type ScalarTag,
-  type YAMLError,
-} from 'yaml';
+import { LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
+import { cloudFormationYamlTags, SHORT_FORM_TAGS } from '../../../../shared/cloudformation-yaml.js';
 import { TemplateParseError, type TemplateValue } from './types.js';
 
-/** Short forms CloudFormation defines, by tag name without the `!`. */
-export const SHORT_FORM_TAGS: readonly string[] = [
-  'And',
-  'Base64',
-  'Condition',
-  'Equals',
-  'FindInMap',
-  'GetAtt',
-  'GetAZs',
-  'If',
-  'ImportValue',
-  'Join',
-  'Not',
-  'Or',
-  'Ref',
-  'Select',
-  'Split',
-  'Sub',
-];
+export { SHORT_FORM_TAGS };
 
-function longFormKey(name: string): string {
-  return name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
-}
-
-/** `!GetAtt Res.Attr` → `[Res, Attr]`; nested attribute names keep their dots (`Endpoint.Address`). */
-function getAttArguments(text: string): string[] {
-  const dot = text.indexOf('.');
-  return dot < 0 ? [text] : [text.slice(0, dot), text.slice(dot + 1)];
-}
-
-function wrapCollection(key: string, collection: unknown): YAMLMap {
-  const map = new YAMLMap();
-  map.items.push(new Pair(new Scalar(key), collection));
-  return map;
-}
-
-function cloudFormationTags(): Array<ScalarTag | CollectionTag> {
-  return SHORT_FORM_TAGS.flatMap((name): Array<ScalarTag | CollectionTag> => {
-    const key = longFormKey(name);
-    const tag = `!${name}`;
-    return [
-      {
-        tag,
-        resolve: (text: string): TemplateValue => ({
-          [key]: name === 'GetAtt' ? getAttArguments(text) : text,
-        }),
-      },
-      { tag, collection: 'seq', resolve: (seq) => wrapCollection(key, seq) },
-      { tag, collection: 'map', resolve: (map) => wrapCollection(key, map) },
-    ];
-  });
-}
-
-const customTags = cloudFormationTags();
+const customTags = cloudFormationYamlTags();
 
 /** 1-based line/column of an offset, for JSON errors that only give a position. */
 function lineColumnAt(text: string, offset: number): { line: number; column: number } {
