@@ -11,7 +11,14 @@ import { checkField, saveConfigValue } from '../lib/project/init.js';
 import { usageError } from '../lib/cli/errors.js';
 import { selectStacks } from '../lib/infra/stacks.js';
 import { renderOutputs, stackProgress } from '../lib/infra/stack-view.js';
-import { canPrompt, confirm, inquirerPrompter, renderTable } from '../lib/cli/ui.js';
+import {
+  canPrompt,
+  confirm,
+  inquirerPrompter,
+  renderTable,
+  terminalWidth,
+  wrapWords,
+} from '../lib/cli/ui.js';
 
 export interface DeployResult {
   stacks: DeployedStack[];
@@ -52,12 +59,15 @@ export default class Deploy extends MlpipeCommand<typeof Deploy> {
 on a terminal, executes it and streams the stack's events until it is done — the same steps as
 \`aws cloudformation deploy\`, on the local stack or on AWS. "No changes" is success. A failure names
 the failing resource and its reason and exits 3. Without a terminal it deploys without asking,
-like \`aws cloudformation deploy\`.`;
+like \`aws cloudformation deploy\`. A new data-lake stack blocked by the bucket \`mlpipe destroy\` kept can
+adopt it with its data (\`--adopt-kept-bucket\`: a CloudFormation resource import, then the update),
+delete it (\`--delete-kept-bucket\`), or, on a terminal, use another bucket name.`;
   static override examples = [
     '<%= config.bin %> deploy',
     '<%= config.bin %> deploy --stack datalake --yes',
     '<%= config.bin %> deploy --no-execute            # create and show the change sets only',
     '<%= config.bin %> deploy --target aws --profile prod --parameter ProjectName=movies',
+    '<%= config.bin %> deploy --yes --adopt-kept-bucket   # after destroy: take the kept bucket back, data and all',
   ];
   static override flags = {
     stack: Flags.string({
@@ -75,9 +85,15 @@ like \`aws cloudformation deploy\`.`;
       allowNo: true,
     }),
     timeout: Flags.integer({ description: 'Seconds to wait for each stack.', default: 3600, min: 1 }),
+    'adopt-kept-bucket': Flags.boolean({
+      description:
+        'If the data-lake bucket already exists (kept by `mlpipe destroy`), adopt it with its objects into the stack (a CloudFormation resource import), then deploy.',
+      exclusive: ['delete-kept-bucket'],
+    }),
     'delete-kept-bucket': Flags.boolean({
       description:
         'If the data-lake bucket already exists (kept by `mlpipe destroy`), delete it and its objects, then deploy.',
+      exclusive: ['adopt-kept-bucket'],
     }),
   };
 
@@ -93,7 +109,8 @@ like \`aws cloudformation deploy\`.`;
       execute: this.flags.execute,
       timeoutSeconds: this.flags.timeout,
       onPlan: (stack, changes, type) => {
-        this.note(`Change set for ${stack} (${type === 'CREATE' ? 'new stack' : 'update'}):`);
+        const kind = { CREATE: 'new stack', UPDATE: 'update', IMPORT: 'resource import' }[type];
+        this.note(`Change set for ${stack} (${kind}):`);
         this.note(changeTable(changes));
       },
       confirm: async (stack) => {
@@ -117,6 +134,7 @@ like \`aws cloudformation deploy\`.`;
         );
       },
       onKeptBucket: async (kept): Promise<KeptBucketChoice> => {
+        if (this.flags['adopt-kept-bucket']) return { action: 'adopt' };
         if (this.flags['delete-kept-bucket']) return { action: 'delete' };
         if (!canPrompt(this.jsonEnabled())) return { action: 'stop' };
         const count = `${kept.objects}${kept.moreObjects ? '+' : ''} object${kept.objects === 1 ? '' : 's'}`;
@@ -124,10 +142,15 @@ like \`aws cloudformation deploy\`.`;
           `The bucket ${kept.bucket} already exists (${count}): \`mlpipe destroy\` kept it (DeletionPolicy Retain), so ${kept.stackName} could not create it again.`,
         );
         const prompter = await inquirerPrompter();
-        const action = await prompter.select<'rename' | 'delete' | 'stop'>({
+        const action = await prompter.select<'adopt' | 'rename' | 'delete' | 'stop'>({
           message: 'What should deploy do?',
-          default: 'rename',
+          default: 'adopt',
           choices: [
+            {
+              value: 'adopt',
+              name: `Adopt ${kept.bucket} with its ${count} (CloudFormation resource import)`,
+              description: 'The stack takes the bucket over as it is; its data stays.',
+            },
             {
               value: 'rename',
               name: 'Use another bucket name (saved as "bucket" in the config file)',
@@ -141,8 +164,7 @@ like \`aws cloudformation deploy\`.`;
             { value: 'stop', name: 'Stop', description: 'Nothing is changed.' },
           ],
         });
-        if (action === 'delete') return { action };
-        if (action === 'stop') return { action };
+        if (action === 'adopt' || action === 'delete' || action === 'stop') return { action };
         const bucket = (
           await prompter.input({
             message: 'Bucket name',
@@ -162,6 +184,15 @@ like \`aws cloudformation deploy\`.`;
         this.note(`Saved "bucket": "${bucket}" in ${file}.`);
         return { action: 'rename', bucket };
       },
+      onAdopt: (kept, logicalId) => {
+        const count = `${kept.objects}${kept.moreObjects ? '+' : ''} object${kept.objects === 1 ? '' : 's'}`;
+        this.note(
+          wrapWords(
+            `Adopting ${kept.bucket} (${count}) into ${kept.stackName} as ${logicalId}: a resource import, then the stack's update.`,
+            terminalWidth(process.stderr),
+          ),
+        );
+      },
       onStatus: progress.onStatus,
       onEvent: progress.onEvent,
     }).finally(progress.stop);
@@ -172,7 +203,8 @@ like \`aws cloudformation deploy\`.`;
         'no-changes': 'no changes to deploy',
         'change-set-created': `change set ${result.changeSetName} created, not executed`,
       }[result.result];
-      this.log(`${result.stackName}: ${verb}${result.status ? ` (${result.status})` : ''}`);
+      const adopted = result.adoptedBucket === null ? '' : `adopted bucket ${result.adoptedBucket}, `;
+      this.log(`${result.stackName}: ${adopted}${verb}${result.status ? ` (${result.status})` : ''}`);
       if (Object.keys(result.outputs).length > 0 && result.result !== 'change-set-created') {
         this.log(renderOutputs(result.outputs));
       }

@@ -13,7 +13,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { localS3Client, runCli, runCliInPty } from '../helpers/cli.js';
+import { localS3Client, runCli, runCliInPty, screenLines } from '../helpers/cli.js';
 
 const env = { MLPIPE_LOCAL_PORT: '0', CI: 'true' };
 
@@ -26,6 +26,7 @@ interface DeployJson {
     changes: Array<{ action: string; logicalId: string; type: string; replacement: string | null }>;
     outputs: Record<string, string>;
     assets: Array<{ uri: string }>;
+    adoptedBucket: string | null;
   }>;
 }
 
@@ -203,7 +204,14 @@ describe('mlpipe deploy, stacks and destroy', () => {
     );
     assert.match(result.errorText, /`mlpipe deploy --delete-kept-bucket`/);
     assert.match(result.errorText, /set "bucket" in mlpipe\.config\.json/);
-    assert.match(result.errorText, /resource import/);
+    assert.match(
+      result.errorText,
+      /Adopt it into the stack with its \d+ objects? \(a CloudFormation resource import\), then deploy: `mlpipe deploy --adopt-kept-bucket`/,
+    );
+    assert.ok(
+      result.errorText.indexOf('--adopt-kept-bucket') < result.errorText.indexOf('--delete-kept-bucket'),
+      'adopting is suggested first',
+    );
     const stacks = JSON.parse((await runCli(['stacks', '--json'], { cwd: dir, env })).stdout) as {
       stacks: Array<{ key: string; status: string }>;
     };
@@ -220,7 +228,8 @@ describe('mlpipe deploy, stacks and destroy', () => {
       env: { MLPIPE_LOCAL_PORT: '0' },
       steps: [
         { expect: 'Deploy these changes to mlpipe-datalake\\?', send: 'y\r' },
-        { expect: 'What should deploy do\\?', send: '\r' },
+        // Adopting comes first; one down is another bucket name.
+        { expect: 'What should deploy do\\?[\\s\\S]*Stop', send: `${String.fromCharCode(27)}[B\r` },
         { expect: 'Bucket name', send: '\r' },
         { expect: 'Deploy these changes to mlpipe-datalake\\?', send: 'y\r' },
         { expect: 'Deploy these changes to mlpipe-etl\\?', send: 'y\r' },
@@ -229,6 +238,11 @@ describe('mlpipe deploy, stacks and destroy', () => {
       ],
     });
     assert.equal(result.code, 0, result.text);
+    assert.match(
+      result.text,
+      /Adopt mlpipe-datalake with its \d+ objects? \(CloudFormation resource import\)[^]*Use another bucket name[^]*Delete mlpipe-datalake and its[^]*Stop/,
+      'the choices, adopting first',
+    );
     const config = JSON.parse(readFileSync(path.join(dir, 'mlpipe.config.json'), 'utf8')) as Record<
       string,
       unknown
@@ -256,6 +270,92 @@ describe('mlpipe deploy, stacks and destroy', () => {
       s3.send(new HeadObjectCommand({ Bucket: 'mlpipe-datalake-2', Key: 'raw/old.dat' })),
       /NotFound/,
     );
+  });
+
+  it('refuses --adopt-kept-bucket with --delete-kept-bucket', async () => {
+    const result = await runCli(['deploy', '--adopt-kept-bucket', '--delete-kept-bucket'], { cwd: dir, env });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      /--adopt-kept-bucket=true cannot also be provided when using\s+(›\s+)?--delete-kept-bucket/,
+    );
+  });
+
+  it('with --adopt-kept-bucket adopts the kept bucket with its objects (a resource import), then deploys', async () => {
+    const destroyed = await runCli(['destroy', '--yes'], { cwd: dir, env });
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+    const keys = ['raw/ratings.dat', 'transformed/interactions.csv', 'recommendations/users.json.out'];
+    for (const key of keys)
+      await s3.send(new PutObjectCommand({ Bucket: 'mlpipe-datalake-2', Key: key, Body: `kept ${key}` }));
+    const result = await runCli(['deploy', '--yes', '--adopt-kept-bucket', '--json'], { cwd: dir, env });
+    assert.equal(result.code, 0, result.stderr);
+    const stacks = (JSON.parse(result.stdout) as DeployJson).stacks;
+    assert.deepEqual(
+      stacks.map((s) => [s.stackName, s.result, s.status, s.adoptedBucket]),
+      [
+        ['mlpipe-datalake', 'updated', 'UPDATE_COMPLETE', 'mlpipe-datalake-2'],
+        ['mlpipe-etl', 'created', 'CREATE_COMPLETE', null],
+        ['mlpipe-personalize', 'created', 'CREATE_COMPLETE', null],
+        ['mlpipe-pipeline', 'created', 'CREATE_COMPLETE', null],
+      ],
+    );
+    assert.ok(
+      stacks[0]!.changes.every((c) => c.logicalId !== 'DataLakeBucket'),
+      'the update leaves the adopted bucket as it is',
+    );
+    for (const key of keys) {
+      const object = await s3.send(new HeadObjectCommand({ Bucket: 'mlpipe-datalake-2', Key: key }));
+      assert.equal(object.ContentLength, `kept ${key}`.length, `${key} is still in the bucket`);
+    }
+    const listed = JSON.parse((await runCli(['stacks', '--json'], { cwd: dir, env })).stdout) as {
+      stacks: Array<{ key: string; status: string; outputs: Record<string, string> }>;
+    };
+    assert.ok(
+      listed.stacks.every((s) => /^[A-Z_]+_COMPLETE$/.test(s.status) && !/ROLLBACK/.test(s.status)),
+      JSON.stringify(listed.stacks.map((s) => s.status)),
+    );
+    assert.equal(listed.stacks.find((s) => s.key === 'datalake')?.outputs.BucketName, 'mlpipe-datalake-2');
+    const shown = await runCli(['stacks'], { cwd: dir, env });
+    assert.match(shown.stdout, /BucketName\s+mlpipe-datalake-2/);
+  });
+
+  it('on a terminal adopts the kept bucket as the first choice, with progress lines that fit 80 columns', async () => {
+    const destroyed = await runCli(['destroy', '--yes'], { cwd: dir, env });
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+    const result = await runCliInPty(['deploy'], {
+      cwd: dir,
+      env: { MLPIPE_LOCAL_PORT: '0' },
+      cols: 80,
+      steps: [
+        { expect: 'Deploy these changes to mlpipe-datalake\\?', send: 'y\r' },
+        { expect: 'What should deploy do\\?[\\s\\S]*Stop', send: '\r' },
+        { expect: 'Deploy these changes to mlpipe-datalake\\?', send: 'y\r' },
+        { expect: 'Deploy these changes to mlpipe-etl\\?', send: 'y\r' },
+        { expect: 'Deploy these changes to mlpipe-personalize\\?', send: 'y\r' },
+        { expect: 'Deploy these changes to mlpipe-pipeline\\?', send: 'y\r' },
+      ],
+    });
+    assert.equal(result.code, 0, result.text);
+    assert.match(
+      result.text,
+      /Adopting mlpipe-datalake-2 \(\d+ objects?\) into mlpipe-datalake as DataLakeBucket/,
+    );
+    assert.match(
+      result.text,
+      /Change set for mlpipe-datalake \(resource import\):\n[^]*Import\s+DataLakeBucket/,
+    );
+    assert.match(result.text, /IMPORT_COMPLETE\s+AWS::S3::Bucket\s+DataLakeBucket/);
+    assert.match(result.text, /mlpipe-datalake: IMPORT_COMPLETE \(/);
+    assert.match(
+      result.text,
+      /mlpipe-datalake: adopted bucket mlpipe-datalake-2, updated \(UPDATE_COMPLETE\)/,
+    );
+    const progress = screenLines(result.output).filter(
+      (line) => /IMPORT_|Adopting|resource import/.test(line) && !line.includes('What should'),
+    );
+    assert.ok(progress.length >= 4, result.text);
+    for (const line of progress) assert.ok([...line].length <= 80, `fits 80 columns: ${line}`);
+    await s3.send(new HeadObjectCommand({ Bucket: 'mlpipe-datalake-2', Key: 'raw/ratings.dat' }));
   });
 });
 

@@ -125,6 +125,15 @@ export function plainText(output: string): string {
   );
 }
 
+/** The lines a terminal shows: output split at newlines and carriage returns (spinner redraws), escapes removed. */
+export function screenLines(output: string): string[] {
+  const esc = String.fromCharCode(27);
+  return output
+    .replace(new RegExp(`${esc}\\[\\d*G`, 'g'), '\r') // cursor to a column: a redraw from the line's start
+    .replace(new RegExp(`${esc}(\\[[0-9;?]*[ -/]*[@-~]|\\][^\\u0007]*\\u0007)`, 'g'), '')
+    .split(/\r|\n/);
+}
+
 let python: string | undefined;
 
 /** python3's own executable: a pyenv shim on the PATH costs as much as Python's start-up on every call. */

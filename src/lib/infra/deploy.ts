@@ -2,14 +2,24 @@
  * deploy / destroy: what `aws cloudformation deploy` does, per stack in dependency order —
  * create a change set (CREATE or UPDATE), wait for it, show it, confirm, execute, stream stack
  * events until a terminal status — plus deleting stacks in reverse order. "No changes" is success;
- * a failed stack names the failing resource and its reason (exit code 3).
+ * a failed stack names the failing resource and its reason (exit code 3). A bucket `destroy` kept
+ * blocks a new stack: deploy can adopt it (a resource import, then the normal update), delete it, or
+ * deploy with another name.
  */
 import { readFile } from 'node:fs/promises';
-import type { Change, CloudFormationClient, StackEvent, Parameter } from '@aws-sdk/client-cloudformation';
+import type {
+  Change,
+  CloudFormationClient,
+  DescribeChangeSetCommandOutput,
+  Parameter,
+  Stack,
+  StackEvent,
+} from '@aws-sdk/client-cloudformation';
 import { uploadStackAssets, type UploadedAsset } from './assets.js';
 import type { Clients } from '../cli/clients.js';
 import type { Settings } from '../cli/config.js';
 import { ExitCode, MlpipeError, translateAwsError } from '../cli/errors.js';
+import { bucketImportTemplate } from './import-template.js';
 import { describeStack, outputsOf, stackName, templatePath, type StackDefinition } from './stacks.js';
 import { pollIntervals, waitFor } from '../cli/wait.js';
 import { carryOutTeardown, planTeardown, type TeardownResult } from '../personalize/teardown.js';
@@ -42,6 +52,8 @@ export interface DeployedStack {
   outputs: Record<string, string>;
   /** Files uploaded to the lake for this stack before it was deployed. */
   assets: UploadedAsset[];
+  /** The kept bucket this deploy adopted into the stack (a resource import), or null. */
+  adoptedBucket: string | null;
 }
 
 export interface DeployOptions {
@@ -51,7 +63,7 @@ export interface DeployOptions {
   execute: boolean;
   /** Asked before executing a change set; false skips this stack's execution. */
   confirm: (stack: string, changes: PlannedChange[]) => Promise<boolean>;
-  onPlan?: (stack: string, changes: PlannedChange[], changeSetType: 'CREATE' | 'UPDATE') => void;
+  onPlan?: (stack: string, changes: PlannedChange[], changeSetType: 'CREATE' | 'UPDATE' | 'IMPORT') => void;
   onStatus?: (stack: string, status: string, elapsedMs: number) => void | Promise<void>;
   onEvent?: (event: StackEventLine) => void;
   onAssets?: (stack: string, assets: UploadedAsset[]) => void;
@@ -64,9 +76,12 @@ export interface DeployOptions {
   timeoutSeconds?: number;
   /**
    * A new stack would create a bucket that already exists (kept by `destroy`): what to do —
-   * delete it (and its objects) and go on, go on with another bucket name, or stop (the default).
+   * adopt it with its objects (a resource import), delete it (and its objects) and go on, go on
+   * with another bucket name, or stop (the default).
    */
   onKeptBucket?: (kept: KeptBucket) => Promise<KeptBucketChoice>;
+  /** An adoption starts: the bucket is imported into the stack as `logicalId`. */
+  onAdopt?: (kept: KeptBucket, logicalId: string) => void;
 }
 
 export interface KeptBucket {
@@ -77,7 +92,7 @@ export interface KeptBucket {
   moreObjects: boolean;
 }
 export type KeptBucketChoice =
-  { action: 'delete' } | { action: 'rename'; bucket: string } | { action: 'stop' };
+  { action: 'adopt' } | { action: 'delete' } | { action: 'rename'; bucket: string } | { action: 'stop' };
 
 export interface DroppedParameters {
   /** The stack the values were for; null for --parameter overrides no template reported. */
@@ -129,15 +144,18 @@ function eventLine(stack: string, event: StackEvent): StackEventLine {
   };
 }
 
-/** Streams a stack's events that happened since `since`, oldest first, each once. */
+/**
+ * Streams a stack's events that happened since `since`, oldest first, each once — once across the
+ * streams sharing `seen` (one deploy's operations on a stack: replacing a failed stack, an import,
+ * the update after it, which can follow each other within the second `since` allows for).
+ */
 class EventStream {
-  private readonly seen = new Set<string>();
-
   constructor(
     private readonly cfn: CloudFormationClient,
     private readonly stack: string,
     private readonly since: Date,
     private readonly onEvent: ((event: StackEventLine) => void) | undefined,
+    private readonly seen = new Set<string>(),
   ) {}
 
   readonly failures: StackEventLine[] = [];
@@ -256,6 +274,8 @@ async function deployStack(
   definition: StackDefinition,
   template: CheckedTemplate,
   options: DeployOptions,
+  /** Events already shown by this deploy of the stack. */
+  seen = new Set<string>(),
 ): Promise<DeployedStack> {
   const cfn = await clients.cloudformation();
   const sdk = await import('@aws-sdk/client-cloudformation');
@@ -278,12 +298,8 @@ async function deployStack(
   // to execute its own) takes another CREATE change set as it is: executing ours deletes the
   // others. Deleting it instead could delete the stack another deploy has just created.
   const inReview = existing?.StackStatus === 'REVIEW_IN_PROGRESS';
-  if (existing?.StackStatus === 'ROLLBACK_COMPLETE') {
-    // A stack whose creation failed cannot be updated; AWS requires deleting it first (it holds no resources).
-    const stackId = existing.StackId ?? name;
-    await cfn.send(new sdk.DeleteStackCommand({ StackName: stackId }));
-    const events = new EventStream(cfn, stackId, new Date(), options.onEvent);
-    await waitForStack(clients, stackId, events, options, `stack ${name} to be deleted`);
+  if (existing !== undefined && (await holdsNothing(clients, existing))) {
+    await deleteEmptyStack(clients, name, existing, options, seen);
     existing = undefined;
   }
   if (existing !== undefined && !inReview && existing.StackStatus?.endsWith('_IN_PROGRESS'))
@@ -298,10 +314,7 @@ async function deployStack(
     return [];
   });
 
-  const changeSetName = `mlpipe-${new Date()
-    .toISOString()
-    .replace(/[^0-9]/g, '')
-    .slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
+  const changeSetName = newChangeSetName();
   try {
     await cfn.send(
       new sdk.CreateChangeSetCommand({
@@ -320,19 +333,7 @@ async function deployStack(
       translateAwsError(error, `Creating a change set for stack ${name}`)
     );
   }
-  const changeSet = await waitFor({
-    what: `change set ${changeSetName}`,
-    poll: () =>
-      cfn
-        .send(new sdk.DescribeChangeSetCommand({ StackName: name, ChangeSetName: changeSetName }))
-        .catch(async (error: unknown) => {
-          throw (await concurrentDeploy(clients, name, error)) ?? error;
-        }),
-    done: (cs) =>
-      cs.Status === 'CREATE_COMPLETE' || cs.Status === 'FAILED' || cs.Status === 'DELETE_COMPLETE',
-    ...pollIntervals(clients.connection.target),
-    timeoutMs: 10 * 60 * 1000,
-  });
+  const changeSet = await waitForChangeSet(clients, name, changeSetName);
   if (changeSet.Status === 'FAILED') {
     if (isNoChanges(changeSet.StatusReason)) {
       await cfn
@@ -348,6 +349,7 @@ async function deployStack(
         changes: [],
         outputs: stack === undefined ? {} : outputsOf(stack),
         assets,
+        adoptedBucket: null,
       };
     }
     throw new MlpipeError(
@@ -370,6 +372,7 @@ async function deployStack(
       changes,
       outputs: existing === undefined ? {} : outputsOf(existing),
       assets,
+      adoptedBucket: null,
     };
   }
   const started = new Date();
@@ -381,7 +384,7 @@ async function deployStack(
       translateAwsError(error, `Executing change set ${changeSetName} on stack ${name}`)
     );
   }
-  const events = new EventStream(cfn, name, started, options.onEvent);
+  const events = new EventStream(cfn, name, started, options.onEvent, seen);
   const status = await waitForStack(clients, name, events, options, `stack ${name}`);
   const stack = await describeStack(clients, name);
   // Deleted while this deploy executed it: another deploy replaced the stack (it was only in review).
@@ -392,23 +395,32 @@ async function deployStack(
     const failure = failureError(name, status, events, stack?.StackStatusReason);
     // A bucket kept by `destroy` (Retain) makes the next create fail: say so and offer the fixes.
     const bucket = parameters.find((p) => p.ParameterKey === 'BucketName')?.ParameterValue;
-    const blocked = events.failures.some(
+    const blocked = events.failures.find(
       (f) => f.type === 'AWS::S3::Bucket' && /already exists/i.test(f.reason ?? ''),
     );
-    if (changeSetType === 'CREATE' && blocked && bucket !== undefined) {
+    if (changeSetType === 'CREATE' && blocked !== undefined && bucket !== undefined) {
       const kept = await keptBucket(clients, name, bucket);
       if (kept !== undefined) {
         const choice = (await options.onKeptBucket?.(kept)) ?? { action: 'stop' };
         if (choice.action === 'stop') throw keptBucketError(kept, failure);
+        if (choice.action === 'adopt')
+          return adoptKeptBucket(clients, settings, definition, template, options, seen, {
+            kept,
+            logicalId: blocked.logicalId,
+            parameters,
+          });
         if (choice.action === 'delete') await deleteBucket(clients, kept.bucket);
         const overrides: Record<string, string> =
           choice.action === 'rename' ? { BucketName: choice.bucket } : {};
         // Once more, without asking about the bucket again: the failed stack is replaced first.
-        return deployStack(clients, settings, definition, template, {
-          ...options,
-          overrides: { ...options.overrides, ...overrides },
-          onKeptBucket: undefined,
-        });
+        return deployStack(
+          clients,
+          settings,
+          definition,
+          template,
+          { ...options, overrides: { ...options.overrides, ...overrides }, onKeptBucket: undefined },
+          seen,
+        );
       }
     }
     throw failure;
@@ -422,7 +434,160 @@ async function deployStack(
     changes,
     outputs: outputsOf(stack),
     assets,
+    adoptedBucket: null,
   };
+}
+
+function newChangeSetName(): string {
+  return `mlpipe-${new Date()
+    .toISOString()
+    .replace(/[^0-9]/g, '')
+    .slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+async function waitForChangeSet(
+  clients: Clients,
+  name: string,
+  changeSetName: string,
+): Promise<DescribeChangeSetCommandOutput> {
+  const cfn = await clients.cloudformation();
+  const sdk = await import('@aws-sdk/client-cloudformation');
+  return waitFor({
+    what: `change set ${changeSetName}`,
+    poll: () =>
+      cfn
+        .send(new sdk.DescribeChangeSetCommand({ StackName: name, ChangeSetName: changeSetName }))
+        .catch(async (error: unknown) => {
+          throw (await concurrentDeploy(clients, name, error)) ?? error;
+        }),
+    done: (cs) =>
+      cs.Status === 'CREATE_COMPLETE' || cs.Status === 'FAILED' || cs.Status === 'DELETE_COMPLETE',
+    ...pollIntervals(clients.connection.target),
+    timeoutMs: 10 * 60 * 1000,
+  });
+}
+
+/**
+ * A stack that holds no resources and cannot be updated into a working one: its creation failed
+ * (ROLLBACK_COMPLETE), or the import that was to create it rolled back (IMPORT_ROLLBACK_COMPLETE
+ * with nothing in it).
+ */
+async function holdsNothing(clients: Clients, stack: Stack): Promise<boolean> {
+  if (stack.StackStatus === 'ROLLBACK_COMPLETE') return true;
+  if (stack.StackStatus !== 'IMPORT_ROLLBACK_COMPLETE') return false;
+  const cfn = await clients.cloudformation();
+  const { ListStackResourcesCommand } = await import('@aws-sdk/client-cloudformation');
+  const listed = await cfn.send(
+    new ListStackResourcesCommand({ StackName: stack.StackId ?? stack.StackName }),
+  );
+  return (listed.StackResourceSummaries ?? []).every((r) => r.ResourceStatus === 'DELETE_COMPLETE');
+}
+
+/** Deletes such a stack (AWS requires it before the stack can be created again) and waits. */
+async function deleteEmptyStack(
+  clients: Clients,
+  name: string,
+  existing: Stack,
+  options: Pick<DeployOptions, 'onEvent' | 'onStatus' | 'timeoutSeconds'>,
+  seen: Set<string>,
+): Promise<void> {
+  const cfn = await clients.cloudformation();
+  const { DeleteStackCommand } = await import('@aws-sdk/client-cloudformation');
+  const stackId = existing.StackId ?? name;
+  await cfn.send(new DeleteStackCommand({ StackName: stackId }));
+  const events = new EventStream(cfn, stackId, new Date(), options.onEvent, seen);
+  await waitForStack(clients, stackId, events, options, `stack ${name} to be deleted`);
+}
+
+/**
+ * Adopts a bucket `destroy` kept, with its objects, into a new stack: the failed stack is deleted,
+ * an IMPORT change set brings the bucket in under its logical ID (bucketImportTemplate), and once
+ * the stack is IMPORT_COMPLETE the normal deploy of the whole template updates it (shown and
+ * confirmed as any update). Works the same on AWS, where AWS::S3::Bucket supports resource import.
+ */
+async function adoptKeptBucket(
+  clients: Clients,
+  settings: Settings,
+  definition: StackDefinition,
+  template: CheckedTemplate,
+  options: DeployOptions,
+  seen: Set<string>,
+  adoption: { kept: KeptBucket; logicalId: string; parameters: Parameter[] },
+): Promise<DeployedStack> {
+  const cfn = await clients.cloudformation();
+  const sdk = await import('@aws-sdk/client-cloudformation');
+  const name = stackName(settings, definition.key);
+  const { kept, logicalId } = adoption;
+  const importTemplate = bucketImportTemplate(template.body, logicalId, template.file);
+  const existing = await describeStack(clients, name);
+  if (existing !== undefined && (await holdsNothing(clients, existing)))
+    await deleteEmptyStack(clients, name, existing, options, seen);
+  else if (existing !== undefined && existing.StackStatus !== 'REVIEW_IN_PROGRESS')
+    throw busyError(name, existing.StackStatus ?? 'changed meanwhile');
+  options.onAdopt?.(kept, logicalId);
+  const changeSetName = newChangeSetName();
+  try {
+    await cfn.send(
+      new sdk.CreateChangeSetCommand({
+        StackName: name,
+        ChangeSetName: changeSetName,
+        ChangeSetType: 'IMPORT',
+        TemplateBody: importTemplate.body,
+        Parameters: adoption.parameters.filter((p) =>
+          importTemplate.parameterKeys.includes(p.ParameterKey ?? ''),
+        ),
+        ResourcesToImport: [
+          {
+            ResourceType: 'AWS::S3::Bucket',
+            LogicalResourceId: logicalId,
+            ResourceIdentifier: { BucketName: kept.bucket },
+          },
+        ],
+        Description: `mlpipe deploy: adopt the kept bucket ${kept.bucket}`,
+      }),
+    );
+  } catch (error) {
+    throw (
+      (await concurrentDeploy(clients, name, error)) ??
+      translateAwsError(
+        error,
+        `Creating the change set that imports bucket ${kept.bucket} into stack ${name}`,
+      )
+    );
+  }
+  const changeSet = await waitForChangeSet(clients, name, changeSetName);
+  if (changeSet.Status !== 'CREATE_COMPLETE') {
+    throw new MlpipeError(
+      `The change set importing bucket ${kept.bucket} into stack ${name} failed: ${changeSet.StatusReason ?? 'no reason given'}`,
+      { exit: ExitCode.jobFailed, code: 'CHANGE_SET_FAILED' },
+    );
+  }
+  options.onPlan?.(name, toPlanned(changeSet.Changes), 'IMPORT');
+  const started = new Date();
+  try {
+    await cfn.send(new sdk.ExecuteChangeSetCommand({ StackName: name, ChangeSetName: changeSetName }));
+  } catch (error) {
+    throw (
+      (await concurrentDeploy(clients, name, error)) ??
+      translateAwsError(error, `Executing change set ${changeSetName} on stack ${name}`)
+    );
+  }
+  const events = new EventStream(cfn, name, started, options.onEvent, seen);
+  const status = await waitForStack(clients, name, events, options, `stack ${name}`);
+  if (status !== 'IMPORT_COMPLETE') {
+    const stack = await describeStack(clients, name);
+    throw failureError(name, status, events, stack?.StackStatusReason);
+  }
+  // The whole template, as any update: the bucket is an existing resource now.
+  const deployed = await deployStack(
+    clients,
+    settings,
+    definition,
+    template,
+    { ...options, onKeptBucket: undefined },
+    seen,
+  );
+  return { ...deployed, adoptedBucket: kept.bucket };
 }
 
 function busyError(name: string, status: string): MlpipeError {
@@ -516,9 +681,9 @@ export function keptBucketError(kept: KeptBucket, failure: MlpipeError): MlpipeE
       exit: failure.exit,
       code: 'BUCKET_EXISTS',
       suggestions: [
-        `Delete it and its ${count}, then deploy: \`mlpipe deploy --delete-kept-bucket\`.`,
+        `Adopt it into the stack with its ${count} (a CloudFormation resource import), then deploy: \`mlpipe deploy --adopt-kept-bucket\`.`,
+        `Or delete it and its ${count}, then deploy: \`mlpipe deploy --delete-kept-bucket\`.`,
         'Or deploy with another bucket: set "bucket" in mlpipe.config.json (`mlpipe deploy` on a terminal offers to).',
-        'Or, on AWS, adopt it into the stack with a CloudFormation resource import (change set type IMPORT) to keep its data.',
       ],
     },
   );

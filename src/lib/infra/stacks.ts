@@ -181,8 +181,16 @@ export async function requireStackOutputs(
   const name = stackName(settings, key);
   const stack = await describeStack(clients, name);
   const status = stack?.StackStatus ?? '';
-  // A failed create (ROLLBACK_COMPLETE) has no resources; an update rolled back still has the old ones.
-  if (stack === undefined || !status.endsWith('_COMPLETE') || status === 'ROLLBACK_COMPLETE') {
+  // A failed create (ROLLBACK_COMPLETE) has no resources; an update rolled back still has the old
+  // ones. A stack made by a resource import (IMPORT_COMPLETE, or IMPORT_ROLLBACK_COMPLETE) has no
+  // outputs until `deploy` updates it with its whole template.
+  const importedOnly = status.startsWith('IMPORT_') && (stack?.Outputs ?? []).length === 0;
+  if (
+    stack === undefined ||
+    !status.endsWith('_COMPLETE') ||
+    status === 'ROLLBACK_COMPLETE' ||
+    importedOnly
+  ) {
     throw new MlpipeError(
       stack === undefined
         ? `Stack ${name} is not deployed.`
