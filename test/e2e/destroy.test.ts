@@ -79,7 +79,8 @@ describe('mlpipe destroy after train', () => {
     );
     assert.match(
       refused.stderr,
-      /Before deleting stack mlpipe-personalize, destroy clears what `mlpipe train` left in its dataset group:\n {2}delete solution mlpipe-popularity \(aws-popularity-count, 1 version\)/,
+      // Wrapped between words to fit 80 columns (the continuation indented).
+      /Before deleting stack mlpipe-personalize, destroy clears what `mlpipe train`\s+left in its dataset group:\n {2}delete solution mlpipe-popularity \(aws-popularity-count, 1 version\)/,
     );
     assert.deepEqual(
       await solutionNames(),
@@ -150,7 +151,11 @@ describe('mlpipe destroy after train', () => {
       const result = await cli(['destroy', '--yes']);
       assert.equal(result.code, 0, result.stderr);
       for (const arn of [baselineVersion, projectVersion]) {
-        assert.ok(result.stderr.includes(`stop training: solution version ${arn}`), result.stderr);
+        // The plan wraps its lines between words to fit 80 columns.
+        assert.ok(
+          result.stderr.replace(/\s+/g, ' ').includes(`stop training: solution version ${arn}`),
+          result.stderr,
+        );
         assert.ok(result.stdout.includes(`solution version ${arn}: stopped`), result.stdout);
       }
       assert.match(result.stdout, /solution mlpipe-popularity: deleted/);
