@@ -83,9 +83,7 @@ export class CloudFormationService extends CloudFormationStacks {
     } else if (type === 'IMPORT') {
       // Into an existing stack, or a new one (created in review, as a CREATE change set does).
       const stackName = checkName(input.StackName, 'stackName');
-      stack = input.StackName?.startsWith('arn:')
-        ? this.findStack(stackName)
-        : this.liveStackByName(stackName);
+      stack = this.liveStackByName(stackName);
       if (stack !== undefined && stack.status !== 'REVIEW_IN_PROGRESS') this.checkUpdatable(stack);
     } else {
       stack = this.requireStack(input.StackName);
