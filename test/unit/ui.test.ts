@@ -1,7 +1,7 @@
 // Layout helpers of the terminal UI that need no terminal.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { displayPath, wrapList } from '../../src/lib/cli/ui.js';
+import { displayPath, startSpinner, wrapList } from '../../src/lib/cli/ui.js';
 
 describe('wrapList', () => {
   const steps = [
@@ -60,5 +60,30 @@ describe('displayPath', () => {
     );
     // A home of / (some containers) does not turn every path into ~.
     assert.equal(displayPath('/srv/x', '/tmp', '/'), '/srv/x');
+  });
+});
+
+describe('startSpinner off a terminal', () => {
+  const capture = () => {
+    const lines: string[] = [];
+    const stderr = {
+      isTTY: false,
+      write: (chunk: string) => lines.push(chunk),
+    } as unknown as NodeJS.WriteStream;
+    return { lines, options: { json: false, stderr, env: {} } };
+  };
+
+  it('prints a line per status, and the final line once even when the spinner starts at it', async () => {
+    const started = capture();
+    const spinner = await startSpinner('mlpipe-pipeline: UPDATE_COMPLETE (110ms)', started.options);
+    spinner.succeed('mlpipe-pipeline: UPDATE_COMPLETE (110ms)');
+    assert.deepEqual(started.lines, ['mlpipe-pipeline: UPDATE_COMPLETE (110ms)\n']);
+
+    const run = capture();
+    const etl = await startSpinner('etl jr_1: RUNNING (1s)', run.options);
+    etl.update('etl jr_1: RUNNING (2s)');
+    etl.print('rows 1,000');
+    etl.succeed('etl jr_1: SUCCEEDED in 3s');
+    assert.deepEqual(run.lines, ['etl jr_1: RUNNING (1s)\n', 'rows 1,000\n', 'etl jr_1: SUCCEEDED in 3s\n']);
   });
 });

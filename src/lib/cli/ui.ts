@@ -223,8 +223,9 @@ export async function startSpinner(text: string, options: UiOptions): Promise<Sp
     if (mode === 'plain' && key(t) !== last) stderr.write(`${t}\n`);
     last = key(t);
   };
+  // The final line, unless it is the line just printed (a spinner started at its final status).
   const final = (t: string): void => {
-    if (mode === 'plain') stderr.write(`${t}\n`);
+    if (mode === 'plain' && key(t) !== last) stderr.write(`${t}\n`);
     last = key(t);
   };
   line(text);
