@@ -93,7 +93,29 @@ export interface ServerInfo {
   dataDir: string;
   startedAt: string;
   version: string;
+  /** The build that started the server (`buildId()`); absent in records of older builds. */
+  build?: string | null;
 }
+
+/**
+ * Which build of mlpipe this code is: a hash of the compiled files, written to `dist/build.json`
+ * by the build (scripts/manifest.mjs). The same for the CLI and the server it starts from one
+ * install; a server started by an older install (before an upgrade or a rebuild) has another, and
+ * the CLI says so rather than have the old server fail at what it does not know. Null when there
+ * is no build file (run from a checkout that was never built).
+ */
+export function buildId(): string | null {
+  if (cachedBuildId !== undefined) return cachedBuildId;
+  try {
+    const file = new URL('../../dist/build.json', import.meta.url);
+    const id = (JSON.parse(readFileSync(file, 'utf8')) as { id?: unknown }).id;
+    cachedBuildId = typeof id === 'string' && id !== '' ? id : null;
+  } catch {
+    cachedBuildId = null;
+  }
+  return cachedBuildId;
+}
+let cachedBuildId: string | null | undefined;
 
 /** Internal endpoints (not AWS APIs): no signature needed, no data exposed beyond counts. */
 export const HEALTH_PATH = '/_mlpipe/health';

@@ -18,7 +18,14 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadOrCreateIdentity } from './credentials.js';
-import { DIR_MODE, EXIT_LOCK_HELD, localPaths, TEST_HOOKS_ENV, type LockAttempt } from './contract.js';
+import {
+  buildId,
+  DIR_MODE,
+  EXIT_LOCK_HELD,
+  localPaths,
+  TEST_HOOKS_ENV,
+  type LockAttempt,
+} from './contract.js';
 import { checkDataDir } from './check.js';
 import { DEFAULT_TIME_SCALE, parseTimeScale } from './core/clock.js';
 import { acquireLock, removeServerInfo, writeServerInfo } from './lock.js';
@@ -109,6 +116,7 @@ async function main(): Promise<void> {
       dataDir,
       startedAt: new Date().toISOString(),
       version: VERSION,
+      build: buildId(),
     });
     log(
       `mlpipe local stack ${VERSION} listening on http://127.0.0.1:${port} (pid ${process.pid}, data dir ${dataDir}, time scale ${timeScale})`,

@@ -53,7 +53,7 @@ describe('installed for use anywhere', () => {
     );
     assert.ok(existsSync(path.join(project, 'mlpipe.config.json')));
     const help = await run('mlpipe', ['deploy', '--help'], { env, cwd: project });
-    assert.match(help.stdout, /Deploy the pipeline's CloudFormation stacks/);
+    assert.match(help.stdout, /Deploy the pipeline's stacks: show each change set/);
     // The templates and Glue assets ship in the package: a deploy plan works from the install.
     const planned = await run('mlpipe', ['deploy', '--no-execute', '--stack', 'datalake', '--json'], {
       env: { ...env, MLPIPE_LOCAL_PORT: '0', CI: 'true' },

@@ -3,12 +3,14 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { PassThrough } from 'node:stream';
@@ -323,5 +325,52 @@ describe('local stack lifecycle', () => {
     const pids = new Set(results.map((r) => (JSON.parse(r.stdout) as { pid: number }).pid));
     assert.equal(pids.size, 1, 'one server for the data dir');
     assert.equal(lockHolder(path.join(dataDir, 'server.lock'))?.pid, [...pids][0]);
+  });
+});
+
+describe('a local stack started by another build of mlpipe', () => {
+  it('is named with a warning and the restart to do, and not after the restart', async () => {
+    // Another install of mlpipe (an older one still running after an upgrade): this checkout's
+    // files with a build id of its own, in a folder of its own.
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const older = mkdtempSync(path.join(os.tmpdir(), 'mlpipe-older-install-'));
+    cleanups.push(() => rmSync(older, { recursive: true, force: true }));
+    for (const entry of ['bin', 'dist', 'package.json', 'oclif.manifest.json'])
+      cpSync(path.join(root, entry), path.join(older, entry), { recursive: true });
+    symlinkSync(path.join(root, 'node_modules'), path.join(older, 'node_modules'));
+    writeFileSync(path.join(older, 'dist', 'build.json'), '{"id":"0.1.0+0123456789ab","version":"0.1.0"}\n');
+    const mine = (JSON.parse(readFileSync(path.join(root, 'dist', 'build.json'), 'utf8')) as { id: string })
+      .id;
+
+    const { dir } = newProject();
+    const started = await runCli(['local', 'start'], {
+      cwd: dir,
+      env,
+      bin: path.join(older, 'bin', 'run.js'),
+    });
+    assert.equal(started.code, 0, started.stderr);
+
+    const stacks = await runCli(['stacks', '--json'], { cwd: dir, env });
+    assert.equal(stacks.code, 0, stacks.stderr);
+    const warning = stacks.stderr.replace(/\s+/g, ' ');
+    assert.match(warning, /Warning: The local stack \(pid \d+\) was started by another build of mlpipe/);
+    assert.ok(warning.includes(`(0.1.0+0123456789ab; this is ${mine})`), warning);
+    assert.ok(warning.includes('`mlpipe local stop`'), warning);
+    JSON.parse(stacks.stdout); // stdout stays the result alone
+    const status = await runCli(['local', 'status'], { cwd: dir, env });
+    assert.match(status.stdout, /build 0\.1\.0\+0123456789ab/);
+    assert.match(status.stderr, /another build of mlpipe/);
+
+    assert.equal((await runCli(['local', 'stop'], { cwd: dir, env })).code, 0);
+    const again = await runCli(['stacks', '--json'], { cwd: dir, env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /Starting the local stack/);
+    assert.doesNotMatch(again.stderr, /another build/);
+    const later = await runCli(['stacks', '--json'], { cwd: dir, env });
+    assert.doesNotMatch(later.stderr, /another build/);
+    assert.match(
+      (await runCli(['local', 'status'], { cwd: dir, env })).stdout,
+      new RegExp(`build ${mine.replace('+', '\\+')}`),
+    );
   });
 });

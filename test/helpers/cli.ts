@@ -34,6 +34,8 @@ export async function runCli(
     timeoutMs?: number;
     /** Called with all of stderr so far whenever more arrives (to act on what the CLI says). */
     onStderr?: (stderr: string) => void;
+    /** Another install's bin/run.js (default: this checkout's). */
+    bin?: string;
   },
 ): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
@@ -42,7 +44,7 @@ export async function runCli(
     if (options.env?.[key] === undefined) delete env[key];
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
       cwd: options.cwd,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],

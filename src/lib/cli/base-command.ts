@@ -12,7 +12,7 @@ import { Clients, type Connection } from './clients.js';
 import { resolveSettings, type Settings } from './config.js';
 import { ExitCode, fromEngineError } from './errors.js';
 import { installInterruptHandler } from './interrupt.js';
-import { connectLocalStack } from '../local/lifecycle.js';
+import { connectLocalStack, otherBuildNotice } from '../local/lifecycle.js';
 import { displayPath, normaliseTerminalWidth, stopSpinners, uiMode, type UiOptions } from './ui.js';
 
 /** The `--json` form of an error. */
@@ -190,6 +190,8 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
           );
         this.notice(`Starting the local stack (data dir ${displayPath(dataDir)})…`);
       });
+      const otherBuild = local.started ? undefined : otherBuildNotice(local.info);
+      if (otherBuild !== undefined) this.notice(`Warning: ${otherBuild}`);
       connection = local.connection;
     } else {
       connection = {

@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   acquireDirLock,
+  buildId,
   CONTROL_TOKEN_HEADER,
   DamagedIdentityError,
   DIR_MODE,
@@ -66,6 +67,8 @@ export interface LocalStackStatus {
   endpoint: string | null;
   pid: number | null;
   version: string | null;
+  /** The running server's build (see buildId in contract.ts); null when stopped or not recorded. */
+  build: string | null;
   startedAt: string | null;
   uptimeSeconds: number | null;
   /** What the stack holds, per service (running servers only). */
@@ -358,6 +361,7 @@ export async function localStackStatus(dataDir: string): Promise<LocalStackStatu
       endpoint: null,
       pid: null,
       version: null,
+      build: null,
       startedAt: null,
       uptimeSeconds: null,
       services: null,
@@ -372,6 +376,7 @@ export async function localStackStatus(dataDir: string): Promise<LocalStackStatu
     endpoint: current.info.endpoint,
     pid: current.info.pid,
     version: current.info.version,
+    build: current.info.build ?? null,
     startedAt: current.info.startedAt,
     uptimeSeconds: Math.round((Date.now() - Date.parse(current.info.startedAt)) / 1000),
     services: status?.services ?? null,
@@ -497,6 +502,18 @@ export interface LocalConnection {
   connection: Connection;
   info: ServerInfo;
   started: boolean;
+}
+
+/**
+ * What to tell the user when the running server was started by another build of mlpipe (an
+ * install upgraded or rebuilt while it ran): it answers with the old code, which may not know
+ * what this CLI asks. Not restarted here: jobs it runs would stop with it.
+ */
+export function otherBuildNotice(info: Pick<ServerInfo, 'pid' | 'version' | 'build'>): string | undefined {
+  const mine = buildId();
+  if (mine === null || info.build === mine) return undefined;
+  const theirs = info.build ?? `${info.version}, an earlier build`;
+  return `The local stack (pid ${info.pid}) was started by another build of mlpipe (${theirs}; this is ${mine}) and runs that build's code. Restart it to use this one: \`mlpipe local stop\` (jobs it is running stop too); the next command starts it again.`;
 }
 
 /** Returns a Connection to the data dir's server, starting one first if none is running. */
