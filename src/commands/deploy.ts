@@ -139,7 +139,10 @@ delete it (\`--delete-kept-bucket\`), or, on a terminal, use another bucket name
         if (!canPrompt(this.jsonEnabled())) return { action: 'stop' };
         const count = `${kept.objects}${kept.moreObjects ? '+' : ''} object${kept.objects === 1 ? '' : 's'}`;
         this.note(
-          `The bucket ${kept.bucket} already exists (${count}): \`mlpipe destroy\` kept it (DeletionPolicy Retain), so ${kept.stackName} could not create it again.`,
+          wrapWords(
+            `The bucket ${kept.bucket} already exists (${count}): \`mlpipe destroy\` kept it (DeletionPolicy Retain), so ${kept.stackName} could not create it again.`,
+            terminalWidth(process.stderr),
+          ),
         );
         const prompter = await inquirerPrompter();
         const action = await prompter.select<'adopt' | 'rename' | 'delete' | 'stop'>({
