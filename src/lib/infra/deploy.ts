@@ -375,17 +375,7 @@ async function deployStack(
       adoptedBucket: null,
     };
   }
-  const started = new Date();
-  try {
-    await cfn.send(new sdk.ExecuteChangeSetCommand({ StackName: name, ChangeSetName: changeSetName }));
-  } catch (error) {
-    throw (
-      (await concurrentDeploy(clients, name, error)) ??
-      translateAwsError(error, `Executing change set ${changeSetName} on stack ${name}`)
-    );
-  }
-  const events = new EventStream(cfn, name, started, options.onEvent, seen);
-  const status = await waitForStack(clients, name, events, options, `stack ${name}`);
+  const { status, events } = await executeChangeSet(clients, name, changeSetName, options, seen);
   const stack = await describeStack(clients, name);
   // Deleted while this deploy executed it: another deploy replaced the stack (it was only in review).
   if (status === 'DELETE_COMPLETE' && changeSetType === 'CREATE') throw busyError(name, 'being replaced');
@@ -436,6 +426,30 @@ async function deployStack(
     assets,
     adoptedBucket: null,
   };
+}
+
+/** Executes a change set and follows the stack to a final status, its events shown once. */
+async function executeChangeSet(
+  clients: Clients,
+  name: string,
+  changeSetName: string,
+  options: Pick<DeployOptions, 'onEvent' | 'onStatus' | 'timeoutSeconds'>,
+  seen: Set<string>,
+): Promise<{ status: string; events: EventStream }> {
+  const cfn = await clients.cloudformation();
+  const { ExecuteChangeSetCommand } = await import('@aws-sdk/client-cloudformation');
+  const started = new Date();
+  try {
+    await cfn.send(new ExecuteChangeSetCommand({ StackName: name, ChangeSetName: changeSetName }));
+  } catch (error) {
+    throw (
+      (await concurrentDeploy(clients, name, error)) ??
+      translateAwsError(error, `Executing change set ${changeSetName} on stack ${name}`)
+    );
+  }
+  const events = new EventStream(cfn, name, started, options.onEvent, seen);
+  const status = await waitForStack(clients, name, events, options, `stack ${name}`);
+  return { status, events };
 }
 
 function newChangeSetName(): string {
@@ -563,17 +577,7 @@ async function adoptKeptBucket(
     );
   }
   options.onPlan?.(name, toPlanned(changeSet.Changes), 'IMPORT');
-  const started = new Date();
-  try {
-    await cfn.send(new sdk.ExecuteChangeSetCommand({ StackName: name, ChangeSetName: changeSetName }));
-  } catch (error) {
-    throw (
-      (await concurrentDeploy(clients, name, error)) ??
-      translateAwsError(error, `Executing change set ${changeSetName} on stack ${name}`)
-    );
-  }
-  const events = new EventStream(cfn, name, started, options.onEvent, seen);
-  const status = await waitForStack(clients, name, events, options, `stack ${name}`);
+  const { status, events } = await executeChangeSet(clients, name, changeSetName, options, seen);
   if (status !== 'IMPORT_COMPLETE') {
     const stack = await describeStack(clients, name);
     throw failureError(name, status, events, stack?.StackStatusReason);

@@ -360,17 +360,7 @@ export class StackEngine {
       return;
     }
     // Committed: the stack now is the new template; what is left is deleting what it no longer has.
-    stack.templateBody = plan.templateBody;
-    stack.parameters = stackParameterRecords(plan.parameters);
-    stack.noEcho = [...plan.parameters.noEcho];
-    if (plan.template.Description !== undefined) stack.description = plan.template.Description;
-    else delete stack.description;
-    stack.capabilities = plan.capabilities;
-    stack.tags = plan.tags;
-    stack.notificationArns = plan.notificationArns;
-    stack.outputs = result.outputs;
-    stack.imports = result.imports;
-    if (plan.changeSetId !== undefined) stack.changeSetId = plan.changeSetId;
+    takeTemplate(stack, plan, result);
     await this.stackStatus(stack, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
     await this.cleanupAfterUpdate(stack, result.included, oldTemplateBody, oldParameters);
     await this.stackStatus(stack, 'UPDATE_COMPLETE');
@@ -403,17 +393,7 @@ export class StackEngine {
       await this.stackStatus(stack, 'IMPORT_ROLLBACK_COMPLETE');
       return;
     }
-    stack.templateBody = plan.templateBody;
-    stack.parameters = stackParameterRecords(plan.parameters);
-    stack.noEcho = [...plan.parameters.noEcho];
-    if (plan.template.Description !== undefined) stack.description = plan.template.Description;
-    else delete stack.description;
-    stack.capabilities = plan.capabilities;
-    stack.tags = plan.tags;
-    stack.notificationArns = plan.notificationArns;
-    stack.outputs = result.outputs;
-    stack.imports = result.imports;
-    if (plan.changeSetId !== undefined) stack.changeSetId = plan.changeSetId;
+    takeTemplate(stack, plan, result);
     await this.stackStatus(stack, 'IMPORT_COMPLETE');
   }
 
@@ -1036,4 +1016,23 @@ export class StackEngine {
 function sameOptional(left: TemplateValue | undefined, right: TemplateValue | undefined): boolean {
   if (left === undefined || right === undefined) return left === right;
   return sameTemplateValue(left, right);
+}
+
+/** The stack takes the plan's template, parameters and settings, and the outputs it resolved. */
+function takeTemplate(
+  stack: StackRecord,
+  plan: StackPlan,
+  result: { outputs: ResolvedOutput[]; imports: string[] },
+): void {
+  stack.templateBody = plan.templateBody;
+  stack.parameters = stackParameterRecords(plan.parameters);
+  stack.noEcho = [...plan.parameters.noEcho];
+  if (plan.template.Description !== undefined) stack.description = plan.template.Description;
+  else delete stack.description;
+  stack.capabilities = plan.capabilities;
+  stack.tags = plan.tags;
+  stack.notificationArns = plan.notificationArns;
+  stack.outputs = result.outputs;
+  stack.imports = result.imports;
+  if (plan.changeSetId !== undefined) stack.changeSetId = plan.changeSetId;
 }
