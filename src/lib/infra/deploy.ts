@@ -19,7 +19,6 @@ import { uploadStackAssets, type UploadedAsset } from './assets.js';
 import type { Clients } from '../cli/clients.js';
 import type { Settings } from '../cli/config.js';
 import { ExitCode, MlpipeError, translateAwsError } from '../cli/errors.js';
-import { bucketImportTemplate } from './import-template.js';
 import { describeStack, outputsOf, stackName, templatePath, type StackDefinition } from './stacks.js';
 import { pollIntervals, waitFor } from '../cli/wait.js';
 import { carryOutTeardown, planTeardown, type TeardownResult } from '../personalize/teardown.js';
@@ -532,6 +531,8 @@ async function adoptKeptBucket(
   const sdk = await import('@aws-sdk/client-cloudformation');
   const name = stackName(settings, definition.key);
   const { kept, logicalId } = adoption;
+  // Loaded here: only an adoption reads the template (and the YAML parser it needs).
+  const { bucketImportTemplate } = await import('./import-template.js');
   const importTemplate = bucketImportTemplate(template.body, logicalId, template.file);
   const existing = await describeStack(clients, name);
   if (existing !== undefined && (await holdsNothing(clients, existing)))

@@ -397,6 +397,22 @@ export class StackEngine {
     await this.stackStatus(stack, 'IMPORT_COMPLETE');
   }
 
+  /** The plan's conditions evaluated and its resources in creation order, or why not. */
+  private creationOrder(
+    stack: StackRecord,
+    plan: StackPlan,
+  ): { conditions: Record<string, boolean>; order: string[] } | Failure {
+    try {
+      const conditions = evaluateConditions(plan.template, {
+        parameters: plan.parameters.values,
+        pseudo: pseudoParameters(stack, this.host.ctx),
+      });
+      return { conditions, order: buildDependencyGraph(plan.template, { conditions }).creationOrder() };
+    } catch (error) {
+      return { reason: failureMessage(error) };
+    }
+  }
+
   private async importResources(
     stack: StackRecord,
     plan: StackPlan,
@@ -405,17 +421,9 @@ export class StackEngine {
   ): Promise<{ outputs: ResolvedOutput[]; imports: string[] } | Failure> {
     const { template } = plan;
     const imports = new Set<string>();
-    let conditions: Record<string, boolean>;
-    let order: string[];
-    try {
-      conditions = evaluateConditions(template, {
-        parameters: plan.parameters.values,
-        pseudo: pseudoParameters(stack, this.host.ctx),
-      });
-      order = buildDependencyGraph(template, { conditions }).creationOrder();
-    } catch (error) {
-      return { reason: failureMessage(error) };
-    }
+    const ordered = this.creationOrder(stack, plan);
+    if ('reason' in ordered) return ordered;
+    const { conditions, order } = ordered;
     const rctx = this.resolveContext(stack, template, plan.parameters, conditions, imports);
     const wanted = new Map(resources.map((resource) => [resource.logicalId, resource]));
     for (const logicalId of order) {
@@ -539,17 +547,9 @@ export class StackEngine {
   ): Promise<{ outputs: ResolvedOutput[]; imports: string[]; included: string[] } | Failure> {
     const { template } = plan;
     const imports = new Set<string>();
-    let conditions: Record<string, boolean>;
-    let order: string[];
-    try {
-      conditions = evaluateConditions(template, {
-        parameters: plan.parameters.values,
-        pseudo: pseudoParameters(stack, this.host.ctx),
-      });
-      order = buildDependencyGraph(template, { conditions }).creationOrder();
-    } catch (error) {
-      return { reason: failureMessage(error) };
-    }
+    const ordered = this.creationOrder(stack, plan);
+    if ('reason' in ordered) return ordered;
+    const { conditions, order } = ordered;
     const rctx = this.resolveContext(stack, template, plan.parameters, conditions, imports);
     const earlyConflict = this.staticExportConflict(stack, template, plan.parameters, conditions);
     if (earlyConflict !== undefined) return { reason: earlyConflict };
