@@ -222,6 +222,21 @@ describe('mlpipe deploy, stacks and destroy', () => {
     );
   });
 
+  it('stops with exit 130 on Ctrl-C at the kept-bucket question, changing nothing', async () => {
+    const result = await runCliInPty(['deploy'], {
+      cwd: dir,
+      env: { MLPIPE_LOCAL_PORT: '0' },
+      steps: [
+        { expect: 'Deploy these changes to mlpipe-datalake\\?', send: 'y\r' },
+        { expect: 'What should deploy do\\?[\\s\\S]*Stop', send: '\u0003' },
+      ],
+    });
+    assert.equal(result.code, 130, result.text);
+    assert.match(result.text, /Error: Interrupted\./);
+    assert.doesNotMatch(result.text, /ExitPromptError|Deploying stack .* failed/);
+    await s3.send(new HeadBucketCommand({ Bucket: 'mlpipe-datalake' })); // the kept bucket is untouched
+  });
+
   it('on a terminal offers another bucket name, saves it in the config file and deploys with it', async () => {
     const result = await runCliInPty(['deploy'], {
       cwd: dir,

@@ -90,6 +90,9 @@ export function translateAwsError(error: unknown, what: string, endpointHint?: s
   const name = typeof e.name === 'string' ? e.name : 'Error';
   const message = typeof e.message === 'string' && e.message !== '' ? e.message : name;
   const status = e.$metadata?.httpStatusCode;
+  // Ctrl-C at a question asked during the operation: an interruption, not the operation failing.
+  if (name === 'ExitPromptError')
+    return new MlpipeError('Interrupted.', { exit: ExitCode.interrupted, code: 'INTERRUPTED', cause: error });
   if (e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || name === 'TimeoutError') {
     return new MlpipeError(
       `${what} failed: could not reach ${endpointHint ?? 'the endpoint'} (${e.code ?? name}).`,
