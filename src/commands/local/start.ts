@@ -3,12 +3,7 @@ import { Flags } from '@oclif/core';
 import { MlpipeCommand } from '../../lib/cli/base-command.js';
 import { usageError } from '../../lib/cli/errors.js';
 import { displayPath } from '../../lib/cli/ui.js';
-import {
-  otherBuildNotice,
-  runLocalStackForeground,
-  startLocalStack,
-  startOptionsFor,
-} from '../../lib/local/lifecycle.js';
+import { runLocalStackForeground, startLocalStack, startOptionsFor } from '../../lib/local/lifecycle.js';
 
 export interface LocalStartResult {
   endpoint: string;
@@ -60,8 +55,7 @@ real ms per AWS ms, 0.001 by default (a 60 s wait lasts 60 ms), 1 for AWS's own 
       this.log(
         `The local stack is already running at ${info.endpoint} (pid ${info.pid}, data dir ${displayPath(info.dataDir)}).`,
       );
-      const otherBuild = otherBuildNotice(info);
-      if (otherBuild !== undefined) this.notice(`Warning: ${otherBuild}`);
+      this.warnIfOtherBuild(info);
     } else {
       this.log(
         `Local stack started at ${info.endpoint} (pid ${info.pid}, data dir ${displayPath(info.dataDir)}).`,

@@ -1,5 +1,5 @@
 import { MlpipeCommand } from '../../lib/cli/base-command.js';
-import { localStackStatus, otherBuildNotice, type LocalStackStatus } from '../../lib/local/lifecycle.js';
+import { localStackStatus, type LocalStackStatus } from '../../lib/local/lifecycle.js';
 import { formatBytes, formatCount, formatDuration } from '../../lib/cli/ui.js';
 
 export default class LocalStatus extends MlpipeCommand<typeof LocalStatus> {
@@ -18,12 +18,7 @@ export default class LocalStatus extends MlpipeCommand<typeof LocalStatus> {
       return status;
     }
     this.log(`Local stack: running (pid ${status.pid}, build ${status.build ?? status.version})`);
-    const otherBuild = otherBuildNotice({
-      pid: status.pid ?? 0,
-      version: status.version ?? '',
-      build: status.build,
-    });
-    if (otherBuild !== undefined) this.notice(`Warning: ${otherBuild}`);
+    this.warnIfOtherBuild({ pid: status.pid ?? 0, version: status.version ?? '', build: status.build });
     this.log(`Endpoint:    ${status.endpoint}`);
     this.log(`Data dir:    ${status.dataDir} (${formatBytes(status.diskBytes)} on disk)`);
     this.log(`Up for:      ${formatDuration((status.uptimeSeconds ?? 0) * 1000)}`);

@@ -13,7 +13,15 @@ import { resolveSettings, type Settings } from './config.js';
 import { ExitCode, fromEngineError } from './errors.js';
 import { installInterruptHandler } from './interrupt.js';
 import { connectLocalStack, otherBuildNotice } from '../local/lifecycle.js';
-import { displayPath, normaliseTerminalWidth, stopSpinners, uiMode, type UiOptions } from './ui.js';
+import {
+  displayPath,
+  normaliseTerminalWidth,
+  stopSpinners,
+  terminalWidth,
+  uiMode,
+  wrapWords,
+  type UiOptions,
+} from './ui.js';
 
 /** The `--json` form of an error. */
 export interface JsonError {
@@ -152,6 +160,13 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
     process.stderr.write(`${line}\n`);
   }
 
+  /** Warns, on stderr and wrapped to the terminal, when the running local stack is another build's. */
+  protected warnIfOtherBuild(info: Parameters<typeof otherBuildNotice>[0]): void {
+    const otherBuild = otherBuildNotice(info);
+    if (otherBuild !== undefined)
+      this.notice(wrapWords(`Warning: ${otherBuild}`, terminalWidth(process.stderr)));
+  }
+
   /** States once, on stderr, which target this command talks to. */
   protected announceTarget(connection: Connection): void {
     if (this.targetAnnounced || targetNoticeOff) return;
@@ -190,8 +205,7 @@ export abstract class MlpipeCommand<T extends typeof Command> extends Command {
           );
         this.notice(`Starting the local stack (data dir ${displayPath(dataDir)})…`);
       });
-      const otherBuild = local.started ? undefined : otherBuildNotice(local.info);
-      if (otherBuild !== undefined) this.notice(`Warning: ${otherBuild}`);
+      if (!local.started) this.warnIfOtherBuild(local.info);
       connection = local.connection;
     } else {
       connection = {
