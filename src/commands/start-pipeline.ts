@@ -13,11 +13,14 @@ import {
 } from '../lib/pipeline/executions.js';
 import { printExecutionEnd } from '../lib/pipeline/report.js';
 import { startLiveView } from '../lib/pipeline/live-view.js';
+import { utcTime } from '../lib/cli/ui.js';
 
 export interface StartPipelineResult {
   executionArn: string;
   name: string;
   startDate: string;
+  /** The run of this name was running already (the same name and input): nothing new started. */
+  alreadyRunning: boolean;
   execution: ExecutionView | null;
 }
 
@@ -68,14 +71,21 @@ and exits 0 when it succeeds, 3 when it fails (naming the failed state, the erro
     const clients = await this.clients();
     const stateMachineArn = await pipelineStateMachine(clients, this.settings);
     const started = await startPipeline(clients, stateMachineArn, name, input);
+    const already = `Pipeline run ${name} is already running (started ${utcTime(started.startDate)} UTC, with the same input): nothing new was started`;
     if (!flags.wait) {
       this.note(
-        `Started pipeline run ${name}; follow it with \`mlpipe executions --follow ${started.executionArn}\`.`,
+        started.alreadyRunning
+          ? `${already}; follow it with \`mlpipe executions --follow ${started.executionArn}\`.`
+          : `Started pipeline run ${name}; follow it with \`mlpipe executions --follow ${started.executionArn}\`.`,
       );
       this.log(started.executionArn);
       return { ...started, name, execution: null };
     }
-    this.note(`Pipeline run ${name} started (${started.executionArn}).`);
+    this.note(
+      started.alreadyRunning
+        ? `${already}; following it (${started.executionArn}).`
+        : `Pipeline run ${name} started (${started.executionArn}).`,
+    );
     const view = startLiveView(this.uiOptions);
     let execution: ExecutionView;
     try {

@@ -104,7 +104,7 @@ describe('pipeline runs: an import failure, Ctrl-C and re-attach, an unnamed run
     }
   });
 
-  it('Ctrl-C on start-pipeline --wait leaves the run going and names the command that re-attaches; it does', async () => {
+  it('Ctrl-C on start-pipeline --wait leaves the run going and names the command that re-attaches; it does; starting it again says it runs', async () => {
     const hooks = await localTestHooks(dir, env);
     await hooks.hold(TRAINING_JOBS);
     const arn = `${MACHINE.replace(':stateMachine:', ':execution:')}:interrupted`;
@@ -126,6 +126,18 @@ describe('pipeline runs: an import failure, Ctrl-C and re-attach, an unnamed run
       // The run goes on: training is held, so it is surely still running.
       const running = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
       assert.equal(running.status, 'RUNNING');
+
+      // Started again by the same name and input: Step Functions returns the running run, and
+      // the command says so instead of "Started".
+      const again = await cli(['start-pipeline', '--name', 'interrupted']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout.trim(), arn);
+      const said2 = again.stderr.replace(/\s+/g, ' ');
+      assert.match(
+        said2,
+        /Pipeline run interrupted is already running \(started .* UTC, with the same input\): nothing new was started/,
+      );
+      assert.doesNotMatch(said2, /Started pipeline run/);
 
       // Re-attach; training is let go once the view shows the run's polling loop.
       let released: Promise<void> | undefined;

@@ -136,9 +136,19 @@ export async function startPipeline(
   stateMachineArn: string,
   name: string,
   input: Record<string, unknown>,
-): Promise<{ executionArn: string; startDate: string }> {
+): Promise<{ executionArn: string; startDate: string; alreadyRunning: boolean }> {
   const sfn = await clients.sfn();
-  const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+  const { DescribeExecutionCommand, StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+  const arn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  // StartExecution with the name and input of a running execution returns that execution (Step
+  // Functions' idempotency): asked first, so the run is not reported as started when it was not.
+  const before = await sfn
+    .send(new DescribeExecutionCommand({ executionArn: arn }))
+    .then((execution) => execution.status)
+    .catch((error: unknown) => {
+      if ((error as { name?: string }).name === 'ExecutionDoesNotExist') return undefined;
+      throw error;
+    });
   try {
     const started = await sfn.send(
       new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
@@ -146,10 +156,10 @@ export async function startPipeline(
     return {
       executionArn: started.executionArn!,
       startDate: (started.startDate ?? new Date()).toISOString(),
+      alreadyRunning: before === 'RUNNING' && started.executionArn === arn,
     };
   } catch (error) {
     if ((error as { name?: string }).name === 'ExecutionAlreadyExists') {
-      const arn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
       throw new MlpipeError(`A run named "${name}" already exists.`, {
         exit: ExitCode.usage,
         code: 'EXECUTION_EXISTS',
